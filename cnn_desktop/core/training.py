@@ -1,0 +1,308 @@
+"""Training a CNN on in-memory tensors, one step at a time or all at once.
+
+The Trainer knows nothing of the GUI: it reports through callbacks (``on_step_end``, ``on_epoch_end``)
+and can be driven two ways. The CLI calls ``fit()``, which loops until done and honours pause and stop
+from another thread. The app's worker calls ``step()`` itself, one batch at a time, so that it can
+answer inference requests between two steps without any lock around the weights.
+
+Batches are cut from one tensor holding the whole data set (no per-sample DataLoader overhead) and
+augmented as a batch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnn_desktop.core.augment import augment_batch
+from cnn_desktop.core.errors import TrainingError
+from cnn_desktop.core.model import CNN, configure_torch
+from cnn_desktop.core.spec import TrainConfig
+
+_EVAL_BATCH = 1024
+# A batch's mean cross-entropy above this means the right class gets a probability below e^-100 on
+# average: the weights have diverged, even if the number is still finite (Adam or SGD at a learning rate
+# of 1000 drive the loss to 1e5..1e30 without ever reaching NaN).
+DIVERGED_LOSS = 100.0
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """What one optimiser step did."""
+
+    epoch: int  # 1-based epoch the step belongs to
+    step: int  # 1-based step count since training started
+    steps_per_epoch: int
+    total_steps: int
+    loss: float  # cross-entropy on this (augmented) batch
+    accuracy: float  # share of this batch classified right
+    samples_per_second: float  # smoothed training throughput
+    learning_rate: float
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """Where training stood at the end of an epoch."""
+
+    epoch: int
+    step: int
+    train_loss: float  # mean over the epoch's batches
+    train_accuracy: float
+    val_loss: float | None  # None when nothing is held out
+    val_accuracy: float | None
+    seconds: float  # training time since the start, pauses excluded
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded, stratified train/validation split: each class keeps ``fraction`` of its examples for
+    validation (at least one when it has five or more), so small collections still validate every class.
+    The same (labels, fraction, seed) always gives the same split, which lets ``evaluate`` re-create it."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    val_parts = []
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        rng.shuffle(members)
+        count = int(round(fraction * len(members)))
+        if fraction > 0 and count == 0 and len(members) >= 5:
+            count = 1
+        val_parts.append(members[:count])
+    val = np.sort(np.concatenate(val_parts)) if val_parts else np.zeros(0, np.int64)
+    train = np.setdiff1d(np.arange(len(labels)), val)
+    return train.astype(np.int64), val.astype(np.int64)
+
+
+class Trainer:
+    """Trains ``model`` in place on ``images`` (N, H, W) float32 with ``labels`` (N,) class indices."""
+
+    def __init__(
+        self,
+        model: CNN,
+        images: np.ndarray,
+        labels: np.ndarray,
+        config: TrainConfig,
+        *,
+        on_step_end: Callable[[StepInfo], None] | None = None,
+        on_epoch_end: Callable[[EpochInfo], None] | None = None,
+    ):
+        configure_torch()
+        self.model = model
+        self.config = config
+        self.on_step_end = on_step_end
+        self.on_epoch_end = on_epoch_end
+        images, labels = _check_data(model, images, labels)
+        train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
+        data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
+        targets = torch.from_numpy(labels.astype(np.int64))
+        self._train_x, self._train_y = data[train_idx].contiguous(), targets[train_idx].contiguous()
+        self._val_x, self._val_y = data[val_idx].contiguous(), targets[val_idx].contiguous()
+        self.batch_size = min(config.batch_size, len(train_idx))
+        self.steps_per_epoch = math.ceil(len(train_idx) / self.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self._generator = torch.Generator().manual_seed(config.seed)
+        self.optimizer = _make_optimizer(model, config)
+        self.history: list[EpochInfo] = []
+        self.step_count = 0
+        self._order = torch.empty(0, dtype=torch.int64)
+        self._epoch_loss = self._epoch_correct = 0.0
+        self._epoch_seen = 0
+        self._train_seconds = 0.0
+        self._throughput = 0.0
+        self._good_weights = _copy_weights(model)
+        self._stop = threading.Event()
+        self._running = threading.Event()  # cleared while paused
+        self._running.set()
+        self._finished = False
+
+    # --- control, safe to call from any thread ---
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        """Ask training to stop after the current step; the weights stay as they are."""
+        self._stop.set()
+        self._running.set()  # wake a paused fit() so it can see the stop
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished or self._stop.is_set() or self.step_count >= self.total_steps
+
+    @property
+    def train_size(self) -> int:
+        return len(self._train_y)
+
+    @property
+    def val_size(self) -> int:
+        return len(self._val_y)
+
+    # --- driving ---
+
+    def fit(self) -> list[EpochInfo]:
+        """Train to the end (or until stopped), waiting while paused. Returns the epoch history."""
+        while not self.finished:
+            self._running.wait()
+            self.step()
+        return self.history
+
+    def step(self) -> StepInfo | None:
+        """Run one optimiser step; None once training has finished or was stopped.
+
+        Raises TrainingError when the loss stops being finite or diverges; the weights are then rolled back to the
+        end of the last good epoch (or to where training started)."""
+        if self.finished:
+            return None
+        started = time.perf_counter()
+        position = self.step_count % self.steps_per_epoch
+        if position == 0:
+            self._order = torch.randperm(len(self._train_y), generator=self._generator)
+            self._epoch_loss = self._epoch_correct = 0.0
+            self._epoch_seen = 0
+        batch_idx = self._order[position * self.batch_size : (position + 1) * self.batch_size]
+        x, y = self._train_x[batch_idx], self._train_y[batch_idx]
+        if self.config.augment:
+            x = augment_batch(x, self.config, self._generator)
+        learning_rate = self._set_learning_rate()
+
+        self.model.train()
+        logits = self.model(x)
+        loss = F.cross_entropy(logits, y)
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value) or loss_value > DIVERGED_LOSS:
+            self._abort_diverged(loss_value)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+        self.step_count += 1
+        correct = int((logits.argmax(1) == y).sum())
+        self._epoch_loss += loss_value * len(y)
+        self._epoch_correct += correct
+        self._epoch_seen += len(y)
+        elapsed = time.perf_counter() - started
+        self._train_seconds += elapsed
+        rate = len(y) / max(elapsed, 1e-9)
+        self._throughput = rate if self.step_count == 1 else 0.9 * self._throughput + 0.1 * rate
+        info = StepInfo(
+            epoch=(self.step_count - 1) // self.steps_per_epoch + 1,
+            step=self.step_count,
+            steps_per_epoch=self.steps_per_epoch,
+            total_steps=self.total_steps,
+            loss=loss_value,
+            accuracy=correct / len(y),
+            samples_per_second=self._throughput,
+            learning_rate=learning_rate,
+        )
+        if self.on_step_end:
+            self.on_step_end(info)
+        if self.step_count % self.steps_per_epoch == 0:
+            self._end_epoch(info.epoch)
+        return info
+
+    def evaluate(self, images: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> tuple[float, float]:
+        """(mean loss, accuracy) on the given tensors, or on the validation split."""
+        if images is None:
+            images, labels = self._val_x, self._val_y
+        if len(labels) == 0:
+            return float("nan"), float("nan")
+        was_training = self.model.training
+        self.model.eval()
+        total_loss, correct = 0.0, 0
+        with torch.no_grad():
+            for i in range(0, len(labels), _EVAL_BATCH):
+                logits = self.model(images[i : i + _EVAL_BATCH])
+                target = labels[i : i + _EVAL_BATCH]
+                total_loss += float(F.cross_entropy(logits, target, reduction="sum"))
+                correct += int((logits.argmax(1) == target).sum())
+        self.model.train(was_training)
+        return total_loss / len(labels), correct / len(labels)
+
+    # --- internals ---
+
+    def _set_learning_rate(self) -> float:
+        base = self.config.learning_rate
+        if self.config.lr_schedule == "cosine":
+            progress = self.step_count / max(self.total_steps, 1)
+            rate = base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        else:
+            rate = base
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
+        return rate
+
+    def _end_epoch(self, epoch: int) -> None:
+        val_loss = val_acc = None
+        if self.val_size:
+            val_loss, val_acc = self.evaluate()
+        info = EpochInfo(
+            epoch=epoch,
+            step=self.step_count,
+            train_loss=self._epoch_loss / max(self._epoch_seen, 1),
+            train_accuracy=self._epoch_correct / max(self._epoch_seen, 1),
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            seconds=self._train_seconds,
+        )
+        self.history.append(info)
+        if all(torch.isfinite(p).all() for p in self.model.parameters()):
+            self._good_weights = _copy_weights(self.model)
+        if self.on_epoch_end:
+            self.on_epoch_end(info)
+
+    def _abort_diverged(self, loss: float) -> None:
+        self.model.load_state_dict(self._good_weights)
+        self._finished = True
+        kept = f"the end of epoch {self.history[-1].epoch}" if self.history else "before training started"
+        raise TrainingError(
+            f"training stopped: the loss diverged to {loss:.4g} at step {self.step_count + 1} "
+            f"(learning rate {self.config.learning_rate:g} is probably too high); kept the weights from {kept}"
+        )
+
+
+def _check_data(model: CNN, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = np.asarray(images), np.asarray(labels)
+    size = model.spec.input_size
+    if len(images) == 0:
+        raise TrainingError("nothing to train on: the collection has no examples")
+    if images.shape[1:] != (size, size) or len(images) != len(labels):
+        raise TrainingError(f"expected images of {size}x{size} with one label each, got {images.shape} and {labels.shape}")
+    if labels.min() < 0 or labels.max() >= len(model.classes):
+        raise TrainingError(f"labels must be class indices 0..{len(model.classes) - 1}")
+    present = np.unique(labels)
+    if len(present) < 2:
+        only = model.classes[int(present[0])]
+        raise TrainingError(
+            f"training needs examples of at least two classes; there are only '{only}' examples ({len(labels)})"
+        )
+    if not np.isfinite(images).all():
+        raise TrainingError("the images contain non-finite values")
+    return images, labels
+
+
+def _make_optimizer(model: CNN, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=config.learning_rate, momentum=0.9, weight_decay=config.weight_decay
+        )
+    return torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+
+
+def _copy_weights(model: CNN) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
