@@ -1,0 +1,179 @@
+"""Model files: weights, the ModelSpec, class names and training history in one safetensors file.
+
+safetensors stores raw tensors behind a JSON header, so loading a model file never unpickles anything
+and cannot run code, whoever made the file. Our own description rides in the header's metadata:
+"format" (always "cnn-desktop-model"), "format_version", "spec", "history" and "info", each a JSON
+string. Every way a file can be wrong ends in one ``ModelFileError`` line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from cnn_desktop.core.atomic import atomic_write_bytes
+from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
+from cnn_desktop.core.model import CNN
+from cnn_desktop.core.spec import ModelSpec
+
+FORMAT = "cnn-desktop-model"
+FORMAT_VERSION = 1
+MODEL_SUFFIX = ".safetensors"
+# Our models weigh a few hundred kB. These bounds refuse absurd files before reading or parsing them.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A model as stored: the network plus what is known about how it was made."""
+
+    model: CNN
+    history: tuple[dict[str, Any], ...] = ()  # one record per epoch trained (EpochInfo.to_dict())
+    info: dict[str, Any] = field(default_factory=dict)  # provenance: command, data, config, date...
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.model.spec
+
+
+def model_to_bytes(model: CNN, history: Sequence[dict[str, Any]] = (), info: dict[str, Any] | None = None) -> bytes:
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "spec": model.spec.to_json(),
+        "history": json.dumps(list(history)),
+        "info": json.dumps(info or {}),
+    }
+    return save_tensors(tensors, metadata=metadata)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    model: CNN,
+    history: Sequence[dict[str, Any]] = (),
+    info: dict[str, Any] | None = None,
+) -> None:
+    """Write the model atomically: the file at ``path`` is the old one or the new one, never a mix."""
+    data = model_to_bytes(model, history, info)
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as error:
+        raise ModelFileError(at(path, f"cannot save the model ({error.strerror or error})")) from None
+
+
+def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | None = None) -> SavedModel:
+    """Read a model file; any problem raises ModelFileError naming the file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ModelFileError(at(path, "is a folder, not a model file"))
+        if size > MAX_FILE_BYTES:
+            raise ModelFileError(at(path, f"{size / 1e6:.0f} MB is far too large for a cnn-desktop model"))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(at(path, "no such model file")) from None
+    except OSError as error:
+        raise ModelFileError(at(path, f"cannot read ({error.strerror or error})")) from None
+    return model_from_bytes(data, str(path), expected_classes)
+
+
+def model_from_bytes(data: bytes, source: str = "model", expected_classes: Sequence[str] | None = None) -> SavedModel:
+    metadata = _read_metadata(data, source)
+    try:
+        spec = ModelSpec.from_json(metadata["spec"])
+        model = CNN(spec)
+    except CnnDesktopError as error:
+        raise ModelFileError(at(source, str(error))) from None
+    try:
+        tensors = load_tensors(data)
+    except Exception as error:  # safetensors raises its own exception types for corrupt data
+        raise ModelFileError(at(source, f"corrupt or truncated weights ({error})")) from None
+    _check_weights(model, tensors, source)
+    model.load_state_dict(tensors)
+    model.eval()
+    if expected_classes is not None and tuple(expected_classes) != spec.classes:
+        raise ModelFileError(
+            at(source, f"a model of {len(spec.classes)} classes {list(spec.classes)}; "
+                       f"expected {len(expected_classes)} classes {list(expected_classes)}")
+        )
+    history = _json_field(metadata, "history", list, source)
+    info = _json_field(metadata, "info", dict, source)
+    return SavedModel(model=model, history=tuple(history), info=info)
+
+
+def _read_metadata(data: bytes, source: str) -> dict[str, str]:
+    """Validate the safetensors framing by hand first, so every failure gets a precise message."""
+    if not data:
+        raise ModelFileError(at(source, "the file is empty"))
+    if data[:1] == b"\x80" or data[:2] == b"PK":
+        raise ModelFileError(
+            at(source, "a pickle or PyTorch archive, not a cnn-desktop model; such files can run code "
+                       "when loaded, so they are never opened")
+        )
+    if len(data) < 8:
+        raise ModelFileError(at(source, f"only {len(data)} bytes: truncated, or not a model file"))
+    header_size = int.from_bytes(data[:8], "little")
+    if header_size > MAX_HEADER_BYTES:
+        raise ModelFileError(at(source, f"not a cnn-desktop model (its header claims {header_size} bytes)"))
+    if 8 + header_size > len(data):
+        raise ModelFileError(at(source, "truncated: the file ends inside its header"))
+    try:
+        header = json.loads(data[8 : 8 + header_size])
+    except (ValueError, UnicodeDecodeError):
+        raise ModelFileError(at(source, "not a cnn-desktop model (its header is not JSON)")) from None
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ModelFileError(at(source, "a tensor file, but not a cnn-desktop model (no model description)"))
+    try:
+        version = int(metadata.get("format_version", ""))
+    except ValueError:
+        raise ModelFileError(at(source, "malformed format version")) from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            at(source, f"made by a newer cnn-desktop (format {version}; this version reads {FORMAT_VERSION})")
+        )
+    if "spec" not in metadata:
+        raise ModelFileError(at(source, "the model description is missing"))
+    return metadata
+
+
+def _check_weights(model: CNN, tensors: dict[str, torch.Tensor], source: str) -> None:
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) for name, t in tensors.items()}
+    missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    if missing or unexpected:
+        raise ModelFileError(
+            at(source, f"weights do not fit the model's description (missing {missing}, unexpected {unexpected})")
+        )
+    for name, shape in expected.items():
+        if found[name] != shape:
+            raise ModelFileError(
+                at(source, f"weights do not fit the model's description ({name}: expected {list(shape)}, "
+                           f"found {list(found[name])})")
+            )
+        if not tensors[name].is_floating_point() or not torch.isfinite(tensors[name]).all():
+            raise ModelFileError(at(source, f"weights {name} are not finite floating-point numbers"))
+
+
+def _json_field(metadata: dict[str, str], key: str, kind: type, source: str):
+    """A JSON-encoded metadata entry of the given type; absent means empty."""
+    text = metadata.get(key)
+    if text is None:
+        return kind()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, kind):
+        raise ModelFileError(at(source, f"malformed {key} in the model file"))
+    return value
