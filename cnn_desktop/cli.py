@@ -1,0 +1,346 @@
+"""The ``cnn-desktop`` command: no arguments opens the app; subcommands train, evaluate, predict, info.
+
+Users, CI and the benchmarks script against these names and outputs, so they stay stable: ``evaluate``
+always ends with ``accuracy 0.9876 n=1234``. A problem with the user's input prints one line
+(``cnn-desktop: error: <file>: <problem>``) and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from cnn_desktop import __version__
+from cnn_desktop.core.errors import CnnDesktopError
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        return _open_app()
+    parser = _parser()
+    options = parser.parse_args(args)
+    options.argv = args
+    try:
+        return options.run(options)
+    except CnnDesktopError as error:
+        print(f"cnn-desktop: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("cnn-desktop: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_app() -> int:
+    from cnn_desktop.gui.app import main as app_main  # Qt is only imported when the app is wanted
+
+    return app_main()
+
+
+# --- argument parsing ---
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cnn-desktop",
+        description="Learn and use convolutional neural networks by drawing. Without arguments, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"cnn-desktop {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model and save it")
+    train.add_argument("--preset", choices=["digits", "ticks-crosses"], required=True, help="which task")
+    train.add_argument("--data", type=Path, help="MNIST IDX folder, image folder or collection "
+                       "(ticks-crosses: generated drawings when omitted)")
+    train.add_argument("--out", type=Path, required=True, help="where to save the model")
+    train.add_argument("--epochs", type=int, help="passes over the training data")
+    train.add_argument("--seed", type=int, default=0, help="seeds the split, shuffling, augmentation, weights")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--optimizer", choices=["adam", "sgd"])
+    train.add_argument("--validation-fraction", type=float, help="share held out for validation")
+    train.add_argument("--no-augment", action="store_true", help="train on the examples as they are")
+    train.add_argument("--init", type=Path, metavar="MODEL", help="fine-tune this model instead of starting afresh")
+    train.add_argument("--samples", type=int, default=3000,
+                       help="ticks-crosses without --data: generated drawings per class")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy and confusion matrix of a model on a data set")
+    _model_options(evaluate)
+    evaluate.add_argument("data", type=Path, metavar="DATA", help="MNIST IDX folder, image folder or collection")
+    evaluate.add_argument("--split", choices=["all", "validation", "train"], default="all",
+                          help="evaluate on the whole data set, or on the split the model was trained with "
+                               "(its seed and validation fraction are read from the model file)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files")
+    _model_options(predict)
+    predict.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    predict.add_argument("--json", action="store_true", help="print one JSON object per line")
+    predict.set_defaults(run=_predict)
+
+    info = commands.add_parser("info", help="describe a model: layers, sizes, parameters, training")
+    _model_options(info)
+    info.set_defaults(run=_info)
+    return parser
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="model file (default: the preset's bundled model)")
+    parser.add_argument("--preset", choices=["digits", "ticks-crosses"], default="digits",
+                        help="whose bundled model to use when --model is not given (default: digits)")
+
+
+def _load(options):
+    from cnn_desktop.core.checkpoint import load_model
+    from cnn_desktop.core.presets import get_preset
+
+    path = options.model or get_preset(options.preset).bundled_model_path()
+    if options.model is None and not path.exists():
+        raise CnnDesktopError(f"{path}: the bundled {options.preset} model is missing; pass --model")
+    return load_model(path)
+
+
+# --- train ---
+
+
+def _train(options) -> int:
+    from cnn_desktop.core.checkpoint import load_model, save_model
+    from cnn_desktop.core.model import build_model
+    from cnn_desktop.core.presets import get_preset
+    from cnn_desktop.core.training import Trainer
+
+    preset = get_preset(options.preset)
+    config = preset.train_config.with_(seed=options.seed)
+    overrides = {
+        "epochs": options.epochs,
+        "batch_size": options.batch_size,
+        "learning_rate": options.lr,
+        "optimizer": options.optimizer,
+        "validation_fraction": options.validation_fraction,
+    }
+    config = config.with_(**{k: v for k, v in overrides.items() if v is not None})
+    if options.no_augment:
+        config = config.with_(augment=False)
+
+    started = time.perf_counter()
+    dataset = _training_data(options, preset)
+    prep_seconds = time.perf_counter() - started
+    if options.init:
+        model = load_model(options.init, expected_classes=preset.classes).model
+    else:
+        model = build_model(preset.spec(), seed=options.seed)
+
+    bar = ProgressBar(sys.stderr)
+    trainer = Trainer(
+        model,
+        dataset.images,
+        dataset.labels,
+        config,
+        on_step_end=bar.step,
+        on_epoch_end=lambda epoch: bar.epoch(epoch, config.epochs),
+    )
+    print(
+        f"training {preset.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
+        f"{model.parameter_count()} parameters, {config.epochs} epochs",
+        file=sys.stderr,
+    )
+    trainer.fit()
+    bar.close()
+    history = [epoch.to_dict() for epoch in trainer.history]
+    info = {
+        "preset": preset.name,
+        "command": "cnn-desktop " + shlex.join(options.argv),
+        "data": dataset.source,
+        "examples": len(dataset),
+        "train_size": trainer.train_size,
+        "val_size": trainer.val_size,
+        "config": asdict(config),
+        "init": str(options.init) if options.init else None,
+        "preprocess_seconds": round(prep_seconds, 2),
+        "train_seconds": round(trainer.history[-1].seconds, 2) if trainer.history else 0.0,
+        "parameters": model.parameter_count(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cnn_desktop_version": __version__,
+    }
+    save_model(options.out, model, history, info)
+    last = trainer.history[-1]
+    val = f", validation accuracy {last.val_accuracy:.4f}" if last.val_accuracy is not None else ""
+    print(f"saved {options.out} (training accuracy {last.train_accuracy:.4f}{val})")
+    return 0
+
+
+def _training_data(options, preset):
+    from cnn_desktop.core.datasets import Dataset, load_dataset
+
+    if options.data is not None:
+        bar = ProgressBar(sys.stderr)
+        dataset = load_dataset(options.data, preset.classes, progress=bar.preprocessing)
+        bar.close()
+        return dataset
+    if preset.name == "ticks-crosses":
+        from cnn_desktop.core.synth import ticks_crosses_dataset
+
+        images, labels = ticks_crosses_dataset(options.samples, seed=options.seed)
+        return Dataset(images, labels, preset.classes, f"generated ticks and crosses ({options.samples} per class)")
+    raise CnnDesktopError(f"the {preset.name} preset needs --data (for example an MNIST folder)")
+
+
+class ProgressBar:
+    """One redrawn line on a terminal; plain lines per epoch when the output is a file or a pipe."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.live = stream.isatty()
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def preprocessing(self, done: int, total: int) -> None:
+        self._draw(f"preprocessing {self._bar(done / total)} {done}/{total}", force=done == total)
+
+    def step(self, info) -> None:
+        within = (info.step - 1) % info.steps_per_epoch + 1
+        self._draw(
+            f"epoch {info.epoch} {self._bar(within / info.steps_per_epoch)} "
+            f"loss {info.loss:.4f} acc {info.accuracy:.3f} {info.samples_per_second:,.0f} samples/s"
+        )
+
+    def epoch(self, info, epochs: int) -> None:
+        val = (
+            f"  val_loss {info.val_loss:.4f}  val_acc {info.val_accuracy:.4f}"
+            if info.val_accuracy is not None
+            else ""
+        )
+        self._clear()
+        print(
+            f"epoch {info.epoch}/{epochs}  loss {info.train_loss:.4f}  acc {info.train_accuracy:.4f}{val}"
+            f"  {info.seconds:.1f}s",
+            file=self.stream,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        self._clear()
+
+    def _bar(self, fraction: float) -> str:
+        filled = int(round(fraction * self.WIDTH))
+        return "[" + "#" * filled + "-" * (self.WIDTH - filled) + f"] {fraction:4.0%}"
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.live or (not force and now - self._last_draw < 0.1):
+            return
+        self._last_draw = now
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+        self._drawn = True
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._drawn = False
+
+
+# --- evaluate ---
+
+
+def _evaluate(options) -> int:
+    from cnn_desktop.core.datasets import load_dataset
+    from cnn_desktop.core.evaluation import evaluate_model, format_report
+
+    saved = _load(options)
+    dataset = load_dataset(options.data, saved.spec.classes)
+    if options.split != "all":
+        dataset = _split_like_training(dataset, saved, options.split)
+    report = evaluate_model(saved.model, dataset.images, dataset.labels)
+    if options.json:
+        print(json.dumps(report.to_dict()))
+    else:
+        for line in dataset.skipped:
+            print(f"skipped {line}", file=sys.stderr)
+        print(format_report(report))
+    return 0
+
+
+def _split_like_training(dataset, saved, split: str):
+    from cnn_desktop.core.training import split_indices
+
+    config = saved.info.get("config") or {}
+    if "seed" not in config or "validation_fraction" not in config:
+        raise CnnDesktopError("the model file does not record its training split; use --split all")
+    train, val = split_indices(dataset.labels, config["validation_fraction"], config["seed"])
+    chosen = val if split == "validation" else train
+    if not len(chosen):
+        raise CnnDesktopError(f"the {split} split is empty (validation fraction {config['validation_fraction']})")
+    return dataset.subset(chosen)
+
+
+# --- predict ---
+
+
+def _predict(options) -> int:
+    import numpy as np
+
+    from cnn_desktop.core.model import predict_proba
+    from cnn_desktop.core.preprocess import preprocess
+    from cnn_desktop.core.readers import read_image
+
+    saved = _load(options)
+    classes = saved.spec.classes
+    failures = 0
+    for path in options.images:
+        try:
+            probs = predict_proba(saved.model, preprocess(read_image(path)))
+        except CnnDesktopError as error:
+            message = str(error) if str(path) in str(error) else f"{path}: {error}"
+            print(f"cnn-desktop: error: {message}", file=sys.stderr)
+            failures += 1
+            continue
+        best = int(np.argmax(probs))
+        if options.json:
+            print(json.dumps({"image": str(path), "class": classes[best],
+                              "probabilities": {c: round(float(p), 6) for c, p in zip(classes, probs)}}))
+        else:
+            ranked = "  ".join(f"{c} {p:.3f}" for c, p in sorted(zip(classes, probs), key=lambda cp: -cp[1]))
+            print(f"{path}: {classes[best]} ({probs[best]:.1%})    {ranked}")
+    return EXIT_BAD_INPUT if failures else 0
+
+
+# --- info ---
+
+
+def _info(options) -> int:
+    from cnn_desktop.core.model import layer_geometry
+
+    saved = _load(options)
+    spec = saved.spec
+    print(f"classes: {', '.join(spec.classes)}")
+    print(f"parameters: {saved.model.parameter_count():,}")
+    params = dict(saved.model.layers.named_children())
+    print(f"{'layer':<10} {'output':<14} {'receptive field':<16} parameters")
+    for geo in layer_geometry(spec):
+        module = params.get(geo.name)
+        count = sum(p.numel() for p in module.parameters()) if module is not None else 0
+        shape = f"{geo.channels}x{geo.size}x{geo.size}" if geo.size > 1 else f"{geo.channels}"
+        field = f"{geo.field}x{geo.field}" if geo.size > 1 else "whole input"
+        print(f"{geo.name:<10} {shape:<14} {field:<16} {count:,}")
+    if saved.history:
+        last = saved.history[-1]
+        print(f"trained: {len(saved.history)} epochs, last validation accuracy {last.get('val_accuracy')}")
+    for key in ("data", "date", "command"):
+        if saved.info.get(key):
+            print(f"{key}: {saved.info[key]}")
+    return 0

@@ -1,0 +1,113 @@
+"""Any data set on disk -> preprocessed 28x28 images with class indices.
+
+Three layouts are understood, told apart by what the folder holds:
+- a drawing collection of the app (it has a ``cnn-desktop-collection.json`` marker): its stored rasters;
+- a folder holding an MNIST IDX pair (images + labels, gzipped or raw);
+- an image folder ``<root>/<label>/*.png|jpg|bmp``.
+Everything except the collection (already preprocessed when it was saved) goes through the one
+``preprocess`` function, so training, evaluation and live inference see drawings the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
+from cnn_desktop.core.preprocess import preprocess
+from cnn_desktop.core.readers import find_mnist_pair, list_image_folder, read_image, read_mnist_folder
+from cnn_desktop.core.spec import DIGIT_CLASSES
+from cnn_desktop.core.store import COLLECTION_MARKER, DrawingStore
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    images: np.ndarray  # float32 (N, 28, 28), ink 1 on background 0, as the network sees it
+    labels: np.ndarray  # int64 (N,), indices into classes
+    classes: tuple[str, ...]
+    source: str  # where it was read from, for messages and model cards
+    skipped: tuple[str, ...] = ()  # one line per item left out (blank images), for the user to see
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices: np.ndarray) -> "Dataset":
+        return Dataset(self.images[indices], self.labels[indices], self.classes, self.source, self.skipped)
+
+
+def load_dataset(
+    path: str | os.PathLike[str], classes: Sequence[str] | None = None, progress: Progress | None = None
+) -> Dataset:
+    """Read and preprocess the data set at ``path``. With ``classes``, labels are mapped onto those
+    class names (a label outside them is an error); without, the data set's own classes are used."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(at(path, "no such file or folder"))
+    if not path.is_dir():
+        raise DataError(at(path, "expected a folder: an MNIST IDX pair, an image folder or a collection"))
+    if (path / COLLECTION_MARKER).exists():
+        return _from_collection(path, classes)
+    if find_mnist_pair(path):
+        return _from_mnist(path, classes, progress)
+    return _from_image_folder(path, classes, progress)
+
+
+def _from_collection(path: Path, classes: Sequence[str] | None) -> Dataset:
+    store = DrawingStore(path, classes or ())
+    images, labels = store.arrays()
+    return _mapped(images, labels, tuple(store.classes), classes, str(path))
+
+
+def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
+    raw_images, raw_labels = read_mnist_folder(path)
+    images = preprocess_images(raw_images, progress)  # MNIST digits are never blank
+    return _mapped(images, raw_labels.astype(np.int64), DIGIT_CLASSES, classes, str(path))
+
+
+def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
+    items, found_classes = list_image_folder(path, allowed_labels=classes)
+    images, labels, skipped = [], [], []
+    for done, (image_path, label) in enumerate(items, 1):
+        try:
+            images.append(preprocess(read_image(image_path)))
+            labels.append(found_classes.index(label))
+        except EmptyDrawingError:
+            skipped.append(at(image_path, "blank image, left out"))
+        if progress:
+            progress(done, len(items))
+    if not images:
+        raise DataError(at(path, "every image in the folder is blank"))
+    stacked = np.stack(images).astype(np.float32)
+    dataset = _mapped(stacked, np.asarray(labels, np.int64), tuple(found_classes), classes, str(path))
+    return Dataset(dataset.images, dataset.labels, dataset.classes, dataset.source, tuple(skipped))
+
+
+def preprocess_images(raw: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+    """Preprocess a stack of raw images (N, H, W[, C]) into (N, 28, 28) float32."""
+    out = np.empty((len(raw), 28, 28), np.float32)
+    for i, image in enumerate(raw):
+        out[i] = preprocess(image)
+        if progress and (i % 500 == 499 or i == len(raw) - 1):
+            progress(i + 1, len(raw))
+    return out
+
+
+def _mapped(
+    images: np.ndarray, labels: np.ndarray, own: tuple[str, ...], wanted: Sequence[str] | None, source: str
+) -> Dataset:
+    """Re-index labels from the data set's own class list onto the wanted one."""
+    if wanted is None or tuple(wanted) == own:
+        return Dataset(images, labels, own, source)
+    wanted = tuple(wanted)
+    present = {own[i] for i in np.unique(labels)}
+    unknown = sorted(present - set(wanted))
+    if unknown:
+        raise DataError(at(source, f"labels {unknown} are not classes of this model {list(wanted)}"))
+    lookup = np.array([wanted.index(name) if name in wanted else -1 for name in own], np.int64)
+    return Dataset(images, lookup[labels], wanted, source)
