@@ -182,7 +182,11 @@ class Trainer:
         learning_rate = self._set_learning_rate()
 
         self.model.train()
-        logits = self.model(x)
+        # Dropout draws from torch's global generator, which other threads also use; a private seed per
+        # step keeps a seeded run reproducible without disturbing anyone else's random numbers.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed * 1_000_003 + self.step_count)
+            logits = self.model(x)
         loss = F.cross_entropy(logits, y)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value) or loss_value > DIVERGED_LOSS:

@@ -1,0 +1,139 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_desktop.core.errors import TrainingError
+from cnn_desktop.core.model import build_model
+from cnn_desktop.core.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.training import Trainer, split_indices
+
+BARS = ("horizontal", "vertical")
+
+
+def _model(seed=0):
+    return build_model(lenet_spec(BARS), seed=seed)
+
+
+def test_training_on_a_small_generated_set_reaches_high_accuracy_fast(bars):
+    images, labels = bars
+    epochs = []
+    trainer = Trainer(_model(), images, labels, TrainConfig(epochs=4, batch_size=32), on_epoch_end=epochs.append)
+    before = trainer.evaluate()
+    trainer.fit()
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4]
+    assert before[1] < 0.8  # untrained: about chance
+    assert epochs[-1].val_accuracy >= 0.95
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert trainer.step_count == trainer.total_steps == 4 * trainer.steps_per_epoch
+
+
+def test_step_callbacks_carry_progress(bars):
+    images, labels = bars
+    steps = []
+    trainer = Trainer(_model(), images, labels, TrainConfig(epochs=1, batch_size=32), on_step_end=steps.append)
+    while trainer.step() is not None:
+        pass
+    assert [s.step for s in steps] == list(range(1, trainer.steps_per_epoch + 1))
+    assert all(np.isfinite(s.loss) and 0 <= s.accuracy <= 1 and s.samples_per_second > 0 for s in steps)
+    assert trainer.step() is None
+
+
+def test_same_seed_same_weights(bars):
+    images, labels = bars
+    weights = []
+    for _ in range(2):
+        model = _model()
+        Trainer(model, images, labels, TrainConfig(epochs=1, seed=5)).fit()
+        weights.append(model.layers.conv1.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_pause_blocks_fit_until_resumed_and_stop_ends_it(bars):
+    images, labels = bars
+    paused_at = threading.Event()
+    trainer = None
+
+    def on_step(info):
+        if info.step == 3:
+            trainer.pause()
+            paused_at.set()
+        if info.step == 5:
+            trainer.stop()
+
+    trainer = Trainer(_model(), images, labels, TrainConfig(epochs=5, batch_size=16), on_step_end=on_step)
+    thread = threading.Thread(target=trainer.fit)
+    thread.start()
+    assert paused_at.wait(10)
+    thread.join(0.3)
+    assert thread.is_alive() and trainer.paused and trainer.step_count == 3  # still paused, no progress
+    trainer.resume()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert trainer.step_count == 5 and trainer.finished
+
+
+def test_stop_while_paused_wakes_fit(bars):
+    images, labels = bars
+    trainer = Trainer(_model(), images, labels, TrainConfig(epochs=2))
+    trainer.pause()
+    thread = threading.Thread(target=trainer.fit)
+    thread.start()
+    trainer.stop()
+    thread.join(10)
+    assert not thread.is_alive() and trainer.step_count == 0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_diverging_loss_stops_training_and_keeps_the_last_good_weights(bars, optimizer):
+    images, labels = bars
+    model = _model()
+    Trainer(model, images, labels, TrainConfig(epochs=1)).fit()  # some good training first
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    trainer = Trainer(model, images, labels, TrainConfig(epochs=3, learning_rate=1000, optimizer=optimizer))
+    with pytest.raises(TrainingError, match="diverged"):
+        trainer.fit()
+    assert trainer.finished
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, good[name]), name
+
+
+def test_nan_loss_is_caught(bars):
+    images, labels = bars
+    model = _model()
+    with torch.no_grad():
+        model.layers.out.bias.fill_(float("nan"))
+    trainer = Trainer(model, images, labels, TrainConfig(epochs=1))
+    with pytest.raises(TrainingError, match="nan"):
+        trainer.step()
+
+
+def test_training_refuses_unusable_data(bars):
+    images, labels = bars
+    with pytest.raises(TrainingError, match="no examples"):
+        Trainer(_model(), images[:0], labels[:0], TrainConfig())
+    with pytest.raises(TrainingError, match="only 'vertical'"):
+        Trainer(_model(), images[labels == 1], labels[labels == 1], TrainConfig())
+    broken = images.copy()
+    broken[0, 0, 0] = np.nan
+    with pytest.raises(TrainingError, match="non-finite"):
+        Trainer(_model(), broken, labels, TrainConfig())
+
+
+def test_a_batch_larger_than_the_data_uses_all_of_it(bars):
+    images, labels = bars
+    trainer = Trainer(_model(), images[:20], labels[:20], TrainConfig(epochs=2, batch_size=1000))
+    assert trainer.batch_size == trainer.train_size and trainer.steps_per_epoch == 1
+    trainer.fit()
+    assert trainer.step_count == 2
+
+
+def test_split_is_seeded_stratified_and_covers_everything():
+    labels = np.repeat(np.arange(3), [50, 10, 5])
+    train, val = split_indices(labels, 0.2, seed=1)
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(len(labels)))
+    assert [int((labels[val] == c).sum()) for c in range(3)] == [10, 2, 1]
+    again, _ = split_indices(labels, 0.2, seed=1)
+    other, _ = split_indices(labels, 0.2, seed=2)
+    assert np.array_equal(train, again) and not np.array_equal(train, other)
