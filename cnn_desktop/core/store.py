@@ -1,0 +1,498 @@
+"""The user's drawing collection on disk: labelled 28x28 drawings with their strokes.
+
+Layout (an ordinary image folder, so other tools can read it)::
+
+    <root>/cnn-desktop-collection.json   marker: {"format": "cnn-desktop-collection", "version": 1,
+                                                  "classes": [...]} - tells a collection from any folder
+    <root>/<label>/<id>.png              one example: the raster as an 8-bit grey PNG (white ink on
+                                         black, as MNIST) with its strokes as JSON in a compressed
+                                         "cnn-desktop-strokes" text chunk
+
+One file holds a whole example, so committing it is one atomic rename and there is no index that could
+disagree with the files. The label is the folder and nothing else; ids sort by creation time.
+
+Every write goes to a hidden temp file in the target folder, is flushed and fsynced, renamed onto its
+final name with ``os.replace``, and the folder is fsynced. A crash at any instant therefore leaves each
+example either complete or absent (never half-written under its final name), and loses nothing whose
+``add`` had returned. Leftover temp files (".<name>.<8 hex>.tmp") are invisible to listings and are
+deleted when a store is opened; so one collection must be opened by one process at a time.
+
+Not thread-safe, but holds no global state: the app uses one store per collection from one thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import platformdirs
+from PIL import Image, PngImagePlugin
+
+from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.readers import read_image
+from cnn_desktop.core.strokes import Strokes
+
+MARKER_NAME = "cnn-desktop-collection.json"
+MARKER_FORMAT = "cnn-desktop-collection"
+MARKER_VERSION = 1
+STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
+SIZE = 28  # side of a stored raster, in pixels
+
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+# Characters that are path separators or not allowed in file names on some system we run on.
+_UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+_MAX_NAME = 100
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_IEND = bytes.fromhex("0000000049454e44ae426082")  # the (empty, fixed-CRC) chunk every PNG ends with
+
+
+@dataclass(frozen=True)
+class Example:
+    """One stored drawing: its id (also the file name stem), its label (the folder) and its file."""
+
+    id: str
+    label: str
+    path: Path
+
+
+class DrawingStore:
+    """A collection of labelled drawings in ``root``; see the module docstring for layout and safety.
+
+    ``problems`` lists, one line each, what the last scan (opening, ``examples()``, ``arrays()``...)
+    found wrong and skipped: damaged files, duplicate ids, a marker that could not be updated.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], classes: Sequence[str]) -> None:
+        self.root = Path(root)
+        self.problems: list[str] = []
+        self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
+        given = [self._checked_label(label) for label in classes]
+        self._make_root()
+        marker_classes = self._read_marker()
+        if marker_classes is None:
+            self._refuse_foreign_folder()
+        on_disk = self._label_folders()
+        self._classes = _merge(given, marker_classes or [], sorted(on_disk))
+        self._remove_temp_files([self.root, *(self.root / label for label in on_disk)])
+        if marker_classes != self._classes:
+            self._update_marker(at_open=True)
+
+    @staticmethod
+    def default_root(collection: str) -> Path:
+        """Where the app keeps ``collection`` ("digits", "ticks-crosses"...) for the current user."""
+        if not _is_safe_name(collection):
+            raise DataError(f"bad collection name {collection!r}")
+        return Path(platformdirs.user_data_dir("cnn-desktop")) / "collections" / collection
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names, in the order used by ``arrays()``: those given, then others found on disk."""
+        return tuple(self._classes)
+
+    # --- writing ---
+
+    def add(self, label: str, raster: np.ndarray, strokes: Strokes | None = None) -> Example:
+        """Store one drawing. When this returns, the example is on disk durably (file and folder synced)."""
+        folder = self._label_folder(label)
+        example = self._write_example(folder, label, raster, strokes)
+        self._sync_folder(folder, example.path)
+        return example
+
+    def add_many(self, items: Iterable[tuple[str, np.ndarray, Strokes | None]]) -> list[Example]:
+        """Store many drawings, syncing each label folder once at the end instead of after every file.
+
+        Each file is still fsynced and atomically renamed, so a crash never exposes a half-written
+        example. When this returns, every example is durable. During the call, examples already
+        renamed are visible but a power loss may drop them. If an item is bad (or the disk fills up),
+        the examples before it are kept and synced, the rest are not written, and DataError is raised.
+        """
+        added: list[Example] = []
+        touched: dict[Path, Path] = {}  # label folder -> one file in it, to name in errors
+        try:
+            for label, raster, strokes in items:
+                folder = self._label_folder(label)
+                example = self._write_example(folder, label, raster, strokes)
+                touched.setdefault(folder, example.path)
+                added.append(example)
+        except BaseException:
+            for folder, path in touched.items():  # make what was written durable, then report
+                try:
+                    self._sync_folder(folder, path)
+                except DataError:
+                    pass
+            raise
+        for folder, path in touched.items():
+            self._sync_folder(folder, path)
+        return added
+
+    def remove(self, example_id: str) -> None:
+        """Delete an example. When this returns, the deletion is durable."""
+        example = self._find(example_id)
+        try:
+            os.unlink(example.path)
+        except OSError as error:
+            raise DataError(at(example.path, f"cannot delete ({_reason(error)})")) from None
+        self._sync_folder(example.path.parent, example.path)
+
+    def relabel(self, example_id: str, new_label: str) -> Example:
+        """Move an example to another label with one atomic rename; durable when this returns.
+
+        A crash during the call leaves the example under exactly one of the two labels.
+        """
+        example = self._find(example_id)
+        folder = self._label_folder(new_label)
+        if folder == example.path.parent:
+            return example
+        target = folder / example.path.name
+        if target.exists():
+            raise DataError(at(target, f"already exists; cannot move {example.path} there"))
+        try:
+            os.replace(example.path, target)
+        except OSError as error:
+            raise DataError(at(example.path, f"cannot move to {folder.name!r} ({_reason(error)})")) from None
+        self._sync_folder(folder, target)  # the new entry first: the example must never be lost
+        self._sync_folder(example.path.parent, example.path)
+        return Example(example.id, new_label, target)
+
+    # --- reading ---
+
+    def examples(self, label: str | None = None) -> list[Example]:
+        """Stored examples (of one label, or all), oldest first. Damaged files are skipped and listed
+        in ``problems``; this checks each file's PNG header and end, ``arrays()`` decodes them fully."""
+        labels = self._classes if label is None else [self._checked_label(label)]
+        problems: list[str] = []
+        found: dict[str, Example] = {}
+        for name in labels:
+            for path in self._png_files(self.root / name):
+                problem = _png_frame_problem(path)
+                example_id = path.name[: -len(".png")]
+                if problem is None and example_id in found:
+                    problem = f"same id as {found[example_id].path}; ignored"
+                if problem is not None:
+                    problems.append(at(path, problem))
+                    continue
+                found[example_id] = Example(example_id, name, path)
+        self.problems = problems
+        return sorted(found.values(), key=lambda example: example.id)
+
+    def counts(self) -> dict[str, int]:
+        """Number of examples of every class, zeros included, in class order."""
+        counts = dict.fromkeys(self._classes, 0)
+        for example in self.examples():
+            counts[example.label] += 1
+        return counts
+
+    def __len__(self) -> int:
+        return len(self.examples())
+
+    def raster(self, example_id: str) -> np.ndarray:
+        """The drawing as float32 (28, 28) in [0, 1] (8-bit precision: steps of 1/255)."""
+        return _load_raster(self._find(example_id).path)
+
+    def strokes(self, example_id: str) -> Strokes | None:
+        """The strokes stored with the drawing, or None if it was saved without them."""
+        path = self._find(example_id).path
+        try:
+            with Image.open(path) as image:
+                text = image.info.get(STROKES_KEY)
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            raise DataError(at(path, f"damaged example ({_reason(error)})")) from None
+        return None if text is None else Strokes.from_json(text, source=str(path))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every readable example: X float32 (N, 28, 28) in [0, 1], y int64 indices into ``classes``.
+
+        Oldest first. Files that fail to decode are skipped and listed in ``problems``.
+        """
+        index = {label: i for i, label in enumerate(self._classes)}
+        examples = self.examples()
+        problems = list(self.problems)
+        rasters, targets = [], []
+        for example in examples:
+            try:
+                rasters.append(_load_raster(example.path))
+            except DataError as error:
+                problems.append(str(error))
+                continue
+            targets.append(index[example.label])
+        self.problems = problems
+        x = np.stack(rasters) if rasters else np.zeros((0, SIZE, SIZE), np.float32)
+        return x, np.asarray(targets, dtype=np.int64)
+
+    # --- helpers: examples ---
+
+    def _write_example(self, folder: Path, label: str, raster: np.ndarray, strokes: Strokes | None) -> Example:
+        data = self._encode(raster, strokes)
+        example_id = self._new_id()
+        path = folder / f"{example_id}.png"
+        try:
+            _write_atomically(path, data)
+        except OSError as error:
+            raise DataError(at(path, f"cannot save ({_reason(error)})")) from None
+        return Example(example_id, label, path)
+
+    def _encode(self, raster: np.ndarray, strokes: Strokes | None) -> bytes:
+        """The PNG bytes of one example; bad rasters and strokes raise DataError naming the collection."""
+        try:
+            pixels = np.asarray(raster, dtype=np.float32)
+        except (TypeError, ValueError) as error:
+            raise DataError(at(self.root, f"cannot add: raster is not numeric ({_reason(error)})")) from None
+        if pixels.shape != (SIZE, SIZE):
+            raise DataError(at(self.root, f"cannot add: raster must be {SIZE}x{SIZE}, got shape {pixels.shape}"))
+        if not np.isfinite(pixels).all():
+            raise DataError(at(self.root, "cannot add: raster holds non-finite values"))
+        low, high = float(pixels.min()), float(pixels.max())
+        if low < -1e-6 or high > 1 + 1e-6:  # e.g. 0-255 values passed by mistake
+            raise DataError(at(self.root, f"cannot add: raster values must be in [0, 1], got {low:g}..{high:g}"))
+        grey = np.rint(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+
+        info = PngImagePlugin.PngInfo()
+        if strokes is not None:
+            if not isinstance(strokes, Strokes):
+                raise TypeError(f"strokes must be a Strokes or None, not {type(strokes).__name__}")
+            text = strokes.to_json()
+            # Pillow refuses to unpack text chunks beyond this size: never write what cannot be read.
+            limit = PngImagePlugin.MAX_TEXT_CHUNK
+            if len(text) > limit:
+                raise DataError(at(self.root, f"cannot add: strokes too long to store ({len(text)} characters, limit {limit})"))
+            info.add_text(STROKES_KEY, text, zip=True)
+        buffer = io.BytesIO()
+        Image.fromarray(grey).save(buffer, format="PNG", pnginfo=info)
+        return buffer.getvalue()
+
+    def _new_id(self) -> str:
+        """Creation time in hex nanoseconds (sortable), strictly increasing here, plus a random tag
+        so that two processes adding in the same nanosecond still get different ids."""
+        now = max(time.time_ns(), self._last_ns + 1)
+        self._last_ns = now
+        return f"{now:016x}-{secrets.token_hex(3)}"
+
+    def _find(self, example_id: str) -> Example:
+        if isinstance(example_id, str) and _is_safe_name(example_id):
+            for label in self._classes:
+                path = self.root / label / f"{example_id}.png"
+                if path.is_file():
+                    return Example(example_id, label, path)
+        raise DataError(at(self.root, f"no example with id {example_id!r}"))
+
+    @staticmethod
+    def _png_files(folder: Path) -> list[Path]:
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return []  # a class nothing was added to yet has no folder
+        except OSError as error:
+            raise DataError(at(folder, f"cannot list ({_reason(error)})")) from None
+        return [
+            Path(entry.path) for entry in entries
+            if entry.name.endswith(".png") and not entry.name.startswith(".") and entry.is_file()
+        ]
+
+    # --- helpers: folders, labels and the marker ---
+
+    def _checked_label(self, label: str) -> str:
+        if not isinstance(label, str) or not _is_safe_name(label) or label == MARKER_NAME:
+            raise DataError(at(self.root, f"bad label {label!r}: it must be a plain folder name "
+                                          f"(not empty, no path separators, not starting with '.')"))
+        return label
+
+    def _label_folder(self, label: str) -> Path:
+        """The folder of ``label``, created (and the class added) if it is new."""
+        label = self._checked_label(label)
+        folder = self.root / label
+        if not folder.is_dir():
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise DataError(at(folder, "exists but is not a folder")) from None
+            except OSError as error:
+                raise DataError(at(folder, f"cannot create ({_reason(error)})")) from None
+            self._sync_folder(self.root, folder)
+        if label not in self._classes:
+            self._classes.append(label)
+            self._update_marker(at_open=False)
+        return folder
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise DataError(at(self.root, "exists but is not a folder")) from None
+        except OSError as error:
+            raise DataError(at(self.root, f"cannot create the collection folder ({_reason(error)})")) from None
+
+    def _read_marker(self) -> list[str] | None:
+        """The classes listed in the marker, or None when there is no marker yet."""
+        path = self.root / MARKER_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
+        if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
+            raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))
+        version = data.get("version")
+        if not isinstance(version, int) or version > MARKER_VERSION:
+            raise DataError(at(path, f"collection format version {version!r} is newer than this app "
+                                     f"understands ({MARKER_VERSION})"))
+        classes = data.get("classes", [])
+        if not isinstance(classes, list) or not all(isinstance(c, str) and _is_safe_name(c) for c in classes):
+            raise DataError(at(path, "malformed \"classes\": expected a list of folder names"))
+        return classes
+
+    def _refuse_foreign_folder(self) -> None:
+        """Without a marker, only an empty folder may become a collection: never adopt a user's folder."""
+        try:
+            visible = [name for name in os.listdir(self.root) if not name.startswith(".")]
+        except OSError as error:
+            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+        if visible:
+            raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
+
+    def _label_folders(self) -> list[str]:
+        found = []
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError as error:
+            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            if _is_safe_name(entry.name):
+                found.append(entry.name)
+            else:
+                self.problems.append(at(entry.path, "folder name is not a valid label; ignored"))
+        return found
+
+    def _update_marker(self, at_open: bool) -> None:
+        """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
+        when a marker exists: the collection stays readable and the problem is reported."""
+        path = self.root / MARKER_NAME
+        text = json.dumps({"format": MARKER_FORMAT, "version": MARKER_VERSION, "classes": self._classes}, indent=2)
+        try:
+            _write_atomically(path, (text + "\n").encode("utf-8"))
+            _fsync_folder(self.root)
+        except OSError as error:
+            message = at(path, f"cannot update the collection marker ({_reason(error)})")
+            if at_open and path.exists():
+                self.problems.append(message)
+                return
+            raise DataError(message) from None
+
+    @staticmethod
+    def _remove_temp_files(folders: Iterable[Path]) -> None:
+        """Delete temp files a crashed writer left behind (they are never a committed example)."""
+        for folder in folders:
+            try:
+                names = [name for name in os.listdir(folder) if _TEMP_NAME.match(name)]
+                for name in names:
+                    os.unlink(folder / name)
+            except OSError:
+                pass  # read-only or vanished: they stay hidden and harmless
+
+    @staticmethod
+    def _sync_folder(folder: Path, path_for_errors: Path) -> None:
+        try:
+            _fsync_folder(folder)
+        except OSError as error:
+            raise DataError(at(path_for_errors, f"cannot make the change durable ({_reason(error)})")) from None
+
+
+# --- module helpers ------------------------------------------------------------------------------
+
+
+def _merge(*lists: Sequence[str]) -> list[str]:
+    """Concatenate, keeping the first occurrence of each name."""
+    return list(dict.fromkeys(name for names in lists for name in names))
+
+
+def _is_safe_name(name: str) -> bool:
+    """A name usable as one file or folder name on every platform, and never hidden or special."""
+    return (
+        bool(name)
+        and len(name) <= _MAX_NAME
+        and not name.startswith(".")
+        and name == name.strip()
+        and not _UNSAFE_CHARS.search(name)
+    )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that it is never seen half-written: hidden temp file in the same
+    folder, fsync, then rename onto ``path``. The caller syncs the folder to make the rename durable."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make renames and deletions in ``folder`` durable (POSIX needs an fsync of the folder itself)."""
+    if os.name == "nt":
+        return  # folders cannot be opened on Windows; NTFS journals renames itself
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP):  # file systems that cannot sync folders
+            raise
+    finally:
+        os.close(fd)
+
+
+def _png_frame_problem(path: Path) -> str | None:
+    """Cheap check of a stored example without decoding it: PNG signature, a 28x28 8-bit grey header,
+    and the final IEND chunk (which a truncated or partly written file lacks). None when it looks fine."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(33)
+            size = os.fstat(file.fileno()).st_size
+            tail = b""
+            if size >= 45:
+                file.seek(-12, os.SEEK_END)
+                tail = file.read(12)
+    except OSError as error:
+        return f"cannot read ({_reason(error)})"
+    if size == 0:
+        return "empty file"
+    if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return "not a PNG file"
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    bit_depth, colour_type = head[24], head[25]
+    if (width, height, bit_depth, colour_type) != (SIZE, SIZE, 8, 0):
+        return f"not a {SIZE}x{SIZE} 8-bit grey PNG ({width}x{height}, depth {bit_depth}, colour type {colour_type})"
+    if tail != _PNG_IEND:
+        return "truncated PNG (no end chunk)"
+    return None
+
+
+def _load_raster(path: Path) -> np.ndarray:
+    pixels = read_image(path)
+    if pixels.shape != (SIZE, SIZE) or pixels.dtype != np.uint8:
+        raise DataError(at(path, f"not a {SIZE}x{SIZE} 8-bit grey drawing (array {pixels.shape} {pixels.dtype})"))
+    return pixels.astype(np.float32) / 255.0
+
+
+def _reason(error: BaseException) -> str:
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())
