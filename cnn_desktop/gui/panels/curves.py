@@ -1,0 +1,170 @@
+"""How training is going: loss and accuracy curves, updated live while the network trains.
+
+Both plots use the optimiser step as x axis, so a point on one lines up with the same moment on the
+other; per-epoch values are drawn as markers at the step where their epoch ended.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from cnn_desktop.gui.panels.plot_style import (
+    ACCENT, BACKGROUND, MUTED, PRIMARY, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
+from cnn_desktop.gui.throttle import Throttle
+
+REDRAW_INTERVAL_MS = 33
+# Per-batch losses jump around; an exponential moving average shows the trend. 0.9 averages over
+# roughly the last ten steps: smooth, yet it still follows the fast drop at the start.
+SMOOTHING = 0.9
+
+
+class GrowingSeries:
+    """(x, y) points in numpy buffers that double when full, so appending is O(1) amortised and
+    ``setData`` gets array views without copying Python lists."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._data = np.empty((2, capacity), np.float64)
+        self._size = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self._size == self._data.shape[1]:
+            grown = np.empty((2, 2 * self._size), np.float64)
+            grown[:, :self._size] = self._data[:, :self._size]
+            self._data = grown
+        self._data[:, self._size] = (x, y)
+        self._size += 1
+
+    def clear(self) -> None:
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._data[0, :self._size]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._data[1, :self._size]
+
+
+def _line(colour: str, width: float) -> dict:
+    return {"pen": pg.mkPen(colour, width=width), "antialias": True}
+
+
+def _markers(colour: str, symbol: str) -> dict:
+    return {"pen": pg.mkPen(colour, width=2), "symbol": symbol, "symbolSize": 8,
+            "symbolBrush": colour, "symbolPen": pg.mkPen(colour), "antialias": True}
+
+
+class CurvesPanel(QWidget):
+    """Loss (left) and accuracy (right) against the training step, with legends."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = pg.PlotWidget(background=BACKGROUND)
+        self.accuracy_plot = pg.PlotWidget(background=BACKGROUND)
+        for widget in (self.loss_plot, self.accuracy_plot):
+            widget.setMinimumSize(220, 160)
+
+        loss = self.loss_plot.getPlotItem()
+        style_plot(loss, x_label="step", y_label="loss")
+        loss.setTitle("Loss (lower is better)", color=TEXT_COLOUR)
+        loss_legend = loss.addLegend(offset=(-8, 8), labelTextColor=TEXT_COLOUR, brush=(255, 255, 255, 200))
+        accuracy = self.accuracy_plot.getPlotItem()
+        style_plot(accuracy, x_label="step", y_label="accuracy (%)")
+        accuracy.setTitle("Accuracy (higher is better)", color=TEXT_COLOUR)
+        accuracy.setYRange(0, 100, padding=0.02)
+        set_fixed_ticks(accuracy.getAxis("left"), (0, 25, 50, 75, 100))
+        add_guide_lines(accuracy, (25, 50, 75, 100))
+        accuracy_legend = accuracy.addLegend(offset=(-8, -8), labelTextColor=TEXT_COLOUR,
+                                             brush=(255, 255, 255, 200))
+        for legend in (loss_legend, accuracy_legend):
+            legend.setZValue(10)  # above the curves it describes
+
+        # Every item is created once here and only ever gets setData; ``items`` names them for callers.
+        self._series: list[tuple[GrowingSeries, pg.PlotDataItem]] = []
+        self.items: dict[str, pg.PlotDataItem] = {}
+
+        def curve(key: str, plot: pg.PlotItem, name: str, style: dict) -> GrowingSeries:
+            series = GrowingSeries()
+            self.items[key] = plot.plot(name=name, **style)
+            self._series.append((series, self.items[key]))
+            return series
+
+        self._step_loss = curve("step_loss", loss, "training, each step", _line(MUTED, 1))
+        self._smoothed_loss = curve("smoothed_loss", loss, "training, smoothed", _line(PRIMARY, 2))
+        self._val_loss = curve("val_loss", loss, "validation, each epoch", _markers(ACCENT, "o"))
+        self._smoothed_accuracy = curve("smoothed_accuracy", accuracy, "training, smoothed", _line(MUTED, 1.5))
+        self._train_accuracy = curve("train_accuracy", accuracy, "training, each epoch", _markers(PRIMARY, "s"))
+        self._val_accuracy = curve("val_accuracy", accuracy, "validation, each epoch", _markers(ACCENT, "o"))
+
+        self._loss_average = self._accuracy_average = 0.0
+        self._averaged_steps = 0
+        self._empty_axes_shown = False
+        self._show_empty_axes()
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.loss_plot)
+        layout.addWidget(self.accuracy_plot)
+
+        self._redraw = Throttle(REDRAW_INTERVAL_MS, self._draw, leading=False, parent=self)
+
+    def add_step(self, step: int, loss: float, accuracy: float) -> None:
+        """One optimiser step: the batch's loss and accuracy (0..1)."""
+        self._averaged_steps += 1
+        self._loss_average = SMOOTHING * self._loss_average + (1 - SMOOTHING) * loss
+        self._accuracy_average = SMOOTHING * self._accuracy_average + (1 - SMOOTHING) * accuracy
+        # The average starts at 0; dividing by (1 - SMOOTHING^k) removes that pull towards 0 early on.
+        correction = 1 - SMOOTHING**self._averaged_steps
+        self._step_loss.append(step, loss)
+        self._smoothed_loss.append(step, self._loss_average / correction)
+        self._smoothed_accuracy.append(step, 100 * self._accuracy_average / correction)
+        self._redraw.request()
+
+    def add_epoch(self, epoch: int, step: int, train_loss: float, train_acc: float,
+                  val_loss: float | None, val_acc: float | None) -> None:
+        """The end of ``epoch`` (reached at ``step``): averages over it; validation None when there is none.
+
+        ``epoch`` and ``train_loss`` are accepted for the caller's convenience; the plots place epochs by
+        step, and the smoothed curve already shows the training loss.
+        """
+        self._train_accuracy.append(step, 100 * train_acc)
+        if val_loss is not None:
+            self._val_loss.append(step, val_loss)
+        if val_acc is not None:
+            self._val_accuracy.append(step, 100 * val_acc)
+        self._redraw.request()
+
+    def clear(self) -> None:
+        """Forget every point (a new training run)."""
+        for series, _ in self._series:
+            series.clear()
+        self._loss_average = self._accuracy_average = 0.0
+        self._averaged_steps = 0
+        self._redraw.cancel()
+        self._draw()
+
+    def _draw(self) -> None:
+        for series, item in self._series:
+            item.setData(series.x, series.y)
+        has_data = any(len(series) for series, _ in self._series)
+        if has_data and self._empty_axes_shown:
+            self._empty_axes_shown = False
+            self.loss_plot.getPlotItem().enableAutoRange()
+            self.accuracy_plot.getPlotItem().enableAutoRange(axis="x")
+        elif not has_data:
+            self._show_empty_axes()
+
+    def _show_empty_axes(self) -> None:
+        """Before training, pyqtgraph would label empty axes 0 to 1 in tenths: "step 0.4" means nothing."""
+        if self._empty_axes_shown:
+            return
+        self._empty_axes_shown = True
+        for widget in (self.loss_plot, self.accuracy_plot):
+            widget.getPlotItem().setXRange(0, 100, padding=0.02)
+        self.loss_plot.getPlotItem().setYRange(0, 2.5, padding=0.02)

@@ -1,0 +1,88 @@
+"""What the network thinks of the drawing: one bar per class, and its best guess written large."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from cnn_desktop.gui.panels.plot_style import (
+    ACCENT, BACKGROUND, MUTED, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
+from cnn_desktop.gui.throttle import Throttle
+
+REDRAW_INTERVAL_MS = 33  # ~30 redraws a second at most, however fast predictions arrive
+BAR_WIDTH = 0.7
+EMPTY_TEXT = "Draw something"
+_EMPTY_STYLE = "color: #8a8a96;"
+_GUESS_STYLE = f"color: {TEXT_COLOUR};"
+
+
+class ProbabilitiesPanel(QWidget):
+    """Bars of the class probabilities (0 to 1), with the top class and its percentage above them."""
+
+    def __init__(self, classes: Sequence[str] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._classes: list[str] = []
+        self._shown: np.ndarray | None = None  # newest probabilities, drawn at the next redraw
+
+        self.headline = QLabel(EMPTY_TEXT)
+        font = self.headline.font()
+        font.setPointSizeF(font.pointSizeF() * 2.2)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.headline.setStyleSheet(_EMPTY_STYLE)
+
+        self.plot_widget = pg.PlotWidget(background=BACKGROUND)
+        self.plot_widget.setMinimumHeight(140)
+        plot = self.plot_widget.getPlotItem()
+        style_plot(plot, x_label="class", y_label="probability")
+        plot.setYRange(0, 1, padding=0.02)
+        set_fixed_ticks(plot.getAxis("left"), (0, 0.25, 0.5, 0.75, 1))
+        add_guide_lines(plot, (0.25, 0.5, 0.75, 1))
+        self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=MUTED, pen=None)
+        plot.addItem(self.bars)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.plot_widget, stretch=1)
+
+        self._redraw = Throttle(REDRAW_INTERVAL_MS, self._draw, leading=False, parent=self)
+        self.set_classes(classes)
+
+    def set_classes(self, classes: Sequence[str]) -> None:
+        """One bar per class, named on the x axis; forgets the probabilities shown so far."""
+        self._classes = [str(c) for c in classes]
+        n = len(self._classes)
+        plot = self.plot_widget.getPlotItem()
+        plot.getAxis("bottom").setTicks([list(enumerate(self._classes))])
+        plot.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
+        self.bars.setOpts(x=np.arange(n), height=np.zeros(n), brushes=[MUTED] * n)
+        self._shown = None
+        self._draw()
+
+    def show_probabilities(self, probabilities: np.ndarray | None) -> None:
+        """Show one probability per class, or None for an empty canvas (no guess at all)."""
+        if probabilities is not None:
+            probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+            if len(probabilities) != len(self._classes):
+                raise ValueError(f"{len(probabilities)} probabilities for {len(self._classes)} classes")
+        self._shown = probabilities
+        self._redraw.request()
+
+    def _draw(self) -> None:
+        n = len(self._classes)
+        if self._shown is None or n == 0:
+            self.bars.setOpts(height=np.zeros(n), brushes=[MUTED] * n)
+            self.headline.setText(EMPTY_TEXT)
+            self.headline.setStyleSheet(_EMPTY_STYLE)
+            return
+        heights = np.clip(self._shown, 0.0, 1.0)
+        top = int(np.argmax(heights))
+        brushes = [MUTED] * n
+        brushes[top] = ACCENT
+        self.bars.setOpts(height=heights, brushes=brushes)
+        self.headline.setText(f"Guess: {self._classes[top]}  ({heights[top]:.0%})")
+        self.headline.setStyleSheet(_GUESS_STYLE)
