@@ -101,7 +101,11 @@ class DrawingStore:
     # --- writing ---
 
     def add(self, label: str, raster: np.ndarray, strokes: Strokes | None = None) -> Example:
-        """Store one drawing. When this returns, the example is on disk durably (file and folder synced)."""
+        """Store one drawing. When this returns, the example is on disk durably (file and folder synced).
+
+        On a write error (read-only folder, full disk) DataError is raised and nothing is added, except
+        when only the final folder sync fails: the file is then in place but might not survive a power cut.
+        """
         folder = self._label_folder(label)
         example = self._write_example(folder, label, raster, strokes)
         self._sync_folder(folder, example.path)
@@ -324,8 +328,13 @@ class DrawingStore:
         return folder
 
     def _make_root(self) -> None:
+        """Create the collection folder (and missing parents), their new entries synced: otherwise a
+        power cut could lose the whole folder along with examples whose add() had returned."""
+        missing = [folder for folder in (self.root, *self.root.parents) if not folder.exists()]
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            for folder in reversed(missing):
+                _fsync_folder(folder.parent)
         except FileExistsError:
             raise DataError(at(self.root, "exists but is not a folder")) from None
         except OSError as error:
@@ -384,7 +393,7 @@ class DrawingStore:
             _write_atomically(path, (text + "\n").encode("utf-8"))
             _fsync_folder(self.root)
         except OSError as error:
-            message = at(path, f"cannot update the collection marker ({_reason(error)})")
+            message = at(path, f"cannot write the collection marker ({_reason(error)})")
             if at_open and path.exists():
                 self.problems.append(message)
                 return

@@ -371,6 +371,26 @@ def test_read_only_folder(store):
             folder.chmod(stat.S_IRWXU)
 
 
+def test_collection_that_cannot_be_written_stays_readable(store, monkeypatch):
+    example = store.add("tick", drawing(0))
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(os, "replace", read_only)
+    reopened = DrawingStore(store.root, ("tick", "cross", "new"))  # the marker cannot list "new"
+    assert len(reopened.problems) == 1
+    assert_one_line_error_text(reopened.problems[0], str(store.root / MARKER_NAME), "Read-only file system")
+    assert reopened.examples() == [example] and reopened.classes == ("tick", "cross", "new")
+    with pytest.raises(DataError) as caught:  # but a new collection needs its marker
+        DrawingStore(store.root.parent / "fresh", CLASSES)
+    assert_one_line_error(caught, str(store.root.parent / "fresh" / MARKER_NAME), "Read-only file system")
+
+
+def assert_one_line_error_text(message: str, *words: str) -> None:
+    assert "\n" not in message and all(word in message for word in words), message
+
+
 def no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
