@@ -15,9 +15,12 @@ Every write goes to a hidden temp file in the target folder, is flushed and fsyn
 final name with ``os.replace``, and the folder is fsynced. A crash at any instant therefore leaves each
 example either complete or absent (never half-written under its final name), and loses nothing whose
 ``add`` had returned. Leftover temp files (".<name>.<8 hex>.tmp") are invisible to listings and are
-deleted when a store is opened; so one collection must be opened by one process at a time.
+deleted when a store is opened, once they are older than ``STALE_TEMP_SECONDS``: several stores may be
+open on one collection at once (the app's import and training threads open their own), and a younger
+temp file may belong to one of them in the middle of a write.
 
-Not thread-safe, but holds no global state: the app uses one store per collection from one thread.
+A store holds no global state and is meant for one thread; threads (or processes) that need the same
+collection each open their own store on it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
 SIZE = 28  # side of a stored raster, in pixels
 
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+# A live write holds its temp file for milliseconds (seconds on a very slow disk); older ones are debris.
+STALE_TEMP_SECONDS = 600
 # Characters that are path separators or not allowed in file names on some system we run on.
 _UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 _MAX_NAME = 100
@@ -401,14 +406,20 @@ class DrawingStore:
 
     @staticmethod
     def _remove_temp_files(folders: Iterable[Path]) -> None:
-        """Delete temp files a crashed writer left behind (they are never a committed example)."""
+        """Delete temp files a crashed writer left behind (never a committed example), sparing recent
+        ones that another open store may still be writing."""
+        too_old = time.time() - STALE_TEMP_SECONDS
         for folder in folders:
             try:
                 names = [name for name in os.listdir(folder) if _TEMP_NAME.match(name)]
-                for name in names:
-                    os.unlink(folder / name)
             except OSError:
-                pass  # read-only or vanished: they stay hidden and harmless
+                continue  # vanished or unreadable: nothing to clean
+            for name in names:
+                try:
+                    if os.stat(folder / name).st_mtime < too_old:
+                        os.unlink(folder / name)
+                except OSError:
+                    pass  # read-only, or gone meanwhile: hidden and harmless either way
 
     @staticmethod
     def _sync_folder(folder: Path, path_for_errors: Path) -> None:

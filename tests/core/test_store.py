@@ -21,6 +21,7 @@ from PIL import Image
 
 from cnn_desktop.core.errors import DataError
 from cnn_desktop.core.readers import list_image_folder
+from cnn_desktop.core import store as store_module
 from cnn_desktop.core.store import MARKER_NAME, DrawingStore, Example
 from cnn_desktop.core.strokes import Strokes
 
@@ -332,12 +333,21 @@ def test_stale_temp_files_are_ignored_and_cleaned_at_open(store):
     stale = [store.root / "tick" / f".{example.id}.png.0123abcd.tmp", store.root / f".{MARKER_NAME}.deadbeef.tmp"]
     stale[0].write_bytes(example.path.read_bytes()[:30])
     stale[1].write_text("{")
+    an_hour_ago = time.time() - 3600
+    for path in stale:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    # Another store on the same collection may be writing this one right now: it must survive.
+    in_flight = store.root / "cross" / ".18e9f94b0692577a-c8a0a6.png.89abcdef.tmp"
+    in_flight.parent.mkdir()
+    in_flight.write_bytes(b"\x89PNG")
     other_hidden = store.root / "tick" / ".DS_Store"
     other_hidden.write_text("x")
+    os.utime(other_hidden, (an_hour_ago, an_hour_ago))
 
     assert store.examples() == [example] and store.problems == []
     DrawingStore(store.root, CLASSES)
     assert not any(p.exists() for p in stale)
+    assert in_flight.exists()
     assert other_hidden.exists()  # only our own temp files are deleted
 
 
@@ -504,7 +514,7 @@ for line in sys.stdin:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(signal, "SIGKILL"), reason="needs fork and SIGKILL (POSIX)")
-def test_kill_9_at_random_moments_loses_nothing_and_exposes_nothing_partial(tmp_path):
+def test_kill_9_at_random_moments_loses_nothing_and_exposes_nothing_partial(tmp_path, monkeypatch):
     kills = int(os.environ.get("CNN_DESKTOP_CRASH_KILLS", "25"))
     root = tmp_path / "collection"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
@@ -543,6 +553,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_exposes_nothing_partial(tmp_
         helper.wait(timeout=10)
 
     assert len(expected) >= kills  # the writers really were writing when killed
+    monkeypatch.setattr(store_module, "STALE_TEMP_SECONDS", 0)  # every writer is dead: all temps are debris
     store = DrawingStore(root, CLASSES)
     found = {example.id: example for example in store.examples()}
     assert store.problems == []
