@@ -160,7 +160,7 @@ def _strokes_in_box(strokes: Strokes) -> tuple[np.ndarray, np.ndarray]:
         (int(cols), int(rows)),
         _PEN,
         transform=box_from_drawing[:2],
-        supersample=1,  # the working resolution already is the supersampling
+        supersample=4,  # Pillow rounds wide lines to whole pixels: +-1 px would be 10% of this pen
     )
     return ink, box_from_drawing
 
@@ -247,10 +247,14 @@ def _row_bands(pixels: np.ndarray, multiple: int = 1):
 
 def _unit_channel(values: np.ndarray, scale: float) -> np.ndarray:
     """One channel (any shape, original dtype) as a new float32 array in [0, 1]."""
-    unit = values.astype(np.float32)
+    if values.dtype.kind == "f" and values.dtype.itemsize > 4:
+        # Scaled while still wide: values beyond float32's range would overflow in the cast.
+        unit = np.clip(values * (1 / scale), 0.0, 1.0).astype(np.float32)
+    else:
+        unit = values.astype(np.float32)
+        unit *= np.float32(1 / scale)
     if values.dtype.kind == "f" and not np.isfinite(unit).all():
-        np.nan_to_num(unit, copy=False, nan=0.0, posinf=scale, neginf=0.0)
-    unit *= np.float32(1 / scale)
+        np.nan_to_num(unit, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
     if values.dtype not in (np.uint8, np.uint16):  # these cannot leave [0, scale]
         np.clip(unit, 0.0, 1.0, out=unit)
     return unit

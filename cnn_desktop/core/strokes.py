@@ -112,6 +112,8 @@ def rasterise(
     Coordinates are continuous: pixel (c, r) covers [c, c+1) x [r, r+1), its centre is (c+0.5, r+0.5).
     Caps and joins are round and a stroke whose points all coincide becomes a dot. The edges are
     anti-aliased by drawing ``supersample`` times larger and averaging each block (1 = hard edges).
+    Pillow rounds a wide line's outline to whole (supersampled) pixels, so the pen width is accurate
+    to about 1/supersample pixel.
     """
     cols, rows = int(size[0]), int(size[1])
     ss = max(1, int(supersample))
@@ -123,19 +125,21 @@ def rasterise(
     pen = float(width) * ss
     for stroke in strokes:
         # Into supersampled pixels; Pillow puts integer coordinates at pixel centres, hence the -0.5.
-        points = (stroke.astype(np.float64) @ matrix[:, :2].T + matrix[:, 2]) * ss - 0.5
+        # Points that are not finite (or overflow on the way) have no place on the canvas: dropped.
+        points = stroke[np.isfinite(stroke).all(axis=1)].astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            points = (points @ matrix[:, :2].T + matrix[:, 2]) * ss - 0.5
         points = points[np.isfinite(points).all(axis=1)]
         if len(points):
             _draw_polyline(draw, np.clip(points, -_FAR, _FAR), pen)
-    coverage = np.asarray(image, dtype=np.float32)
     if ss > 1:
-        coverage = coverage.reshape(rows, ss, cols, ss).mean(axis=(1, 3))
-    return coverage * np.float32(1 / 255)
+        image = image.reduce(ss)  # box average of each ss x ss block, in C (numpy's is 10x slower)
+    return np.asarray(image, dtype=np.float32) * np.float32(1 / 255)
 
 
 def _draw_polyline(draw: ImageDraw.ImageDraw, points: np.ndarray, pen: float) -> None:
     """One stroke in Pillow pixel coordinates: a wide line, plus discs for the round caps and joins."""
-    points = _drop_close_points(points, min_step=0.5)
+    points = _simplify(_drop_close_points(points, min_step=0.5), tolerance=max(0.2, pen / 40))
     if pen < 1.5:  # thinner than Pillow's wide-line code handles: a one-pixel line or dot
         if len(points) == 1:
             draw.point([tuple(points[0])], fill=255)
@@ -153,8 +157,8 @@ def _draw_polyline(draw: ImageDraw.ImageDraw, points: np.ndarray, pen: float) ->
 def _drop_close_points(points: np.ndarray, min_step: float) -> np.ndarray:
     """Keep roughly one point per ``min_step`` of path length (and always both ends).
 
-    A mouse reports many points closer than a pixel; they change nothing in the raster but cost a
-    disc each. Thinning by cumulative length is vectorised, unlike a point-by-point distance test.
+    A mouse reports many points closer than a pixel; they change nothing in the raster. Thinning by
+    cumulative length is vectorised and cheaply shortens the input of ``_simplify``.
     """
     if len(points) < 3:
         return points
@@ -162,6 +166,36 @@ def _drop_close_points(points: np.ndarray, min_step: float) -> np.ndarray:
     bucket = np.floor(np.concatenate([[0.0], np.cumsum(steps)]) / min_step)
     keep = np.concatenate([[True], bucket[1:] != bucket[:-1]])
     keep[-1] = True
+    return points[keep]
+
+
+def _simplify(points: np.ndarray, tolerance: float) -> np.ndarray:
+    """Ramer-Douglas-Peucker: drop the points within ``tolerance`` of the simplified polyline.
+
+    Pillow draws each wide segment with its ends rounded to whole pixels, so a curve of hundreds of
+    tiny segments comes out up to ~10% thin; a few longer segments are drawn accurately, and unlike
+    plain thinning this keeps the corners exactly. Distances are to the segment, not its line, so a
+    stroke that doubles back on itself keeps its far end.
+    """
+    if len(points) < 3:
+        return points
+    keep = np.zeros(len(points), dtype=bool)
+    keep[[0, -1]] = True
+    pending = [(0, len(points) - 1)]
+    while pending:
+        first, last = pending.pop()
+        if last - first < 2:
+            continue
+        start, chord = points[first], points[last] - points[first]
+        inner = points[first + 1 : last] - start
+        length2 = float(chord @ chord)
+        along = np.clip(inner @ chord / length2, 0.0, 1.0) if length2 > 0 else np.zeros(len(inner))
+        distance = np.hypot(*(inner - along[:, None] * chord).T)
+        farthest = int(distance.argmax())
+        if distance[farthest] > tolerance:
+            middle = first + 1 + farthest
+            keep[middle] = True
+            pending += [(first, middle), (middle, last)]
     return points[keep]
 
 
@@ -177,3 +211,86 @@ def _round_vertices(points: np.ndarray) -> np.ndarray:
         # A zero-length neighbour segment has no direction: treat it as a turn, to be safe.
         mask[1:-1] = (norms == 0) | (dots < _JOIN_COS * norms)
     return mask
+
+
+# --- augmentation ---------------------------------------------------------------------------------
+
+
+def augment_strokes(
+    strokes: Strokes,
+    rng: np.random.Generator,
+    *,
+    max_rotation: float = 15.0,
+    scale_range: tuple[float, float] = (0.85, 1.15),
+    max_shear: float = 0.15,
+    max_aspect: float = 0.15,
+    jitter: float = 0.004,
+    wobble: float = 0.02,
+) -> Strokes:
+    """A randomly deformed copy of ``strokes``, as a different person (or hand) might have drawn it.
+
+    Around the centre of the drawing's bounding box: rotation by up to ``max_rotation`` degrees either
+    way, scaling by a factor in ``scale_range``, horizontal shear of up to ``max_shear`` (slant), and
+    an aspect change of the width/height ratio by a factor up to exp(+-``max_aspect``). Then a smooth
+    wobble (a low-frequency displacement of the plane, so crossing strokes stay crossed) of about
+    ``wobble`` times the drawing's size, and independent per-point jitter of ``jitter`` times its size
+    (standard deviation). Sizes are relative so the same settings suit any canvas. Zero disables a part.
+    """
+    if strokes.is_empty:
+        return strokes
+    x0, y0, x1, y1 = strokes.bounds()
+    centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+    size = max(x1 - x0, y1 - y0) or 1.0
+    linear = _random_linear(rng, max_rotation, scale_range, max_shear, max_aspect)
+    field = _wobble_field(rng, size, wobble)
+    result = []
+    for stroke in strokes:
+        points = (stroke.astype(np.float64) - centre) @ linear.T
+        points = points + field(points)
+        if jitter > 0:
+            points = points + rng.normal(0.0, jitter * size, points.shape)
+        result.append(points + centre)
+    return Strokes.from_points(result)
+
+
+def _random_linear(
+    rng: np.random.Generator,
+    max_rotation: float,
+    scale_range: tuple[float, float],
+    max_shear: float,
+    max_aspect: float,
+) -> np.ndarray:
+    """2x2 matrix: aspect and shear first (the shape of the hand), then rotation and scale (the page)."""
+    angle = np.radians(rng.uniform(-max_rotation, max_rotation))
+    # Log-uniform so that shrinking and growing by the same factor are equally likely.
+    low, high = scale_range
+    scale = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    shear = rng.uniform(-max_shear, max_shear)
+    aspect = float(np.exp(rng.uniform(-max_aspect, max_aspect)))
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotation = np.array([[cos, -sin], [sin, cos]])
+    # Aspect split between the axes keeps the area about the same.
+    shape = np.array([[np.sqrt(aspect), 0.0], [0.0, 1 / np.sqrt(aspect)]]) @ np.array([[1.0, shear], [0.0, 1.0]])
+    return scale * rotation @ shape
+
+
+def _wobble_field(rng: np.random.Generator, size: float, amplitude: float):
+    """A smooth random displacement of the plane: a few plane waves of 0.3 to 1.2 cycles per drawing.
+
+    Low frequencies bend strokes the way an unsteady hand does without making them jagged (that is
+    jitter's job); being a function of position, it moves every stroke through a point alike.
+    """
+    waves = 3
+    directions = rng.uniform(0, 2 * np.pi, waves)
+    frequencies = rng.uniform(0.3, 1.2, waves) * 2 * np.pi / size
+    wave_vectors = np.stack([np.cos(directions), np.sin(directions)], axis=1) * frequencies[:, None]
+    phases = rng.uniform(0, 2 * np.pi, waves)
+    # Each wave pushes along its own random direction; dividing by sqrt(waves) keeps the total near amplitude.
+    pushes = rng.normal(0.0, 1.0, (waves, 2)) * (amplitude * size / np.sqrt(waves))
+
+    def field(points: np.ndarray) -> np.ndarray:
+        if amplitude <= 0:
+            return np.zeros_like(points)
+        return np.sin(points @ wave_vectors.T + phases) @ pushes
+
+    return field
