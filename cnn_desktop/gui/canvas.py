@@ -2,13 +2,12 @@
 
 The drawing is kept as vector strokes in canvas pixels (what ``Strokes`` holds); how thick the ink
 looks is a display matter only. Finished strokes are rendered once into a cached image and only the
-stroke in progress is painted on top, in the small rectangle that changed, so drawing stays smooth
-on a large canvas holding hundreds of strokes.
+stroke in progress is painted on top, in the small rectangle that changed; an edit (erase, undo)
+repaints only the area of the strokes it changed (see ``ink`` for how a stroke is painted near a
+rectangle only). So drawing stays smooth on a large canvas holding hundreds of strokes.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -19,21 +18,19 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
     QPointingDevice,
-    QResizeEvent,
     QTabletEvent,
 )
 from PySide6.QtWidgets import QWidget
 
 from cnn_desktop.core.strokes import Strokes
 from cnn_desktop.gui.eraser import erase
+from cnn_desktop.gui.ink import InkStroke, paint_points, paint_stroke
 from cnn_desktop.gui.throttle import Throttle
 
 PAPER = QColor(255, 255, 255)
-INK = QColor(25, 25, 35)
 HINT_COLOUR = QColor(160, 160, 170)
 FRAME_COLOUR = QColor(200, 200, 208)
 ERASER_OUTLINE = QColor(120, 120, 130)
@@ -46,74 +43,6 @@ MIN_PRESSURE_SCALE = 0.25  # a feather-light pen touch still leaves a visible li
 
 _REDO_KEYS = (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
 _UNDO_KEY = QKeySequence("Ctrl+Z")
-
-
-@dataclass(frozen=True, eq=False)
-class _InkStroke:
-    """One stroke as shown: its points (what the model sees) and a display width per point."""
-
-    points: np.ndarray  # (n, 2) float32, read-only
-    widths: np.ndarray  # (n,) float32, read-only; pen pressure makes them vary
-
-    @classmethod
-    def of(cls, points: np.ndarray, widths: np.ndarray) -> "_InkStroke":
-        points = np.array(points, dtype=np.float32).reshape(-1, 2)
-        widths = np.array(widths, dtype=np.float32).reshape(-1)
-        points.setflags(write=False)
-        widths.setflags(write=False)
-        return cls(points, widths)
-
-    def bounds(self) -> QRectF:
-        """The rectangle the ink covers, caps included, plus a pixel for anti-aliasing."""
-        margin = float(self.widths.max()) / 2 + 1
-        (x0, y0), (x1, y1) = self.points.min(axis=0), self.points.max(axis=0)
-        return QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)).adjusted(
-            -margin, -margin, margin, margin)
-
-
-def _smooth_path(points: np.ndarray) -> QPainterPath:
-    """A curve through the pointer samples: quadratic pieces between the midpoints of segments.
-
-    The samples are its control points, so corners from coarse sampling of fast moves are rounded off.
-    """
-    path = QPainterPath(QPointF(*points[0]))
-    mids = (points[:-1] + points[1:]) / 2
-    if len(points) > 2:
-        path.lineTo(QPointF(*mids[0]))
-        for control, end in zip(points[1:-1], mids[1:]):
-            path.quadTo(QPointF(*control), QPointF(*end))
-    path.lineTo(QPointF(*points[-1]))
-    return path
-
-
-def _paint_stroke(painter: QPainter, points: np.ndarray, widths: np.ndarray) -> None:
-    if len(points) == 1:
-        radius = float(widths[0]) / 2
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(INK)
-        painter.drawEllipse(QPointF(*points[0]), radius, radius)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        return
-    pen = QPen(INK, float(widths[0]), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-               Qt.PenJoinStyle.RoundJoin)
-    if (widths == widths[0]).all():
-        painter.setPen(pen)
-        painter.drawPath(_smooth_path(points))
-        return
-    # Varying width (pen pressure): the same curve, cut into one piece per sample, each drawn with its
-    # own width; round caps make the pieces meet without visible seams since the ink is opaque.
-    mids = (points[:-1] + points[1:]) / 2
-    starts = np.concatenate([points[:1], mids])
-    ends = np.concatenate([mids, points[-1:]])
-    for i, (start, end) in enumerate(zip(starts, ends)):
-        piece = QPainterPath(QPointF(*start))
-        if 0 < i < len(points) - 1:
-            piece.quadTo(QPointF(*points[i]), QPointF(*end))
-        else:
-            piece.lineTo(QPointF(*end))
-        pen.setWidthF(float(widths[i]))
-        painter.setPen(pen)
-        painter.drawPath(piece)
 
 
 class DrawingCanvas(QWidget):
@@ -136,16 +65,16 @@ class DrawingCanvas(QWidget):
         self._eraser_mode = False
         self._hint = "Draw a digit here"
 
-        self._strokes: list[_InkStroke] = []
-        self._undo: list[list[_InkStroke]] = []
-        self._redo: list[list[_InkStroke]] = []
+        self._strokes: list[InkStroke] = []
+        self._undo: list[list[InkStroke]] = []
+        self._redo: list[list[InkStroke]] = []
 
         # The gesture under way, if any: a stroke being drawn or an eraser being dragged.
         self._drawing = False
         self._erasing = False
         self._live_points: list[tuple[float, float]] = []
         self._live_widths: list[float] = []
-        self._before_erase: list[_InkStroke] | None = None
+        self._before_erase: list[InkStroke] | None = None
         self._eraser_at: QPointF | None = None
 
         self._cache: QImage | None = None  # paper plus every finished stroke, at device resolution
@@ -165,30 +94,32 @@ class DrawingCanvas(QWidget):
     def set_strokes(self, strokes: Strokes) -> None:
         """Replace the drawing (loading, tests). Starts a fresh history: this is not an edit to undo."""
         self._abandon_gesture()
-        self._strokes = [_InkStroke.of(s, np.full(len(s), self._brush_size)) for s in strokes]
         self._undo.clear()
         self._redo.clear()
-        self._after_edit()
+        self._show_state([InkStroke(s, np.full(len(s), self._brush_size)) for s in strokes])
+        self._emit_final()
 
     def clear(self) -> None:
         """Remove every stroke; undoable, like any edit."""
         self._finish_gesture()
         if self._strokes:
-            self._commit([])
+            self._push_undo(self._strokes)
+            self._show_state([])
+            self._emit_final()
 
     def undo(self) -> None:
         self._finish_gesture()
         if self._undo:
             self._redo.append(self._strokes)
-            self._strokes = self._undo.pop()
-            self._after_edit()
+            self._show_state(self._undo.pop())
+            self._emit_final()
 
     def redo(self) -> None:
         self._finish_gesture()
         if self._redo:
             self._undo.append(self._strokes)
-            self._strokes = self._redo.pop()
-            self._after_edit()
+            self._show_state(self._redo.pop())
+            self._emit_final()
 
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -346,12 +277,15 @@ class DrawingCanvas(QWidget):
     def _finish_gesture(self) -> None:
         """Turn the gesture under way, if any, into one undoable edit."""
         if self._drawing:
-            stroke = _InkStroke.of(np.array(self._live_points), np.array(self._live_widths))
+            stroke = InkStroke(np.array(self._live_points), np.array(self._live_widths))
             self._drawing = False
             self._live_points, self._live_widths = [], []
+            # The cache gets just this stroke painted on top; nothing else needs redrawing.
             self._paint_into_cache(stroke)
-            self.update(stroke.bounds().toAlignedRect())
-            self._commit([*self._strokes, stroke], repaint=False)
+            self.update(stroke.bounds.toAlignedRect())
+            self._push_undo(self._strokes)
+            self._strokes = [*self._strokes, stroke]
+            self._emit_final()
         elif self._erasing:
             before = self._before_erase
             self._erasing = False
@@ -370,15 +304,20 @@ class DrawingCanvas(QWidget):
     def _erase_along(self, start: QPointF, end: QPointF) -> None:
         path = np.array([[start.x(), start.y()], [end.x(), end.y()]], dtype=np.float32)
         radius = self._eraser_size / 2
-        kept: list[_InkStroke] = []
+        # The swept area; strokes whose ink rectangle misses it are kept without any arithmetic.
+        swept = QRectF(start, end).normalized().adjusted(-radius, -radius, radius, radius)
+        kept: list[InkStroke] = []
         dirty = QRectF()
         for stroke in self._strokes:
+            if not stroke.bounds.intersects(swept):
+                kept.append(stroke)
+                continue
             pieces = erase(stroke.points, stroke.widths, path, radius)
             if pieces is None:
                 kept.append(stroke)
             else:
-                kept.extend(_InkStroke.of(p, w) for p, w in pieces)
-                dirty = dirty.united(stroke.bounds())
+                kept.extend(InkStroke(p, w) for p, w in pieces)
+                dirty = dirty.united(stroke.bounds)
         if dirty.isEmpty():
             return
         # A new list, so _finish_gesture can tell that this drag changed something.
@@ -389,23 +328,36 @@ class DrawingCanvas(QWidget):
 
     # --- history ---
 
-    def _push_undo(self, state: list[_InkStroke]) -> None:
+    def _push_undo(self, state: list[InkStroke]) -> None:
         self._undo.append(state)
         del self._undo[:-HISTORY_DEPTH]
         self._redo.clear()
 
-    def _commit(self, new_state: list[_InkStroke], *, repaint: bool = True) -> None:
-        self._push_undo(self._strokes)
-        self._strokes = new_state
-        if repaint:
-            self._after_edit()
-        else:
-            self._emit_final()
+    def _show_state(self, new_state: list[InkStroke]) -> None:
+        """Make ``new_state`` the drawing, repainting only the area of the strokes that differ.
 
-    def _after_edit(self) -> None:
-        self._cache = None  # a whole-drawing change: rebuild on the next paint
-        self.update()
-        self._emit_final()
+        Undoing the last of hundreds of strokes then redraws the strokes near it, not all of them.
+        """
+        old_state, self._strokes = self._strokes, new_state
+        if self._cache is None:
+            self.update()
+            return
+        old_ids, new_ids = {id(s) for s in old_state}, {id(s) for s in new_state}
+        changed = [s for s in old_state if id(s) not in new_ids] + [s for s in new_state if id(s) not in old_ids]
+        if not new_state:
+            self._cache.fill(PAPER)  # cleared: nothing to redraw at all
+        elif len(changed) > max(20, len(new_state) // 2):
+            self._cache = None  # most of the drawing changed: one full rebuild is cheaper
+        else:
+            region = QRectF()
+            for stroke in changed:
+                region = region.united(stroke.bounds)
+            if not region.isEmpty():
+                self._repaint_cache_region(region)
+            if old_state and new_state:
+                self.update(region.toAlignedRect())
+                return
+        self.update()  # the whole sheet, also to show or hide the hint
 
     # --- emitting ---
 
@@ -428,22 +380,37 @@ class DrawingCanvas(QWidget):
         return image
 
     def _ensure_cache(self) -> QImage:
-        expected = self.size() * self.devicePixelRatioF()
-        if self._cache is None or self._cache.size() != expected:
-            self._cache = self._new_cache()
+        old = self._cache
+        if old is not None and old.size() == self.size() * old.devicePixelRatio() \
+                and old.devicePixelRatio() == self.devicePixelRatioF():
+            return old
+        self._cache = self._new_cache()
+        if old is not None and old.devicePixelRatio() == self._cache.devicePixelRatio():
+            # Resized: strokes keep their coordinates, so the old pixels stay right where they are.
+            # Only the newly uncovered strips need drawing; resizing the window stays fluid.
             painter = QPainter(self._cache)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            for stroke in self._strokes:
-                _paint_stroke(painter, stroke.points, stroke.widths)
+            painter.drawImage(0, 0, old)
             painter.end()
+            old_size = old.deviceIndependentSize()
+            width, height = self.width(), self.height()
+            for strip in (QRectF(old_size.width(), 0, width - old_size.width(), height),
+                          QRectF(0, old_size.height(), width, height - old_size.height())):
+                if strip.width() > 0 and strip.height() > 0:
+                    self._repaint_cache_region(strip)
+            return self._cache
+        painter = QPainter(self._cache)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for stroke in self._strokes:
+            paint_stroke(painter, stroke)
+        painter.end()
         return self._cache
 
-    def _paint_into_cache(self, stroke: _InkStroke) -> None:
+    def _paint_into_cache(self, stroke: InkStroke) -> None:
         if self._cache is None:
             return  # will be rebuilt with this stroke anyway
         painter = QPainter(self._cache)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        _paint_stroke(painter, stroke.points, stroke.widths)
+        paint_stroke(painter, stroke)
         painter.end()
 
     def _repaint_cache_region(self, region: QRectF) -> None:
@@ -455,8 +422,8 @@ class DrawingCanvas(QWidget):
         painter.fillRect(region, PAPER)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for stroke in self._strokes:
-            if stroke.bounds().intersects(region):
-                _paint_stroke(painter, stroke.points, stroke.widths)
+            if stroke.bounds.intersects(region):
+                paint_stroke(painter, stroke, region)
         painter.end()
 
     def _update_live_tail(self) -> None:
@@ -480,10 +447,6 @@ class DrawingCanvas(QWidget):
         r = self._eraser_size / 2 + 2
         return QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r).toAlignedRect()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._cache = None
-        super().resizeEvent(event)
-
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         target = QRectF(event.rect())
@@ -493,8 +456,9 @@ class DrawingCanvas(QWidget):
         painter.drawImage(target, cache, source)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self._drawing and self._live_points:
-            _paint_stroke(painter, np.array(self._live_points, dtype=np.float32),
-                          np.array(self._live_widths, dtype=np.float32))
+            # Only the pieces near the changed rectangle: a long stroke costs no more than a short one.
+            paint_points(painter, np.array(self._live_points, dtype=np.float32),
+                         np.array(self._live_widths, dtype=np.float32), target)
         if not self._strokes and not self._drawing and self._hint:
             self._paint_hint(painter)
         if self._overlay is not None:

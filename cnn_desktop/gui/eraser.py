@@ -13,25 +13,30 @@ import numpy as np
 _MIN_REMAINING_POINTS = 2
 
 
-def densified(points: np.ndarray, widths: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+def densified(points: np.ndarray, widths: np.ndarray, spacing: float,
+              only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Insert evenly spaced points so no two consecutive points are more than ``spacing`` apart.
 
     Without this, a long straight segment (two far-apart points) crossed by the eraser in its middle
-    would keep both end points and survive untouched.
+    would keep both end points and survive untouched. ``only`` (a boolean per segment) limits this to
+    the segments near the eraser, so that the rest of the stroke keeps exactly the points it had.
     """
     if len(points) < 2:
         return points, widths
     steps = np.linalg.norm(np.diff(points, axis=0), axis=1)
     pieces = np.maximum(1, np.ceil(steps / spacing).astype(int))
+    if only is not None:
+        pieces[~only] = 1
     if (pieces == 1).all():
         return points, widths
-    new_points = [points[:1]]
-    new_widths = [widths[:1]]
-    for i, count in enumerate(pieces):
-        t = (np.arange(1, count + 1, dtype=np.float32) / count)[:, None]
-        new_points.append(points[i] + t * (points[i + 1] - points[i]))
-        new_widths.append(widths[i] + t[:, 0] * (widths[i + 1] - widths[i]))
-    return np.concatenate(new_points).astype(np.float32), np.concatenate(new_widths).astype(np.float32)
+    # Segment i contributes pieces[i] points, at fractions 1/pieces[i], 2/pieces[i], ..., 1 of its length.
+    segment = np.repeat(np.arange(len(pieces)), pieces)
+    step_in_segment = np.arange(len(segment)) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
+    t = (step_in_segment / pieces[segment]).astype(np.float32)
+    new_points = points[segment] + t[:, None] * (points[segment + 1] - points[segment])
+    new_widths = widths[segment] + t * (widths[segment + 1] - widths[segment])
+    return (np.concatenate([points[:1], new_points]).astype(np.float32),
+            np.concatenate([widths[:1], new_widths]).astype(np.float32))
 
 
 def distance_to_polyline(points: np.ndarray, polyline: np.ndarray) -> np.ndarray:
@@ -61,7 +66,11 @@ def erase(points: np.ndarray, widths: np.ndarray, eraser_path: np.ndarray,
     low, high = eraser_path.min(axis=0) - reach, eraser_path.max(axis=0) + reach
     if (points.max(axis=0) < low).any() or (points.min(axis=0) > high).any():
         return None  # bounding boxes apart: the common case, answered without any distance
-    dense_points, dense_widths = densified(points, widths, spacing=max(eraser_radius / 2, 0.5))
+    # Segments whose bounding box comes within reach of the eraser's; only these may need new points.
+    seg_low = np.minimum(points[:-1], points[1:])
+    seg_high = np.maximum(points[:-1], points[1:])
+    near = ((seg_high >= low) & (seg_low <= high)).all(axis=1)
+    dense_points, dense_widths = densified(points, widths, spacing=max(eraser_radius / 2, 0.5), only=near)
     hit = distance_to_polyline(dense_points, eraser_path) <= eraser_radius + dense_widths / 2
     if not hit.any():
         return None

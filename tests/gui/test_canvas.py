@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
 
 from cnn_desktop.core.strokes import Strokes
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.eraser import erase
+from cnn_desktop.gui.ink import paint_points
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -145,6 +146,16 @@ def test_eraser_leaves_strokes_it_does_not_touch_as_they_were():
     assert erase(points, np.full(2, 2, np.float32), np.array([[-20, 0], [30, 0]]), 5) == []
 
 
+def test_eraser_keeps_the_untouched_part_of_a_stroke_exactly_as_drawn():
+    # A long L: the eraser cuts the far end of the horizontal bar; the vertical bar must keep its points.
+    points = np.array([[0, 0], [0, 100], [100, 100]], np.float32)
+    pieces = erase(points, np.full(3, 2, np.float32), np.array([[98, 100]]), 5)
+    assert len(pieces) == 1
+    kept, _ = pieces[0]
+    assert kept[:2].tolist() == [[0, 0], [0, 100]]  # no point inserted along the untouched segment
+    assert 85 < kept[-1, 0] < 98 - 5 - 1 and kept[-1, 1] == 100  # ink (width 2) clear of the disc
+
+
 def test_set_strokes_replaces_the_drawing_and_starts_a_fresh_history(qtbot, canvas):
     draw(qtbot, canvas, [(10, 10), (50, 50)])
     loaded = Strokes.from_points([[(1, 2), (3, 4)], [(5, 6)]])
@@ -179,3 +190,27 @@ def test_overlay_is_painted_translucently_over_the_drawing(qtbot, canvas):
     assert pixel.red() == 255 and 80 < pixel.green() < 200  # red mixed with the white paper
     canvas.set_overlay(None, None)
     assert QColor(canvas.grab().toImage().pixel(30, 30)).green() == 255
+
+
+@pytest.mark.parametrize("varying_width", [False, True])
+def test_painting_only_the_pieces_near_a_region_gives_the_same_pixels_there(qtbot, varying_width):
+    t = np.linspace(0, 4 * np.pi, 150, dtype=np.float32)
+    points = np.c_[100 + 70 * np.cos(t) + 10 * t, 100 + 70 * np.sin(1.5 * t)].astype(np.float32)
+    widths = (8 + 6 * np.sin(t) ** 2 if varying_width else np.full(len(t), 12)).astype(np.float32)
+    region = QRectF(120, 60, 40, 30)
+
+    def render(limit_to_region: bool) -> np.ndarray:
+        image = QImage(300, 200, QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setClipRect(region)
+        paint_points(painter, points, widths, region if limit_to_region else None)
+        painter.end()
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(200, 300, 4)
+        return pixels[60:90, 120:160].astype(int)
+
+    whole, near_only = render(False), render(True)
+    assert (whole < 128).any()  # the region does contain ink
+    assert np.abs(whole - near_only).max() <= 2
+
