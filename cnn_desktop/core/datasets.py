@@ -21,7 +21,7 @@ from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
 from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.readers import find_mnist_pair, list_image_folder, read_image, read_mnist_folder
 from cnn_desktop.core.spec import DIGIT_CLASSES
-from cnn_desktop.core.store import COLLECTION_MARKER, DrawingStore
+from cnn_desktop.core.store import MARKER_NAME, DrawingStore
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -51,7 +51,7 @@ def load_dataset(
         raise DataError(at(path, "no such file or folder"))
     if not path.is_dir():
         raise DataError(at(path, "expected a folder: an MNIST IDX pair, an image folder or a collection"))
-    if (path / COLLECTION_MARKER).exists():
+    if (path / MARKER_NAME).exists():
         return _from_collection(path, classes)
     if find_mnist_pair(path):
         return _from_mnist(path, classes, progress)

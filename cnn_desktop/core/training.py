@@ -146,6 +146,11 @@ class Trainer:
         return self._finished or self._stop.is_set() or self.step_count >= self.total_steps
 
     @property
+    def train_seconds(self) -> float:
+        """Time spent in training steps so far (pauses and waiting excluded)."""
+        return self._train_seconds
+
+    @property
     def train_size(self) -> int:
         return len(self._train_y)
 
