@@ -302,9 +302,11 @@ def _contrast(band: np.ndarray, scale: float, background: np.ndarray) -> np.ndar
 def _cropped_ink(pixels: np.ndarray, scale: float, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ink map in [0, 1] of the ink's bounding box and the affine raster -> that map.
 
-    The first banded pass finds the ink's rows and columns and keeps the contrast only when the image is
-    small; a large image is converted a second time, cropped first and block-max reduced as it goes.
+    Margins of pure paper are dropped first, on the original dtype. Then a banded pass finds the ink's
+    rows and columns and keeps the contrast only when the image is small; a large image is converted
+    a second time, cropped first and block-max reduced as it goes.
     """
+    pixels, r_off, c_off = _without_paper_margins(pixels, scale, background)
     height, width = pixels.shape[:2]
     keep = height * width <= _KEEP_PIXELS
     row_max = np.empty(height, np.float32)
@@ -331,7 +333,38 @@ def _cropped_ink(pixels: np.ndarray, scale: float, background: np.ndarray) -> tu
     else:
         contrast, factor = _reduced_contrast(pixels[r0:r1, c0:c1], scale, background)
     ink = np.clip((contrast - floor) * np.float32(1 / (strongest - floor)), 0.0, 1.0)
+    r0, c0 = r0 + r_off, c0 + c_off
     return ink, _affine(1 / factor, 1 / factor, -c0 / factor, -r0 / factor)
+
+
+def _without_paper_margins(pixels: np.ndarray, scale: float, background: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """A view without the outer rows and columns whose pixels all equal the paper exactly, and its offset.
+
+    Comparing the original integers is several times cheaper than converting to float, and a drawing
+    on a canvas usually leaves most of it untouched. The paper value is one the border really holds
+    (per channel, the middle of its sorted values); when it is not exactly the float background (a
+    noisy border), nothing is dropped and the float pass does all the work.
+    """
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    paper = np.partition(border, len(border) // 2, axis=0)[len(border) // 2]
+    if _contrast(paper[None, None, :], scale, background).max() > 0:
+        return pixels, 0, 0
+    rows = np.zeros(pixels.shape[0], dtype=bool)
+    cols = np.zeros(pixels.shape[1], dtype=bool)
+    top = 0
+    # Each row is compared as one long run of interleaved channels against the paper repeated along
+    # it: numpy's loops are fast on long runs and slow on many short (per-pixel) ones.
+    paper_row = np.tile(paper, pixels.shape[1])
+    for band in _row_bands(pixels):
+        differs = band.reshape(len(band), -1) != paper_row
+        rows[top : top + len(band)] = differs.any(axis=1)
+        cols |= differs.any(axis=0).reshape(pixels.shape[1], -1).any(axis=1)
+        top += len(band)
+    if not rows.any():
+        raise EmptyDrawingError("the image is blank: it has no ink on its background")
+    r0, r1 = np.flatnonzero(rows)[[0, -1]]
+    c0, c1 = np.flatnonzero(cols)[[0, -1]]
+    return pixels[r0 : r1 + 1, c0 : c1 + 1], int(r0), int(c0)
 
 
 def _reduced_contrast(region: np.ndarray, scale: float, background: np.ndarray) -> tuple[np.ndarray, int]:

@@ -1,0 +1,153 @@
+"""Procedural ticks and crosses: deterministic, varied, mouse-like, and telling the two classes apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_desktop.core import spec
+from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.synth import (
+    TICK_CROSS_CLASSES,
+    draw_cross,
+    draw_tick,
+    generate_ticks_crosses,
+    ticks_crosses_dataset,
+)
+
+TICK, CROSS = TICK_CROSS_CLASSES.index("tick"), TICK_CROSS_CLASSES.index("cross")
+
+
+def same_drawings(a: list[Strokes], b: list[Strokes]) -> bool:
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(np.array_equal(s, t) for s, t in zip(x, y)) for x, y in zip(a, b)
+    )
+
+
+def test_classes_are_the_specs():
+    assert TICK_CROSS_CLASSES == spec.TICK_CROSS_CLASSES == ("tick", "cross")
+
+
+def test_generation_is_deterministic_per_seed():
+    a, labels_a = generate_ticks_crosses(20, seed=7)
+    b, labels_b = generate_ticks_crosses(20, seed=7)
+    c, labels_c = generate_ticks_crosses(20, seed=8)
+    assert same_drawings(a, b)
+    np.testing.assert_array_equal(labels_a, labels_b)
+    assert not same_drawings(a, c)
+
+
+def test_labels_are_balanced_int64_and_shuffled():
+    drawings, labels = generate_ticks_crosses(50, seed=1)
+    assert labels.dtype == np.int64 and labels.shape == (100,) and len(drawings) == 100
+    assert (labels == TICK).sum() == 50 and (labels == CROSS).sum() == 50
+    # Interleaved: not all of one class first (a sorted order has exactly one change of label).
+    assert np.count_nonzero(np.diff(labels)) > 20
+
+
+def test_labels_match_the_drawings():
+    drawings, labels = generate_ticks_crosses(30, seed=4)
+    for drawing, label in zip(drawings, labels):
+        if label == TICK:
+            assert len(drawing) == 1  # a tick is always one stroke
+        else:
+            assert len(drawing) in (1, 2)
+
+
+def test_the_first_drawings_do_not_depend_on_how_many_are_asked_for():
+    few, few_labels = generate_ticks_crosses(5, seed=3)
+    many, many_labels = generate_ticks_crosses(40, seed=3)
+    ticks_few = [d for d, y in zip(few, few_labels) if y == TICK]
+    ticks_many = [d for d, y in zip(many, many_labels) if y == TICK]
+    for drawing in ticks_few:
+        assert any(same_drawings([drawing], [other]) for other in ticks_many)
+
+
+def test_crosses_come_in_one_and_two_strokes_and_either_order():
+    rng = np.random.default_rng(0)
+    crosses = [draw_cross(rng) for _ in range(200)]
+    counts = np.bincount([len(c) for c in crosses], minlength=3)
+    assert counts[2] > 140 and counts[1] > 5
+    # Either order: the first stroke drawn is sometimes the '\' and sometimes the '/'.
+    first_slopes = []
+    for cross in crosses:
+        if len(cross) == 2:
+            (x0, y0), (x1, y1) = cross.strokes[0][0], cross.strokes[0][-1]
+            first_slopes.append(np.sign((x1 - x0) * (y1 - y0)))
+    assert 0.2 < np.mean(np.array(first_slopes) > 0) < 0.8
+
+
+def test_drawings_look_like_mouse_input_on_a_large_canvas():
+    rng = np.random.default_rng(11)
+    spreads, end_vs_middle = [], []
+    for draw in (draw_tick, draw_cross) * 40:
+        drawing = draw(rng)
+        assert np.isfinite(drawing.points()).all()
+        x0, y0, x1, y1 = drawing.bounds()
+        assert x0 > -50 and y0 > -50 and x1 < 1050 and y1 < 850  # on a canvas up to 1000x800
+        assert max(x1 - x0, y1 - y0) > 40  # not a speck
+        for stroke in drawing:
+            assert len(stroke) >= 4
+            steps = np.hypot(*np.diff(stroke.astype(np.float64), axis=0).T)
+            steps = steps[steps > 0]  # repeated positions (press, release) aside
+            if len(steps) >= 10:
+                spreads.append(steps.max() / np.median(steps))
+                tenth = len(steps) // 10
+                ends = np.r_[steps[:tenth], steps[-tenth:]].mean()
+                end_vs_middle.append(ends / steps[tenth:-tenth].mean())
+    # Varied hand speed: events spread out along fast runs and bunch up where the hand is slow...
+    assert np.median(spreads) > 1.4
+    # ...which is at the start and the end of a stroke.
+    assert np.median(end_vs_middle) < 0.75
+
+
+def test_ticks_vary_in_proportion():
+    rng = np.random.default_rng(5)
+    ratios = []
+    for _ in range(200):
+        stroke = draw_tick(rng).strokes[0].astype(np.float64)
+        lowest = int(np.argmax(stroke[:, 1]))  # the vertex is the lowest point (y down)
+        left = np.linalg.norm(stroke[lowest] - stroke[0])
+        right = np.linalg.norm(stroke[-1] - stroke[lowest])
+        ratios.append(right / max(left, 1e-6))
+    ratios = np.array(ratios)
+    assert np.median(ratios) > 1.5  # usually a long right arm
+    assert np.mean(ratios < 1.3) > 0.05  # sometimes a long left arm
+    assert np.percentile(ratios, 90) > 2.5
+
+
+def test_dataset_shapes_types_and_determinism():
+    x, y = ticks_crosses_dataset(15, seed=2)
+    assert x.shape == (30, 28, 28) and x.dtype == np.float32
+    assert y.shape == (30,) and y.dtype == np.int64
+    assert np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
+    x2, y2 = ticks_crosses_dataset(15, seed=2)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_dataset_of_nothing_is_empty():
+    x, y = ticks_crosses_dataset(0, seed=0)
+    assert x.shape == (0, 28, 28) and y.shape == (0,)
+
+
+@pytest.fixture(scope="module")
+def train_and_test():
+    return ticks_crosses_dataset(250, seed=100), ticks_crosses_dataset(150, seed=200)
+
+
+def test_ticks_and_crosses_are_told_apart_by_a_nearest_centroid_classifier(train_and_test):
+    (x_train, y_train), (x_test, y_test) = train_and_test
+    centroids = np.stack([x_train[y_train == k].mean(axis=0) for k in (TICK, CROSS)])
+    distances = ((x_test[:, None] - centroids[None]) ** 2).sum(axis=(2, 3))
+    accuracy = (distances.argmin(axis=1) == y_test).mean()
+    assert accuracy > 0.85, accuracy
+
+
+def test_examples_within_a_class_are_varied(train_and_test):
+    (x_train, y_train), _ = train_and_test
+    for k in (TICK, CROSS):
+        images = x_train[y_train == k].reshape(-1, 28 * 28)
+        # Not one template repeated: the average pixel spread is well above zero, and no two equal.
+        assert images.std(axis=0).mean() > 0.1
+        assert len(np.unique(images.round(3), axis=0)) == len(images)
