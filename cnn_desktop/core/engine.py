@@ -1,0 +1,320 @@
+"""The compute engine: the one place that owns the model and the optimiser.
+
+It runs in a single thread of its own (the app's worker thread; a test's or benchmark's thread), so no
+lock ever guards the weights. Its loop:
+
+1. take the queued commands in order (use a model, start/pause/stop training, save...);
+2. answer the newest prediction request, if any (older ones were overwritten: latest wins);
+3. when training, run one training step, and a few times a second re-run the current drawing and
+   send the filters, so the feature maps and filters move while the weights change;
+4. with nothing to do, sleep on an event: an idle engine burns no CPU.
+
+Everything it reports goes through ``emit`` as a message from ``core/messages.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from cnn_desktop import __version__
+from cnn_desktop.core.checkpoint import load_model, save_model
+from cnn_desktop.core.datasets import load_dataset
+from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
+from cnn_desktop.core.messages import (
+    Command,
+    EngineError,
+    Filters,
+    ModelReady,
+    ModelSaved,
+    PauseTraining,
+    Predict,
+    Prediction,
+    ResumeTraining,
+    SaveModel,
+    StartTraining,
+    StopTraining,
+    TrainingEpoch,
+    TrainingStarted,
+    TrainingState,
+    TrainingStep,
+    UseModel,
+)
+from cnn_desktop.core.model import CNN, build_model, configure_torch
+from cnn_desktop.core.preprocess import preprocess_with_transform
+from cnn_desktop.core.training import EpochInfo, Trainer
+
+# While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
+# enough to watch them move, slow enough to cost a few percent of the training time.
+REFRESH_SECONDS = 0.25
+_IDLE_WAIT_SECONDS = 1.0
+
+
+class Engine:
+    def __init__(self, emit: Callable[[object], None]):
+        self._emit = emit
+        self._commands: deque[Command] = deque()
+        self._latest_request: Predict | None = None
+        self._lock = threading.Lock()  # guards only the two inboxes above, never the model
+        self._wake = threading.Event()
+        self._shutdown = threading.Event()
+        self.model: CNN | None = None
+        self.model_version = 0
+        self.history: list[dict[str, Any]] = []
+        self.info: dict[str, Any] = {}
+        self.label = ""
+        self.trainer: Trainer | None = None
+        self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
+        self._last_refresh = 0.0
+
+    # --- called from any thread (the window's) ---
+
+    def submit(self, command: Command) -> None:
+        with self._lock:
+            if isinstance(command, Predict):
+                self._latest_request = command
+            else:
+                self._commands.append(command)
+        self._wake.set()
+
+    def request_shutdown(self) -> None:
+        """Finish the queued commands (a last save, say), then leave ``run``; a running training step
+        completes first, so this takes at most one step's time after the queue is done."""
+        self._shutdown.set()
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.stop()
+        self._wake.set()
+
+    # --- the engine's own thread ---
+
+    def run(self) -> None:
+        configure_torch()
+        while True:
+            self._wake.clear()  # cleared before looking for work, so a submit() in between is not lost
+            busy = self.run_once()
+            if self._shutdown.is_set() and not self._has_commands():
+                return
+            if not busy:
+                self._wake.wait(_IDLE_WAIT_SECONDS)
+
+    def run_once(self) -> bool:
+        """One round of the loop; True when there was work (so the loop should not sleep)."""
+        did_work = False
+        while (command := self._next_command()) is not None:
+            self._guarded(self._handle, command)
+            did_work = True
+        request = self._take_request()
+        if request is not None:
+            self._guarded(self._predict, request)
+            did_work = True
+        if self._training_active():
+            self._guarded(self._train_step)
+            did_work = True
+        return did_work
+
+    # --- inboxes ---
+
+    def _next_command(self) -> Command | None:
+        with self._lock:
+            return self._commands.popleft() if self._commands else None
+
+    def _has_commands(self) -> bool:
+        with self._lock:
+            return bool(self._commands)
+
+    def _take_request(self) -> Predict | None:
+        with self._lock:
+            request, self._latest_request = self._latest_request, None
+        return request
+
+    def _guarded(self, action: Callable, *args) -> None:
+        """Run an action; a user-caused problem becomes a message, and so does a bug (the engine must
+        keep running: a dead compute thread would leave the window silently frozen)."""
+        try:
+            action(*args)
+        except CnnDesktopError as error:
+            self._emit(EngineError(str(error)))
+        except Exception as error:  # noqa: BLE001 - reported, not swallowed
+            self._emit(EngineError(f"internal error: {type(error).__name__}: {error}"))
+
+    # --- commands ---
+
+    def _handle(self, command: Command) -> None:
+        if isinstance(command, UseModel):
+            self._use_model(command)
+        elif isinstance(command, StartTraining):
+            self._start_training(command)
+        elif isinstance(command, PauseTraining) and self.trainer and not self.trainer.finished:
+            self.trainer.pause()
+            self._emit(TrainingState("paused"))
+        elif isinstance(command, ResumeTraining) and self.trainer and not self.trainer.finished:
+            self.trainer.resume()
+            self._emit(TrainingState("running"))
+        elif isinstance(command, StopTraining):
+            self._stop_training("stopped")
+        elif isinstance(command, SaveModel):
+            self._save(command)
+
+    def _use_model(self, command: UseModel) -> None:
+        expected = command.spec.classes if command.spec is not None else None
+        if command.path is not None:
+            try:
+                saved = load_model(command.path, expected_classes=expected)
+            except CnnDesktopError as error:
+                if command.spec is None or not command.fallback_to_fresh:
+                    raise  # reported as an EngineError; the current model stays
+                self._emit(EngineError(f"{error} (starting with an untrained network instead)"))
+            else:
+                self._stop_training("stopped")
+                self._set_model(saved.model, list(saved.history), dict(saved.info), command.label or command.path.name)
+                return
+        if command.spec is None:
+            raise CnnDesktopError("no model given")
+        self._stop_training("stopped")
+        self._set_model(build_model(command.spec, seed=0), [], {}, command.label or "untrained network")
+
+    def _set_model(self, model: CNN, history: list, info: dict, label: str) -> None:
+        model.eval()
+        self.model, self.history, self.info, self.label = model, history, info, label
+        self._weights_changed()
+        self._emit(ModelReady(model.spec, label, bool(history), tuple(history), model.parameter_count()))
+
+    def _start_training(self, command: StartTraining) -> None:
+        if self.model is None:
+            raise CnnDesktopError("no model to train")
+        if self.trainer is not None and not self.trainer.finished:
+            self._emit(TrainingState("running", "already training"))
+            return
+        dataset = load_dataset(command.collection, self.model.classes)
+        model = build_model(self.model.spec, seed=command.config.seed) if command.from_scratch else self.model
+        try:
+            trainer = Trainer(
+                model,
+                dataset.images,
+                dataset.labels,
+                command.config,
+                on_step_end=lambda info: self._emit(TrainingStep(info)),
+                on_epoch_end=self._epoch_ended,
+            )
+        except CnnDesktopError as error:
+            self._emit(TrainingState("failed", str(error)))
+            return
+        if command.from_scratch:
+            self.model, self.history = model, []
+            self._weights_changed()
+        self.trainer = trainer
+        self.info = {
+            "data": str(command.collection),
+            "examples": len(dataset),
+            "config": asdict(command.config),
+            "from_scratch": command.from_scratch,
+        }
+        self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, command.config))
+        self._emit(TrainingState("running"))
+
+    def _training_active(self) -> bool:
+        return self.trainer is not None and not self.trainer.finished and not self.trainer.paused
+
+    def _train_step(self) -> None:
+        trainer = self.trainer
+        try:
+            trainer.step()
+        except CnnDesktopError as error:  # diverged: the trainer already restored the last good weights
+            self._weights_changed()
+            self._end_training("failed", str(error))
+            return
+        self.model_version += 1
+        if trainer.finished:
+            self._end_training("finished")
+        elif time.monotonic() - self._last_refresh > REFRESH_SECONDS:
+            self._refresh()
+
+    def _epoch_ended(self, info: EpochInfo) -> None:
+        self.history.append(info.to_dict())
+        self._emit(TrainingEpoch(info))
+
+    def _stop_training(self, state: str) -> None:
+        if self.trainer is not None and not self.trainer.finished:
+            self.trainer.stop()
+            self._end_training(state)
+
+    def _end_training(self, state: str, message: str = "") -> None:
+        trainer, self.trainer = self.trainer, None
+        self.model.eval()
+        self.info.update(
+            train_seconds=round(trainer.train_seconds, 2) if trainer else 0.0,
+            steps=trainer.step_count if trainer else 0,
+            date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            cnn_desktop_version=__version__,
+        )
+        self.label = "trained in the app"
+        self._weights_changed()
+        self._emit(TrainingState(state, message))
+        self._emit(ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count()))
+
+    def _save(self, command: SaveModel) -> None:
+        if self.model is None:
+            raise CnnDesktopError("no model to save")
+        save_model(command.path, self.model, self.history, self.info)
+        self._emit(ModelSaved(command.path))
+
+    # --- inference and views of the weights ---
+
+    def _weights_changed(self) -> None:
+        self.model_version += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Re-send the filters, and the shown drawing's prediction, for the current weights."""
+        self._last_refresh = time.monotonic()
+        if self.model is None:
+            return
+        self._emit(self._filters())
+        if self._shown_request is not None:
+            self._predict(self._shown_request)
+
+    def _filters(self) -> Filters:
+        layers = tuple(
+            (name, conv.weight.detach().numpy().copy(), conv.bias.detach().numpy().copy())
+            for name, conv in self.model.conv_layers()
+        )
+        return Filters(self.model_version, layers)
+
+    def _predict(self, request: Predict) -> None:
+        if self.model is None:
+            return
+        self._shown_request = request
+        started = time.perf_counter()
+        try:
+            prepared = preprocess_with_transform(request.drawing)
+        except EmptyDrawingError:
+            self._emit(Prediction(request.request_id, self.model_version, None, None))
+            return
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            logits, activations = self.model.forward_with_activations(torch.from_numpy(prepared.image))
+            probabilities = torch.softmax(logits, dim=1)[0].numpy()
+        self.model.train(was_training)
+        # Fresh output tensors of this forward pass: nothing else holds or changes them, so their
+        # numpy views are safe to hand over without a copy.
+        maps = {name: tensor[0].numpy() for name, tensor in activations.items() if name != "input"}
+        self._emit(
+            Prediction(
+                request.request_id,
+                self.model_version,
+                prepared.image,
+                probabilities,
+                maps,
+                np.asarray(prepared.to_input, np.float32),
+                time.perf_counter() - started,
+            )
+        )

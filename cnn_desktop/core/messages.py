@@ -1,0 +1,143 @@
+"""What crosses between the window and the compute thread: frozen dataclasses, numpy copies only.
+
+Commands go to the engine; messages come back. Nothing here holds a live tensor or a reference into
+the model, so the window can keep a message as long as it likes while training changes the weights.
+These carry no Qt: the engine that produces them is tested and benchmarked without a window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_desktop.core.spec import ModelSpec, TrainConfig
+from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.training import EpochInfo, StepInfo
+
+# --- commands: window -> engine ---
+
+
+@dataclass(frozen=True)
+class Predict:
+    """Classify this drawing. Only the newest request waiting is answered; older ones are dropped."""
+
+    request_id: int
+    drawing: Strokes
+
+
+@dataclass(frozen=True)
+class UseModel:
+    """Make this the current model: a file, or a fresh untrained network for ``spec``."""
+
+    path: Path | None = None
+    spec: ModelSpec | None = None  # the file's classes must be this spec's; the spec of a fresh network
+    label: str = ""  # how the window names this model ("bundled digits model", a file name...)
+    fallback_to_fresh: bool = True  # if the file cannot be used: True starts untrained, False keeps the current
+
+
+@dataclass(frozen=True)
+class StartTraining:
+    """Train on the collection stored at ``collection`` (read by the engine, off the GUI thread)."""
+
+    collection: Path
+    config: TrainConfig
+    from_scratch: bool = False  # False: fine-tune the current model
+
+
+@dataclass(frozen=True)
+class PauseTraining:
+    pass
+
+
+@dataclass(frozen=True)
+class ResumeTraining:
+    pass
+
+
+@dataclass(frozen=True)
+class StopTraining:
+    pass
+
+
+@dataclass(frozen=True)
+class SaveModel:
+    path: Path
+
+
+# --- messages: engine -> window ---
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to a Predict request (or a refresh of it after the weights changed)."""
+
+    request_id: int
+    model_version: int  # increases whenever the weights change
+    image: np.ndarray | None  # the 28x28 input the network saw; None for an empty drawing
+    probabilities: np.ndarray | None  # softmax over the classes; None for an empty drawing
+    activations: dict[str, np.ndarray] = field(default_factory=dict)  # layer name -> (C, H, W) or (N,)
+    to_input: np.ndarray | None = None  # 2x3 affine: drawing coordinates -> 28x28 input coordinates
+    seconds: float = 0.0  # preprocessing + forward time
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Every conv layer's kernels, (out, in, k, k) each, and biases."""
+
+    model_version: int
+    layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]  # (layer name, weights, biases)
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    """A model became current (loaded, created, or trained)."""
+
+    spec: ModelSpec
+    label: str
+    trained: bool  # False for fresh, untrained weights
+    history: tuple[dict[str, Any], ...]
+    parameters: int
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    train_size: int
+    val_size: int
+    total_steps: int
+    config: TrainConfig
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    info: StepInfo
+
+
+@dataclass(frozen=True)
+class TrainingEpoch:
+    info: EpochInfo
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """Where training stands: "running", "paused", "finished", "stopped" or "failed" (with why)."""
+
+    state: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSaved:
+    path: Path
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """A problem the person should see (one line), e.g. an unreadable model file."""
+
+    message: str
+
+
+Command = Predict | UseModel | StartTraining | PauseTraining | ResumeTraining | StopTraining | SaveModel
