@@ -1,0 +1,487 @@
+"""The main window: builds the widgets, wires them to the compute worker, computes nothing itself.
+
+Everything heavy happens in the worker's engine. The window sends commands (the newest drawing to
+classify, start/pause/stop training, which model to use) and shows the messages that come back, each
+kind routed to the panel that shows it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
+from cnn_desktop.core.messages import (
+    EngineError,
+    Filters,
+    ModelReady,
+    ModelSaved,
+    PauseTraining,
+    Predict,
+    Prediction,
+    ResumeTraining,
+    SaveModel,
+    StartTraining,
+    StopTraining,
+    TrainingEpoch,
+    TrainingStarted,
+    TrainingState,
+    TrainingStep,
+    UseModel,
+)
+from cnn_desktop.core.model import layer_geometry
+from cnn_desktop.core.paths import collection_dir, data_home, user_model_path
+from cnn_desktop.core.preprocess import preprocess
+from cnn_desktop.core.presets import PRESETS, Preset
+from cnn_desktop.core.spec import ModelSpec, TrainConfig
+from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.gui.canvas import DrawingCanvas
+from cnn_desktop.gui.collection_view import CollectionView
+from cnn_desktop.gui.import_job import ImportJob
+from cnn_desktop.gui.input_view import InputView
+from cnn_desktop.gui.label_bar import LabelBar, label_key
+from cnn_desktop.gui.panels.curves import CurvesPanel
+from cnn_desktop.gui.panels.layers import LayerStackPanel
+from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
+from cnn_desktop.gui.training_controls import TrainingControls
+from cnn_desktop.gui.worker import ComputeWorker
+
+# Settings the app starts with for training on a person's own (small) collection.
+APP_TRAIN_CONFIG = TrainConfig(epochs=15, batch_size=32, learning_rate=0.002)
+HINTS = {"digits": "Draw a digit here", "ticks-crosses": "Draw a tick or a cross here"}
+LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "pool": "max-pool", "fc": "fully connected"}
+
+
+def describe_layers(spec: ModelSpec) -> list[tuple[str, str]]:
+    """(name, one-line description) for each layer worth showing as feature maps."""
+    described = []
+    for geo in layer_geometry(spec)[1:]:
+        if geo.kind in ("flatten", "dropout"):
+            continue  # flatten only reshapes; dropout does nothing once trained
+        if geo.size > 1:
+            what = f"{geo.channels} maps {geo.size}×{geo.size}"
+        else:
+            what = f"{geo.channels} units"
+        if geo.kind == "conv":
+            verb = f"convolution {geo.kernel}×{geo.kernel}, {geo.channels} filters"
+        elif geo.kind == "pool":
+            verb = f"max-pool {geo.kernel}×{geo.kernel}, stride {geo.stride}"
+        elif geo.name == "out":
+            verb, what = "output scores", f"{geo.channels} classes (softmax turns them into probabilities)"
+        else:
+            verb = LAYER_VERBS.get(geo.kind, geo.kind)
+        described.append((geo.name, f"{verb} → {what}"))
+    return described
+
+
+def as_tiles(activation: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """A layer's output as a stack of 2-D tiles: maps stay maps; a vector becomes one strip-shaped tile."""
+    if activation.ndim == 3:
+        return activation, None
+    flat = activation.reshape(-1)
+    columns = 16 if flat.size > 16 else flat.size
+    rows = -(-flat.size // columns)
+    padded = np.zeros(rows * columns, np.float32)
+    padded[: flat.size] = flat
+    return padded.reshape(1, rows, columns), 1
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, home: Path | None = None):
+        super().__init__()
+        self.home = Path(home) if home else data_home()
+        self.setWindowTitle("cnn-desktop")
+        self.resize(1280, 800)
+        self.preset: Preset = PRESETS["digits"]
+        self.store: DrawingStore | None = None
+        self._request_id = 0
+        self._shown_request = -1
+        self._training = False
+        self._save_after_training = False
+        self._label_shortcuts: list[QShortcut] = []
+        self._import_job: ImportJob | None = None
+        self._message_box: QMessageBox | None = None
+
+        self.worker = ComputeWorker(self)
+        self.worker.message.connect(self._on_message)
+        self._build_widgets()
+        self._build_menus()
+        self.worker.start()
+        self.switch_mode("digits")
+
+    # --- construction ---
+
+    def _build_widgets(self) -> None:
+        self.canvas = DrawingCanvas()
+        self.canvas.strokes_changed.connect(self._drawing_changed)
+        self.label_bar = LabelBar()
+        self.label_bar.label_chosen.connect(self.add_drawing)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.label_bar)
+        self.setCentralWidget(central)
+
+        self.mode_box = QComboBox()
+        for preset in PRESETS.values():
+            self.mode_box.addItem(preset.title, preset.name)
+        self.mode_box.setToolTip("Each mode has its own collection of drawings and its own model")
+        self.mode_box.currentIndexChanged.connect(lambda _: self.switch_mode(self.mode_box.currentData()))
+        self.brush = QSlider(Qt.Orientation.Horizontal, minimum=2, maximum=60, value=int(self.canvas.brush_size))
+        self.brush.setFixedWidth(120)
+        self.brush.setToolTip("Brush size (the network sees the same stroke width whatever you choose)")
+        self.brush.valueChanged.connect(self.canvas.set_brush_size)
+        self.eraser = QPushButton("Eraser")
+        self.eraser.setCheckable(True)
+        self.eraser.setToolTip("Erase parts of strokes (E)")
+        self.eraser.toggled.connect(self.canvas.set_eraser_mode)
+        QShortcut(QKeySequence("E"), self, self.eraser.toggle)
+        toolbar = QToolBar("Drawing")
+        toolbar.setObjectName("drawing-toolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel(" Mode "))
+        toolbar.addWidget(self.mode_box)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Brush "))
+        toolbar.addWidget(self.brush)
+        toolbar.addWidget(self.eraser)
+        for text, tip, slot in [("Undo", "Ctrl+Z", self.canvas.undo), ("Redo", "Ctrl+Shift+Z", self.canvas.redo),
+                                ("Clear", "Esc", self.canvas.clear)]:
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            toolbar.addWidget(button)
+        self.addToolBar(toolbar)
+
+        # Prediction: the bars, the top class, and the 28x28 input the network actually sees.
+        self.probabilities = ProbabilitiesPanel()
+        self.input_view = InputView()
+        prediction = QWidget()
+        column = QVBoxLayout(prediction)
+        column.addWidget(self.probabilities, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("The network sees:"))
+        row.addWidget(self.input_view)
+        row.addStretch(1)
+        column.addLayout(row)
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        column.addWidget(self.model_label)
+
+        self.feature_maps = LayerStackPanel()
+        self.filters = LayerStackPanel()
+        self.collection = CollectionView()
+        self.collection.changed.connect(self._update_counts)
+        self.collection.problem.connect(self.show_problem)
+        self.training = TrainingControls()
+        self.training.start_requested.connect(self.start_training)
+        self.training.pause_requested.connect(lambda: self.worker.submit(PauseTraining()))
+        self.training.resume_requested.connect(lambda: self.worker.submit(ResumeTraining()))
+        self.training.stop_requested.connect(lambda: self.worker.submit(StopTraining()))
+        self.curves = CurvesPanel()
+        training = QWidget()
+        row = QHBoxLayout(training)
+        row.addWidget(self.training)
+        row.addWidget(self.curves, 1)
+
+        # Drawing in the middle, its prediction on the left, what every layer makes of it on the right;
+        # training and the filters it shapes along the bottom, all visible at once at 1280x800.
+        self.docks = {}
+        for key, title, widget, area in [
+            ("prediction", "Prediction", prediction, Qt.DockWidgetArea.LeftDockWidgetArea),
+            ("feature_maps", "Feature maps of your drawing", self.feature_maps, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("collection", "Your collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("training", "Training", training, Qt.DockWidgetArea.BottomDockWidgetArea),
+            ("filters", "Filters the conv layers learn", self.filters, Qt.DockWidgetArea.BottomDockWidgetArea),
+        ]:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(key)
+            dock.setWidget(widget)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["feature_maps"], self.docks["collection"])
+        self.docks["feature_maps"].raise_()
+        self.splitDockWidget(self.docks["training"], self.docks["filters"], Qt.Orientation.Horizontal)
+        self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
+        self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [250, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["training"]], [250], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["training"], self.docks["filters"]], [880, 400], Qt.Orientation.Horizontal)
+        self.statusBar().showMessage("Draw something: the network guesses while you draw.")
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in [
+            ("&Open model…", QKeySequence.StandardKey.Open, self.open_model),
+            ("&Save model as…", QKeySequence.StandardKey.SaveAs, self.save_model_as),
+            ("Import &MNIST IDX folder…", None, lambda: self.import_data("MNIST IDX folder")),
+            ("Import &image folder…", None, lambda: self.import_data("image folder (<folder>/<label>/*.png)")),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ]:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        train_action = QAction("&Train", self)
+        train_action.setShortcut(QKeySequence("Ctrl+T"))
+        train_action.triggered.connect(self.training.start_button.click)
+        self.menuBar().addMenu("&Training").addAction(train_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+    # --- modes ---
+
+    def switch_mode(self, name: str) -> None:
+        if self._training:
+            return
+        self.preset = PRESETS[name]
+        index = self.mode_box.findData(name)
+        if self.mode_box.currentIndex() != index:
+            self.mode_box.blockSignals(True)
+            self.mode_box.setCurrentIndex(index)
+            self.mode_box.blockSignals(False)
+        try:
+            self.store = DrawingStore(collection_dir(self.preset, self.home), self.preset.classes)
+        except CnnDesktopError as error:
+            self.store = None
+            self.show_problem(f"{error} (drawings cannot be saved)")
+        self.label_bar.set_classes(self.preset.classes)
+        self._bind_label_keys()
+        self._update_counts()
+        if self.store is not None:
+            self.collection.set_store(self.store)
+        self.probabilities.set_classes(list(self.preset.classes))
+        self.training.set_defaults(APP_TRAIN_CONFIG)
+        self.canvas.set_hint(HINTS[name])
+        self.canvas.clear()
+        spec = self.preset.spec()
+        self.feature_maps.set_layers(describe_layers(spec))
+        user_model, bundled = user_model_path(self.preset, self.home), self.preset.bundled_model_path()
+        if user_model.exists():
+            self.worker.submit(UseModel(user_model, spec, "your trained model"))
+        elif bundled.exists():
+            self.worker.submit(UseModel(bundled, spec, f"bundled {self.preset.title.lower()} model"))
+        else:
+            self.worker.submit(UseModel(None, spec, "untrained network"))
+
+    def _bind_label_keys(self) -> None:
+        for shortcut in self._label_shortcuts:
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
+        self._label_shortcuts = []
+        for name in self.preset.classes:
+            shortcut = QShortcut(QKeySequence(label_key(name)), self)
+            shortcut.activated.connect(lambda n=name: self.add_drawing(n))
+            self._label_shortcuts.append(shortcut)
+
+    # --- drawing and labelling ---
+
+    def _drawing_changed(self, strokes) -> None:
+        self._request_id += 1
+        self.worker.submit(Predict(self._request_id, strokes))
+
+    def add_drawing(self, label: str) -> None:
+        """Store the current drawing as an example of ``label`` and clear the canvas for the next one."""
+        if self.store is None:
+            self.show_problem("the collection folder cannot be written; the drawing was not saved")
+            return
+        strokes = self.canvas.strokes()
+        try:
+            raster = preprocess(strokes)
+        except EmptyDrawingError:
+            self.statusBar().showMessage("Nothing to add: the canvas is empty.", 4000)
+            return
+        try:
+            self.store.add(label, raster, strokes)
+        except CnnDesktopError as error:
+            self.show_problem(str(error))
+            return
+        self.canvas.clear()
+        self._update_counts()
+        if self.docks["collection"].isVisible():  # a dock behind another tab is hidden
+            self.collection.refresh()
+        self.statusBar().showMessage(f"Added as '{label}'. Draw the next one.", 4000)
+
+    def _update_counts(self) -> None:
+        if self.store is not None:
+            self.label_bar.set_counts(self.store.counts())
+
+    # --- training ---
+
+    def start_training(self, config: TrainConfig, from_scratch: bool) -> None:
+        if self.store is None:
+            self.training.set_state("failed", "No collection to train on.")
+            return
+        self._save_after_training = True
+        self.worker.submit(StartTraining(self.store.root, config, from_scratch))
+
+    # --- models ---
+
+    def open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", str(self.home), "cnn-desktop models (*.safetensors);;All files (*)")
+        if path:
+            self.worker.submit(UseModel(Path(path), self.preset.spec(), Path(path).name, fallback_to_fresh=False))
+            self._save_after_training = True  # adopt it as this mode's model once it loads
+
+    def save_model_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", str(self.home / f"{self.preset.name}.safetensors"),
+                                              "cnn-desktop models (*.safetensors)")
+        if path:
+            self.worker.submit(SaveModel(Path(path)))
+
+    def import_data(self, kind: str) -> None:
+        if self.store is None or self._import_job is not None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, f"Import an {kind} into your collection")
+        if folder:
+            self.start_import(Path(folder))
+
+    def start_import(self, folder: Path) -> ImportJob:
+        """Import a data set into the current collection in the background."""
+        job = ImportJob(folder, self.store.root, self.preset.classes, self)
+        job.progress.connect(lambda done, total: self.statusBar().showMessage(f"Importing {done}/{total}…"))
+        job.finished.connect(self._import_finished)
+        self._import_job = job
+        job.start()
+        return job
+
+    def _import_finished(self, added: int, problem: str) -> None:
+        self._import_job = None
+        if problem:
+            self.show_problem(problem)
+        else:
+            self.statusBar().showMessage(f"Imported {added} drawings.", 6000)
+        if self.store is not None:
+            self.collection.set_store(self.store)
+        self._update_counts()
+
+    # --- messages from the worker ---
+
+    def _on_message(self, message) -> None:
+        handler = {
+            Prediction: self._show_prediction,
+            Filters: self._show_filters,
+            ModelReady: self._model_ready,
+            TrainingStarted: self._training_started,
+            TrainingStep: lambda m: (self.curves.add_step(m.info.step, m.info.loss, m.info.accuracy),
+                                     self.training.show_step(m.info)),
+            TrainingEpoch: self._training_epoch,
+            TrainingState: self._training_state,
+            ModelSaved: lambda m: self.statusBar().showMessage(f"Model saved: {m.path}", 4000),
+            EngineError: self._engine_error,
+        }.get(type(message))
+        if handler is not None:
+            handler(message)
+
+    def _show_prediction(self, message: Prediction) -> None:
+        if message.request_id < self._shown_request:
+            return  # an answer to a drawing that has since changed
+        self._shown_request = message.request_id
+        self.probabilities.show_probabilities(message.probabilities)
+        self.input_view.show_image(message.image)
+        for name in self.feature_maps.layer_names():
+            activation = message.activations.get(name)
+            if activation is None:
+                continue
+            tiles, columns = as_tiles(activation)
+            self.feature_maps.show_layer(name, tiles, diverging=name.startswith(("conv", "fc", "out")), columns=columns)
+
+    def _show_filters(self, message: Filters) -> None:
+        layers = [(name, self._filter_title(weights)) for name, weights, _ in message.layers]
+        if self.filters.layer_names() != [name for name, _ in layers]:
+            self.filters.set_layers(layers)
+        for name, weights, _ in message.layers:
+            out_channels, in_channels, k, _ = weights.shape
+            # One row per filter, one column per input map it reads: the whole weight tensor on screen.
+            self.filters.show_layer(name, weights.reshape(out_channels * in_channels, k, k), diverging=True,
+                                    columns=in_channels if in_channels > 1 else min(out_channels, 8))
+
+    @staticmethod
+    def _filter_title(weights: np.ndarray) -> str:
+        out_channels, in_channels, k, _ = weights.shape
+        if in_channels == 1:
+            return f"{out_channels} filters of {k}×{k} (red positive, blue negative)"
+        return f"{out_channels} filters (rows) × {in_channels} input maps (columns), {k}×{k} each"
+
+    def _model_ready(self, message: ModelReady) -> None:
+        state = "" if message.trained else " (untrained: train it, or open a model)"
+        self.model_label.setText(f"Model: {message.label}{state} · {message.parameters:,} parameters")
+        self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
+        if self._save_after_training and message.trained:
+            self._save_after_training = False
+            path = user_model_path(self.preset, self.home)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                self.show_problem(f"{path.parent}: cannot create the models folder ({error.strerror})")
+                return
+            self.worker.submit(SaveModel(path))
+
+    def _training_started(self, message: TrainingStarted) -> None:
+        self.curves.clear()
+        self.training.training_started(message.total_steps, message.config.epochs, message.train_size, message.val_size)
+
+    def _training_epoch(self, message: TrainingEpoch) -> None:
+        info = message.info
+        self.curves.add_epoch(info.epoch, info.step, info.train_loss, info.train_accuracy, info.val_loss, info.val_accuracy)
+        self.training.show_epoch(info)
+
+    def _training_state(self, message: TrainingState) -> None:
+        self._training = message.state in ("running", "paused")
+        self.mode_box.setEnabled(not self._training)
+        self.training.set_state(message.state, message.message)
+        if message.state == "failed":
+            self._save_after_training = False
+            self.show_problem(message.message)
+
+    def _engine_error(self, message: EngineError) -> None:
+        if self.training.state == "starting":
+            self.training.set_state("failed", message.message)
+            self._save_after_training = False
+        self.show_problem(message.message)
+
+    def show_problem(self, text: str) -> None:
+        """A one-line problem, shown without blocking (no nested event loop)."""
+        self.statusBar().showMessage(text, 10000)
+        if self._message_box is None:
+            self._message_box = QMessageBox(QMessageBox.Icon.Warning, "cnn-desktop", text, parent=self)
+        self._message_box.setText(text)
+        self._message_box.open()
+
+    # --- closing ---
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._training:
+            self.worker.submit(StopTraining())
+            self._save_after_training = False
+            path = user_model_path(self.preset, self.home)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.worker.submit(SaveModel(path))
+            except OSError:
+                pass  # nothing to save into; the collection is on disk already
+        if self._import_job is not None:
+            self._import_job.cancel()
+        self.worker.shutdown(timeout=1.0)
+        super().closeEvent(event)

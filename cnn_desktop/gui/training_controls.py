@@ -1,0 +1,157 @@
+"""Training controls: the settings, start / pause / resume / stop, a progress bar and a status line."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cnn_desktop.core.spec import TrainConfig
+from cnn_desktop.core.training import EpochInfo, StepInfo
+
+
+class TrainingControls(QWidget):
+    start_requested = Signal(object, bool)  # (TrainConfig, from_scratch)
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._state = "idle"
+        self._epochs_total = 0
+
+        self.epochs = QSpinBox(minimum=1, maximum=1000, value=10)
+        self.learning_rate = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1000.0, singleStep=0.0005, value=0.002)
+        self.batch_size = QSpinBox(minimum=1, maximum=4096, value=32)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(["adam", "sgd"])
+        self.augment = QCheckBox("Augment (rotate, scale, shift, thicken)")
+        self.augment.setChecked(True)
+        self.from_scratch = QCheckBox("From scratch (else fine-tune the current model)")
+        for widget, tip in [
+            (self.epochs, "Passes over your collection"),
+            (self.learning_rate, "How big each weight update is; too big and the loss explodes"),
+            (self.batch_size, "Drawings per weight update"),
+            (self.optimizer, "Adam adapts the step size per weight; SGD uses one step size with momentum"),
+        ]:
+            widget.setToolTip(tip)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Optimizer", self.optimizer)
+
+        self.start_button = QPushButton("Train")
+        self.start_button.setToolTip("Train the network on your collection (Ctrl+T)")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.clicked.connect(self._start_clicked)
+        self.pause_button.clicked.connect(self._pause_clicked)
+        self.stop_button.clicked.connect(self.stop_requested)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.status = QLabel("Not trained yet in this session.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.setMaximumWidth(330)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        layout.addWidget(self.augment)
+        layout.addWidget(self.from_scratch)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.set_state("idle")
+
+    # --- reading the settings ---
+
+    def config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs.value(),
+            learning_rate=self.learning_rate.value(),
+            batch_size=self.batch_size.value(),
+            optimizer=self.optimizer.currentText(),
+            augment=self.augment.isChecked(),
+        )
+
+    def set_defaults(self, config: TrainConfig) -> None:
+        self.epochs.setValue(config.epochs)
+        self.learning_rate.setValue(config.learning_rate)
+        self.batch_size.setValue(config.batch_size)
+        self.optimizer.setCurrentText(config.optimizer)
+        self.augment.setChecked(config.augment)
+
+    # --- showing the engine's news ---
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def set_state(self, state: str, message: str = "") -> None:
+        """idle / starting / running / paused / finished / stopped / failed."""
+        self._state = state
+        active = state in ("starting", "running", "paused")
+        self.start_button.setEnabled(not active)
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.stop_button.setEnabled(active)
+        for widget in (self.epochs, self.learning_rate, self.batch_size, self.optimizer, self.augment, self.from_scratch):
+            widget.setEnabled(not active)
+        if state == "paused":
+            self.status.setText("Paused. " + self.status.text())
+        elif message:
+            self.status.setText(message)
+        elif state in ("finished", "stopped"):
+            self.status.setText(f"Training {state}. " + self.status.text())
+
+    def training_started(self, total_steps: int, epochs: int, train_size: int, val_size: int) -> None:
+        self._epochs_total = epochs
+        self.progress.setRange(0, total_steps)
+        self.progress.setValue(0)
+        self.status.setText(f"Training on {train_size} drawings, checking on {val_size} held out...")
+
+    def show_step(self, info: StepInfo) -> None:
+        self.progress.setValue(info.step)
+        self.status.setText(
+            f"epoch {info.epoch}/{self._epochs_total} · step {info.step}/{info.total_steps} · "
+            f"loss {info.loss:.4f} · batch accuracy {info.accuracy:.0%} · {info.samples_per_second:,.0f} drawings/s"
+        )
+
+    def show_epoch(self, info: EpochInfo) -> None:
+        self.status.setToolTip(
+            f"last epoch: loss {info.train_loss:.4f}, accuracy {info.train_accuracy:.1%}"
+            + (f", validation accuracy {info.val_accuracy:.1%}" if info.val_accuracy is not None else "")
+        )
+
+    # --- buttons ---
+
+    def _start_clicked(self) -> None:
+        self.set_state("starting")
+        self.start_requested.emit(self.config(), self.from_scratch.isChecked())
+
+    def _pause_clicked(self) -> None:
+        if self._state == "paused":
+            self.resume_requested.emit()
+        else:
+            self.pause_requested.emit()
