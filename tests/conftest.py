@@ -35,3 +35,15 @@ def mnist_dir() -> Path:
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
         pytest.skip(f"MNIST test split not found at {MNIST_DIR} (see shared/data/mnist/README.md)")
     return MNIST_DIR
+
+
+@pytest.fixture
+def bars_collection(tmp_path):
+    """A drawing collection on disk holding 60 horizontal and 60 vertical bars (classes "tick", "cross"
+    stand in for them so the ticks-and-crosses network and mode can train on it)."""
+    from cnn_desktop.core.store import DrawingStore
+
+    images, labels = make_bars(120, seed=3)
+    store = DrawingStore(tmp_path / "collection", ("tick", "cross"))
+    store.add_many((("tick", "cross")[label], image, None) for image, label in zip(images, labels))
+    return store.root

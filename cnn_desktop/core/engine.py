@@ -296,7 +296,7 @@ class Engine:
         try:
             prepared = preprocess_with_transform(request.drawing)
         except EmptyDrawingError:
-            self._emit(Prediction(request.request_id, self.model_version, None, None))
+            self._emit(Prediction(request.request_id, self.model_version, self.model.classes, None, None))
             return
         was_training = self.model.training
         self.model.eval()
@@ -311,6 +311,7 @@ class Engine:
             Prediction(
                 request.request_id,
                 self.model_version,
+                self.model.classes,
                 prepared.image,
                 probabilities,
                 maps,

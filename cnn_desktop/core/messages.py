@@ -76,6 +76,7 @@ class Prediction:
 
     request_id: int
     model_version: int  # increases whenever the weights change
+    classes: tuple[str, ...]  # of the model that answered: a window that changed mode drops the rest
     image: np.ndarray | None  # the 28x28 input the network saw; None for an empty drawing
     probabilities: np.ndarray | None  # softmax over the classes; None for an empty drawing
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # layer name -> (C, H, W) or (N,)

@@ -19,6 +19,7 @@ class Preset:
     name: str  # used on the command line and as the collection's folder name
     title: str  # shown in the app
     classes: tuple[str, ...]
+    keys: tuple[str, ...]  # the key that labels a drawing as each class, in class order
     model_file: str  # bundled model, inside resources/models/
     train_config: TrainConfig  # what `cnn-desktop train --preset NAME` uses unless told otherwise
 
@@ -34,6 +35,7 @@ PRESETS: dict[str, Preset] = {
         name="digits",
         title="Digits",
         classes=DIGIT_CLASSES,
+        keys=DIGIT_CLASSES,
         model_file="digits.safetensors",
         train_config=TrainConfig(epochs=20, batch_size=64, learning_rate=2e-3),
     ),
@@ -41,6 +43,7 @@ PRESETS: dict[str, Preset] = {
         name="ticks-crosses",
         title="Ticks & crosses",
         classes=TICK_CROSS_CLASSES,
+        keys=("T", "X"),  # X looks like what it labels; C would be the first letter of "cross"
         model_file="ticks-crosses.safetensors",
         train_config=TrainConfig(epochs=6, batch_size=64, learning_rate=2e-3),
     ),

@@ -14,11 +14,14 @@ seed are the same whatever n is asked for.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from PIL import Image, ImageDraw
 
 from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.spec import TICK_CROSS_CLASSES
-from cnn_desktop.core.strokes import Strokes, augment_strokes
+from cnn_desktop.core.strokes import Strokes, augment_strokes, rasterise
 
 __all__ = ["TICK_CROSS_CLASSES", "draw_tick", "draw_cross", "generate_ticks_crosses", "ticks_crosses_dataset"]
 
@@ -221,3 +224,320 @@ def _mouse_events(path: np.ndarray, rate: float, peak_speed: float, rng: np.rand
     at = np.interp(events, times, travelled)
     points = np.stack([np.interp(at, travelled, path[:, k]) for k in range(2)], axis=1)
     return np.vstack([points, path[-1:]])  # the release reports the last position
+
+
+# === digits drawn with a mouse ======================================================================
+#
+# The test of transfer for the digits model: it learns from MNIST (pen on paper, scanned), but people
+# draw with a mouse on a canvas of any size. Each digit comes in the styles people actually use (a '1'
+# with or without a flag and a base, an open or closed '4', a '7' with or without a bar, ...), in a unit
+# frame about 0.6 wide and 1 tall (y down), is slanted, deformed (``augment_strokes``), placed on a
+# canvas of 28 to 1000 pixels, small or large and anywhere on it, and sampled like a mouse. Rasters of
+# these drawings are rendered with thin and thick pens, anti-aliased or not, as grey, RGB or RGBA images.
+
+DIGIT_STYLES: dict[int, tuple[str, ...]] = {
+    0: ("oval", "narrow oval"),
+    1: ("plain", "flag", "flag and base"),
+    2: ("plain", "loop"),
+    3: ("round", "flat top"),
+    4: ("open", "closed", "closed one stroke"),
+    5: ("two strokes", "one stroke"),
+    6: ("round", "straight stem"),
+    7: ("plain", "bar", "hook"),
+    8: ("one stroke", "two loops"),
+    9: ("straight tail", "curved tail"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class DigitDrawing:
+    """One procedurally drawn digit: its strokes in canvas pixels, and how it was drawn."""
+
+    strokes: Strokes
+    label: int  # the digit
+    style: str  # one of DIGIT_STYLES[label]
+    canvas: tuple[int, int]  # (width, height) of the canvas it was drawn on, pixels
+
+
+def draw_digit(digit: int, rng: np.random.Generator) -> Strokes:
+    """One digit as a person draws it with a mouse, in one of the styles of ``DIGIT_STYLES``."""
+    return draw_digit_detailed(digit, rng).strokes
+
+
+def draw_digit_detailed(digit: int, rng: np.random.Generator, style: str | None = None) -> DigitDrawing:
+    """Like ``draw_digit``, also telling the style and the canvas; ``style`` forces one style."""
+    if digit not in DIGIT_STYLES:
+        raise ValueError(f"a digit is 0..9, got {digit!r}")
+    styles = DIGIT_STYLES[digit]
+    if style is None:
+        style = styles[int(rng.integers(len(styles)))]
+    elif style not in styles:
+        raise ValueError(f"digit {digit} has styles {styles}, not {style!r}")
+    paths = _DIGIT_SHAPES[digit](style, rng)
+    strokes, canvas = _digit_on_canvas(paths, rng)
+    return DigitDrawing(strokes, digit, style, canvas)
+
+
+def generate_digit_drawings(n_per_class: int, seed: int) -> list[DigitDrawing]:
+    """``n_per_class`` drawings of each digit, styles drawn at random, shuffled; deterministic per seed
+    (each drawing has its own generator, so the first n of a seed do not depend on how many are asked)."""
+    drawings = [
+        draw_digit_detailed(digit, np.random.default_rng([seed, 10 + digit, index]))
+        for digit in range(10)
+        for index in range(n_per_class)
+    ]
+    order = np.random.default_rng([seed, 20, n_per_class]).permutation(len(drawings))
+    return [drawings[i] for i in order]
+
+
+def digit_drawings(n_per_class: int, seed: int) -> tuple[list[Strokes], np.ndarray]:
+    """``n_per_class`` drawn digits of each class, shuffled: strokes and int64 labels 0..9."""
+    drawings = generate_digit_drawings(n_per_class, seed)
+    return [d.strokes for d in drawings], np.array([d.label for d in drawings], dtype=np.int64)
+
+
+# Pens used for rasters: "thin" is a 1-3 px line whatever the canvas (a mouse in a paint program),
+# "thick" a marker of 7-18% of the digit's height.
+RASTER_PENS = ("thin", "thick")
+
+
+def render_digit(
+    drawing: DigitDrawing, rng: np.random.Generator, pen: str | None = None
+) -> tuple[np.ndarray, str]:
+    """The drawing as an image file would hold it: uint8 (H, W), (H, W, 3) or (H, W, 4), and a description.
+
+    The pen is thin or thick; the image is dark ink on white paper (grey or RGB, any dark colour),
+    or ink on a transparent background (RGBA, as a canvas exports it), drawn anti-aliased or with
+    hard edges (Pillow's own wide lines).
+    """
+    pen = pen or RASTER_PENS[int(rng.integers(len(RASTER_PENS)))]
+    x0, y0, x1, y1 = drawing.strokes.bounds()
+    height = max(y1 - y0, x1 - x0, 1.0)
+    width = rng.uniform(1.0, 3.0) if pen == "thin" else rng.uniform(0.07, 0.18) * height
+    mode = ("L", "RGB", "RGBA")[int(rng.integers(3))]
+    smooth = rng.random() < 0.5
+    size = drawing.canvas
+    if smooth:
+        coverage = rasterise(drawing.strokes, size, width, supersample=4)
+    else:
+        image = Image.new("L", size, 0)
+        draw = ImageDraw.Draw(image)
+        for stroke in drawing.strokes:
+            points = [(float(x) - 0.5, float(y) - 0.5) for x, y in stroke]
+            pen_px = max(1, round(width))
+            if len(points) > 1:
+                draw.line(points, fill=255, width=pen_px, joint="curve")
+            if pen_px > 2:  # round caps
+                for x, y in (points[0], points[-1]):
+                    draw.ellipse([x - pen_px / 2, y - pen_px / 2, x + pen_px / 2, y + pen_px / 2], fill=255)
+        coverage = np.asarray(image, dtype=np.float32) / 255
+    cover = coverage[..., None]
+    if mode == "RGBA":
+        ink = rng.integers(0, 120, 3)
+        rgb = np.broadcast_to(ink.astype(np.float32), coverage.shape + (3,))
+        pixels = np.concatenate([rgb * (cover > 0), cover * 255], axis=2)  # transparent paper
+    else:
+        ink = rng.integers(0, 90, 3) if mode == "RGB" else np.full(3, rng.integers(0, 90))
+        paper = np.full(3, 255.0)
+        pixels = paper * (1 - cover) + ink * cover
+        if mode == "L":
+            pixels = pixels[..., 0]
+    description = f"{mode} {pen} {width:.1f}px {'anti-aliased' if smooth else 'aliased'} {size[0]}x{size[1]}"
+    return np.round(pixels).astype(np.uint8), description
+
+
+# --- digit shapes in the unit frame (x right, y down, about 0.6 wide and 1 tall) -----------------
+
+
+def _arc(centre, rx: float, ry: float, start: float, end: float) -> np.ndarray:
+    """Points of an elliptic arc from angle ``start`` to ``end`` degrees (0 right, 90 down, so increasing
+    angles turn clockwise on the screen)."""
+    count = max(8, int(abs(end - start) / 360 * _DENSE * 2))
+    angles = np.radians(np.linspace(start, end, count))
+    return np.stack([centre[0] + rx * np.cos(angles), centre[1] + ry * np.sin(angles)], axis=1)
+
+
+def _u(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(rng.uniform(low, high))
+
+
+def _zero(style: str, rng):
+    rx = _u(rng, 0.25, 0.33) if style == "oval" else _u(rng, 0.13, 0.2)
+    start = _u(rng, -110, -60)
+    overshoot = _u(rng, -15, 35)  # a gap at the top, or running past the start
+    turn = -(360 + overshoot) if rng.random() < 0.8 else 360 + overshoot  # mostly anticlockwise
+    return [_arc((0.3, 0.5), rx, _u(rng, 0.45, 0.5), start, start + turn)]
+
+
+def _one(style: str, rng):
+    top, bottom = np.array([0.3, 0.0]), np.array([0.3 + _u(rng, -0.04, 0.04), 1.0])
+    stem = _bent(top, bottom, rng.normal(0, 0.02))
+    if style == "plain":
+        return [stem]
+    flag = top + np.array([-_u(rng, 0.12, 0.28), _u(rng, 0.12, 0.3)])
+    paths = [_join(_bent(flag, top, rng.normal(0, 0.04)), stem)]
+    if style == "flag and base":
+        half = _u(rng, 0.15, 0.25)
+        paths.append(_bent(bottom - [half, 0], bottom + [half, 0], rng.normal(0, 0.02)))
+    return paths
+
+
+def _two(style: str, rng):
+    ry = _u(rng, 0.2, 0.28)
+    centre = (0.3, ry)
+    top = _arc(centre, _u(rng, 0.24, 0.3), ry, _u(rng, 170, 210), _u(rng, 380, 410))
+    corner = np.array([_u(rng, 0.0, 0.08), 1.0])
+    diagonal = _bent(top[-1], corner, _u(rng, -0.06, 0.02))
+    end = np.array([_u(rng, 0.55, 0.7), 1.0 + _u(rng, -0.05, 0.03)])
+    if style == "loop":
+        r = _u(rng, 0.06, 0.1)
+        c = corner + np.array([-r * 0.3, -r])
+        loop = _arc(c, r, r, 20, 450)  # round the bottom-left corner and across the diagonal
+        return [_join(top, _bent(top[-1], loop[0], _u(rng, -0.06, 0.02)), loop, _bent(loop[-1], end, 0.0))]
+    return [_join(top, diagonal, _bent(corner, end, rng.normal(0, 0.02)))]
+
+
+def _three(style: str, rng):
+    middle = np.array([_u(rng, 0.12, 0.25), _u(rng, 0.42, 0.5)])
+    lower_ry = (1.0 - middle[1]) / 2
+    lower = _arc((0.3, middle[1] + lower_ry), _u(rng, 0.26, 0.32), lower_ry, _u(rng, 240, 260), _u(rng, 490, 520))
+    if style == "flat top":
+        start, corner = np.array([0.02, 0.0]), np.array([_u(rng, 0.5, 0.62), 0.0])
+        return [_join(_bent(start, corner, 0.0), _bent(corner, middle, 0.0), _bent(middle, lower[0], 0.0), lower)]
+    upper_ry = middle[1] / 2
+    upper = _arc((0.3, upper_ry), _u(rng, 0.22, 0.28), upper_ry, _u(rng, 190, 220), _u(rng, 420, 440))
+    return [_join(upper, _bent(upper[-1], middle, 0.0), _bent(middle, lower[0], 0.0), lower)]
+
+
+def _four(style: str, rng):
+    bar_y = _u(rng, 0.55, 0.72)
+    stem_x = _u(rng, 0.38, 0.48)
+    right = np.array([_u(rng, 0.58, 0.7), bar_y + _u(rng, -0.04, 0.04)])
+    stem_bottom = np.array([stem_x + _u(rng, -0.05, 0.03), 1.0])
+    if style == "open":
+        top_left = np.array([_u(rng, 0.0, 0.12), 0.0])
+        corner = np.array([_u(rng, -0.03, 0.05), bar_y])
+        first = _join(_bent(top_left, corner, rng.normal(0, 0.03)), _bent(corner, right, 0.0))
+        stem_top = np.array([stem_x, _u(rng, 0.0, 0.2)])
+        return [first, _bent(stem_top, stem_bottom, rng.normal(0, 0.02))]
+    apex = np.array([stem_x, 0.0])
+    corner = np.array([_u(rng, -0.03, 0.05), bar_y])
+    diagonal = _bent(apex, corner, rng.normal(0, 0.03))
+    if style == "closed one stroke":  # up the stem, down the diagonal, along the bar
+        return [_join(_bent(stem_bottom, apex, rng.normal(0, 0.02)), diagonal, _bent(corner, right, 0.0))]
+    return [_join(diagonal, _bent(corner, right, 0.0)), _bent(apex + [0, _u(rng, -0.02, 0.1)], stem_bottom, 0.0)]
+
+
+def _five(style: str, rng):
+    top_left = np.array([_u(rng, 0.05, 0.14), 0.0])
+    top_right = np.array([_u(rng, 0.5, 0.65), _u(rng, -0.04, 0.03)])
+    waist = np.array([_u(rng, 0.02, 0.1), _u(rng, 0.38, 0.48)])
+    ry = (1.0 - waist[1]) / 2 + 0.02
+    bowl = _arc((0.3, 1.0 - ry), _u(rng, 0.26, 0.32), ry, _u(rng, 215, 235), _u(rng, 500, 525))
+    down = _bent(top_left, waist, rng.normal(0, 0.03))
+    if style == "one stroke":
+        return [_join(_bent(top_right, top_left, rng.normal(0, 0.02)), down, _bent(waist, bowl[0], 0.0), bowl)]
+    return [_join(down, _bent(waist, bowl[0], 0.0), bowl), _bent(top_left, top_right, rng.normal(0, 0.02))]
+
+
+def _six(style: str, rng):
+    r = _u(rng, 0.22, 0.3)
+    ry = _u(rng, 0.22, 0.3)
+    centre = np.array([0.3, 1.0 - ry])
+    loop = _arc(centre, r, ry, 180, _u(rng, -160, -100))  # anticlockwise: down, round, back up
+    start = np.array([_u(rng, 0.4, 0.6), 0.0])
+    bend = rng.normal(0.1, 0.04) if style == "round" else rng.normal(0, 0.02)
+    return [_join(_bent(start, loop[0], bend), loop)]
+
+
+def _seven(style: str, rng):
+    left, corner = np.array([0.0, _u(rng, -0.03, 0.03)]), np.array([_u(rng, 0.55, 0.65), 0.0])
+    foot = np.array([_u(rng, 0.1, 0.3), 1.0])
+    head = [_bent(left, corner, rng.normal(0, 0.02))]
+    if style == "hook":
+        head.insert(0, _bent(left + [0, _u(rng, 0.08, 0.18)], left, 0.0))
+    paths = [_join(*head, _bent(corner, foot, rng.normal(0, 0.03)))]
+    if style == "bar":
+        y = _u(rng, 0.45, 0.58)
+        x = corner[0] + (foot[0] - corner[0]) * y
+        paths.append(_bent(np.array([x - _u(rng, 0.12, 0.2), y]), np.array([x + _u(rng, 0.1, 0.18), y]), 0.0))
+    return paths
+
+
+def _eight(style: str, rng):
+    waist = _u(rng, 0.4, 0.48)
+    if style == "two loops":
+        upper = _arc((0.3, waist / 2), _u(rng, 0.18, 0.24), waist / 2, -90, -90 - _u(rng, 350, 380))
+        lower_ry = (1 - waist) / 2
+        lower = _arc((0.3, waist + lower_ry), _u(rng, 0.24, 0.3), lower_ry, -90, -90 + _u(rng, 350, 380))
+        return [upper, lower]
+    # One stroke through the waist twice: x = w sin(t) cos(t), y from cos(t), the upper loop smaller.
+    t = np.linspace(0, 2 * np.pi + np.radians(_u(rng, 5, 40)), _DENSE * 3) + np.pi + np.radians(_u(rng, 10, 40))
+    if rng.random() < 0.3:
+        t = -t  # the other way round
+    w = _u(rng, 0.55, 0.7)
+    c = np.cos(t)
+    y = np.where(c < 0, waist * (1 + c), waist + (1 - waist) * c)
+    return [np.stack([0.3 + w * np.sin(t) * c * (1 + 0.2 * (c > 0)), y], axis=1)]
+
+
+def _nine(style: str, rng):
+    ry = _u(rng, 0.2, 0.27)
+    rx = _u(rng, 0.22, 0.3)
+    centre = np.array([0.3, ry])
+    start = _u(rng, -20, 20)
+    loop = _arc(centre, rx, ry, start, start - _u(rng, 350, 390))  # anticlockwise, closing on the right
+    joint = centre + [rx * 0.95, ry * 0.2]
+    if style == "straight tail":
+        tail = _bent(joint, np.array([joint[0] + _u(rng, -0.08, 0.02), 1.0]), rng.normal(0, 0.02))
+    else:
+        bottom = np.array([_u(rng, 0.3, 0.45), 1.0])
+        tail = _join(_bent(joint, bottom, rng.normal(-0.06, 0.03)), _bent(bottom, bottom + [-_u(rng, 0.15, 0.3), -0.06], 0.1))
+    return [_join(loop, _bent(loop[-1], joint, 0.0), tail)]
+
+
+_DIGIT_SHAPES = {0: _zero, 1: _one, 2: _two, 3: _three, 4: _four, 5: _five, 6: _six, 7: _seven, 8: _eight, 9: _nine}
+
+
+def _digit_on_canvas(paths: list[np.ndarray], rng: np.random.Generator) -> tuple[Strokes, tuple[int, int]]:
+    """Slant and deform the unit-frame digit, put it on a random canvas and sample it like a mouse."""
+    slant = _u(rng, -0.1, 0.35)  # most hands lean right: the top moves right of the bottom
+    paths = [p * [1.0, 1.0] + np.stack([-slant * (p[:, 1] - 0.5), np.zeros(len(p))], axis=1) for p in paths]
+    shape = augment_strokes(
+        Strokes.from_points(paths),
+        rng,
+        max_rotation=10.0,
+        scale_range=(1.0, 1.0),
+        max_shear=0.08,
+        max_aspect=0.2,
+        jitter=0.0,
+        wobble=_u(rng, 0.0, 0.03),
+    )
+    # Canvas: a few tiny ones (MNIST-sized or a small widget), mostly the app's large canvas of any shape.
+    if rng.random() < 0.2:
+        width = int(round(np.exp(_u(rng, np.log(28), np.log(120)))))
+    else:
+        width = int(round(_u(rng, 200, 1000)))
+    height = int(np.clip(round(width * _u(rng, 0.6, 1.3)), 28, 1000))
+    x0, y0, x1, y1 = shape.bounds()
+    tall = max(y1 - y0, 1e-6)
+    # The digit's height: from a small scribble to most of the canvas, never below 14 px.
+    fit = min(height / tall, width / max(x1 - x0, 1e-6)) * tall  # largest height that fits
+    size = min(fit * 0.95, max(14.0, _u(rng, 0.15, 0.9) * min(width, height)))
+    scale = size / tall
+    left = _u(rng, 0, max(0.0, width - (x1 - x0) * scale))
+    top = _u(rng, 0, max(0.0, height - tall * scale))
+    placed = shape.transformed(np.array([[scale, 0, left - x0 * scale], [0, scale, top - y0 * scale]]))
+    # The hand: a digit's stroke takes a fraction of a second at any size; events 60-250 per second.
+    rate = _u(rng, 60, 250)
+    speed = _u(rng, 1.5, 6.0) * size
+    tremor = _u(rng, 0.0, 0.005) * size
+    snap = width >= 200 and rng.random() < 0.7
+    strokes = []
+    for stroke in placed:
+        points = _mouse_events(stroke.astype(np.float64), rate, speed, rng)
+        points = points + rng.normal(0.0, tremor, points.shape)
+        if snap:
+            points = np.round(points)
+        strokes.append(points)
+    return Strokes.from_points(strokes), (width, height)

@@ -8,11 +8,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 
-def label_key(class_name: str) -> str:
-    """The key that labels a drawing as this class: digits are themselves, words their first letter."""
-    return class_name if class_name.isdigit() else class_name[:1].upper()
-
-
 class LabelBar(QWidget):
     label_chosen = Signal(str)  # class name
 
@@ -25,17 +20,17 @@ class LabelBar(QWidget):
         self._layout.addWidget(self._title)
         self._buttons: dict[str, QToolButton] = {}
 
-    def set_classes(self, classes: Sequence[str]) -> None:
+    def set_classes(self, classes: Sequence[str], keys: Sequence[str]) -> None:
         for button in self._buttons.values():
             self._layout.removeWidget(button)
             button.deleteLater()
         self._buttons = {}
-        for name in classes:
+        for name, key in zip(classes, keys):
             button = QToolButton()
             button.setText(name)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.setMinimumWidth(28)  # ten digit buttons must fit under a narrow canvas
-            button.setToolTip(f"Add the drawing to your collection as '{name}' (key {label_key(name)})")
+            button.setToolTip(f"Add the drawing to your collection as '{name}' (key {key})")
             button.clicked.connect(lambda _=False, n=name: self.label_chosen.emit(n))
             self._layout.addWidget(button)
             self._buttons[name] = button

@@ -56,7 +56,7 @@ from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.import_job import ImportJob
 from cnn_desktop.gui.input_view import InputView
-from cnn_desktop.gui.label_bar import LabelBar, label_key
+from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.curves import CurvesPanel
 from cnn_desktop.gui.panels.layers import LayerStackPanel
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         except CnnDesktopError as error:
             self.store = None
             self.show_problem(f"{error} (drawings cannot be saved)")
-        self.label_bar.set_classes(self.preset.classes)
+        self.label_bar.set_classes(self.preset.classes, self.preset.keys)
         self._bind_label_keys()
         self._update_counts()
         if self.store is not None:
@@ -290,8 +290,8 @@ class MainWindow(QMainWindow):
             shortcut.setEnabled(False)
             shortcut.deleteLater()
         self._label_shortcuts = []
-        for name in self.preset.classes:
-            shortcut = QShortcut(QKeySequence(label_key(name)), self)
+        for name, key in zip(self.preset.classes, self.preset.keys):
+            shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(lambda n=name: self.add_drawing(n))
             self._label_shortcuts.append(shortcut)
 
@@ -395,8 +395,8 @@ class MainWindow(QMainWindow):
             handler(message)
 
     def _show_prediction(self, message: Prediction) -> None:
-        if message.request_id < self._shown_request:
-            return  # an answer to a drawing that has since changed
+        if message.request_id < self._shown_request or message.classes != self.preset.classes:
+            return  # an answer to a drawing that has since changed, or from the other mode's model
         self._shown_request = message.request_id
         self.probabilities.show_probabilities(message.probabilities)
         self.input_view.show_image(message.image)

@@ -10,6 +10,7 @@ from cnn_desktop.core.strokes import Strokes
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.eraser import erase
 from cnn_desktop.gui.ink import paint_points
+from gui_helpers import draw
 
 LEFT = Qt.MouseButton.LeftButton
 NO_MODIFIER = Qt.KeyboardModifier.NoModifier
@@ -34,14 +35,6 @@ def send_move(widget, x: float, y: float) -> None:
     event = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(x, y), widget.mapToGlobal(QPointF(x, y)),
                         Qt.MouseButton.NoButton, LEFT, NO_MODIFIER)
     QApplication.sendEvent(widget, event)
-
-
-def draw(qtbot, widget, points) -> None:
-    first, *rest = points
-    qtbot.mousePress(widget, LEFT, pos=QPoint(*first))
-    for point in rest[:-1]:
-        qtbot.mouseMove(widget, QPoint(*point))
-    qtbot.mouseRelease(widget, LEFT, pos=QPoint(*rest[-1]))
 
 
 def test_mouse_gesture_becomes_one_stroke_with_the_pointer_positions(qtbot, canvas):

@@ -1,0 +1,238 @@
+"""The app as a person uses it: draw, see the guess, label, train, watch, pause, stop, close."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cnn_desktop.core.messages import UseModel
+from cnn_desktop.core.model import predict_proba
+from cnn_desktop.core.paths import collection_dir, user_model_path
+from cnn_desktop.core.preprocess import preprocess
+from cnn_desktop.core.presets import PRESETS
+from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.synth import draw_cross, draw_tick, generate_ticks_crosses
+from cnn_desktop.gui.main_window import MainWindow
+from gui_helpers import draw
+
+TICKS = PRESETS["ticks-crosses"]
+TICK_POINTS = [(120, 240), (150, 270), (180, 300), (230, 230), (280, 160), (330, 90)]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    # No bundled models: every test starts from a known, untrained network.
+    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_window(qtbot, home):
+    windows = []
+
+    def opener(mode="digits"):
+        window = MainWindow(home=home)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: "Model:" in window.model_label.text(), timeout=10000)
+        if mode != "digits":
+            window.switch_mode(mode)
+            qtbot.waitUntil(lambda: window.probabilities.headline.text() != "" and
+                            window.filters.layer_names() == ["conv1", "conv2"], timeout=10000)
+        windows.append(window)
+        return window
+
+    yield opener
+    for window in windows:
+        window.close()
+        assert not window.worker.running
+
+
+def _fill_collection(home, images, labels):
+    store = DrawingStore(collection_dir(TICKS, home), TICKS.classes)
+    store.add_many((TICKS.classes[label], image, None) for image, label in zip(images, labels))
+    return store
+
+
+def _grid_image(panel, layer):
+    return np.array(panel.grid(layer).image_item.image, copy=True)
+
+
+def test_drawing_with_the_mouse_shows_live_probabilities_during_the_stroke(qtbot, open_window):
+    window = open_window()
+    assert "Draw something" in window.probabilities.headline.text()
+    draw(qtbot, window.canvas, [(150, 100), (250, 120), (200, 250), (180, 330)], release=False)
+    qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Guess"), timeout=5000)
+    assert window.canvas.strokes().points().shape[0] >= 3  # still mid-stroke: the guess came before release
+    window.canvas.clear()
+    qtbot.waitUntil(lambda: "Draw something" in window.probabilities.headline.text(), timeout=5000)
+
+
+def test_feature_maps_follow_the_drawing(qtbot, open_window):
+    window = open_window()
+    draw(qtbot, window.canvas, TICK_POINTS)
+    qtbot.waitUntil(lambda: window.feature_maps.grid("conv1").image_item.image is not None, timeout=5000)
+    first = _grid_image(window.feature_maps, "pool2")
+    draw(qtbot, window.canvas, [(300, 80), (120, 300)])
+    qtbot.waitUntil(lambda: not np.array_equal(_grid_image(window.feature_maps, "pool2"), first, equal_nan=True),
+                    timeout=5000)
+
+
+def test_label_keys_add_the_drawing_to_the_collection_and_clear_the_canvas(qtbot, open_window, home):
+    window = open_window()
+    draw(qtbot, window.canvas, TICK_POINTS)
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert window.store.counts()["7"] == 1 and window.canvas.strokes().is_empty
+    assert "7 (1)" in window.label_bar.button("7").text()
+    qtbot.keyClick(window, Qt.Key.Key_3)  # an empty canvas adds nothing
+    assert len(window.store) == 1
+
+    window.switch_mode("ticks-crosses")
+    for key, label in [(Qt.Key.Key_T, "tick"), (Qt.Key.Key_X, "cross"), (Qt.Key.Key_X, "cross")]:
+        window.canvas.set_strokes(draw_tick(np.random.default_rng(0)))
+        qtbot.keyClick(window, key)
+    assert window.store.counts() == {"tick": 1, "cross": 2}
+    stored = DrawingStore(collection_dir(TICKS, home), TICKS.classes).examples("tick")[0]
+    assert window.store.strokes(stored.id) is not None  # the vector form is kept too
+
+
+def test_the_collection_view_deletes_and_relabels(qtbot, open_window, home):
+    window = open_window("ticks-crosses")
+    for key in (Qt.Key.Key_T, Qt.Key.Key_T, Qt.Key.Key_X):
+        window.canvas.set_strokes(draw_tick(np.random.default_rng(1)))
+        qtbot.keyClick(window, key)
+    window.docks["collection"].raise_()
+    view = window.collection
+    view.refresh()
+    assert view.list.count() == 3
+    view.list.item(0).setSelected(True)  # the newest: the cross
+    view.relabel_selected("tick")
+    assert window.store.counts() == {"tick": 3, "cross": 0}
+    assert "tick (3)" in window.label_bar.button("tick").text()
+    view.list.item(0).setSelected(True)
+    view.delete_selected()
+    assert window.store.counts()["tick"] == 2 and view.list.count() == 2
+
+
+def test_training_moves_the_curves_filters_and_feature_maps(qtbot, open_window, home, bars_collection):
+    store = DrawingStore(bars_collection, TICKS.classes)
+    images, labels = store.arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.canvas.set_strokes(draw_tick(np.random.default_rng(2)))
+    qtbot.waitUntil(lambda: window.feature_maps.grid("conv2").image_item.image is not None, timeout=5000)
+    filters_before = _grid_image(window.filters, "conv1")
+    maps_before = _grid_image(window.feature_maps, "conv2")
+
+    window.training.epochs.setValue(3)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "finished", timeout=60000)
+
+    steps = window.curves.items["step_loss"]
+    qtbot.waitUntil(lambda: steps.xData is not None and len(steps.xData) == window.training.progress.maximum(),
+                    timeout=5000)  # every step's loss is on the curve (redrawn at a bounded rate)
+    assert len(window.curves.items["val_accuracy"].xData) == 3  # one validation point per epoch
+    assert not np.array_equal(_grid_image(window.filters, "conv1"), filters_before, equal_nan=True)
+    assert not np.array_equal(_grid_image(window.feature_maps, "conv2"), maps_before, equal_nan=True)
+    assert window.training.progress.value() == window.training.progress.maximum()
+    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)  # saved automatically
+
+
+def _steps(window):
+    trainer = window.worker.engine.trainer
+    return trainer.step_count if trainer else None
+
+
+def _round_trip(qtbot, window, strokes):
+    """Send a drawing and wait for its answer: proof that the engine went round its loop."""
+    window.canvas.set_strokes(strokes)
+    wanted = window._request_id
+    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=5000)
+
+
+def test_pause_resume_and_stop(qtbot, open_window, home, bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.training.epochs.setValue(500)
+    window.training.batch_size.setValue(8)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (_steps(window) or 0) > 3, timeout=10000)
+
+    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "paused", timeout=5000)
+    assert window.training.pause_button.text() == "Resume"
+    paused_at = _steps(window)
+    for seed in range(2):  # two full rounds of the engine's loop: a running trainer would have stepped
+        _round_trip(qtbot, window, draw_cross(np.random.default_rng(seed)))
+    assert _steps(window) == paused_at
+
+    qtbot.mouseClick(window.training.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (_steps(window) or 0) > paused_at, timeout=5000)
+    assert window.training.state == "running"
+    for _ in range(3):  # repeated clicks do no harm
+        qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=5000)
+    assert window.worker.engine.trainer is None and window.training.start_button.isEnabled()
+    assert window.mode_box.isEnabled()
+
+
+def test_closing_during_training_stops_the_thread_and_keeps_model_and_collection(qtbot, open_window, home,
+                                                                                 bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.training.epochs.setValue(1000)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (_steps(window) or 0) > 2, timeout=10000)
+    window.close()
+    assert not window.worker.running  # close() waits at most a second for the thread
+    assert user_model_path(TICKS, home).exists()
+    assert len(DrawingStore(collection_dir(TICKS, home), TICKS.classes)) == len(labels)
+
+
+def test_ten_ticks_and_ten_crosses_then_train_tells_new_ones_apart(qtbot, open_window, home):
+    window = open_window("ticks-crosses")
+    drawings, labels = generate_ticks_crosses(10, seed=11)
+    for strokes, label in zip(drawings, labels):
+        window.canvas.set_strokes(strokes)
+        qtbot.keyClick(window, Qt.Key.Key_T if label == 0 else Qt.Key.Key_X)
+    assert window.store.counts() == {"tick": 10, "cross": 10}
+    window.training.from_scratch.setChecked(True)
+    window.training.epochs.setValue(40)
+    window.training.batch_size.setValue(8)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "finished", timeout=120000)
+
+    new_drawings, new_labels = generate_ticks_crosses(50, seed=12)
+    images = np.stack([preprocess(s) for s in new_drawings])
+    accuracy = (predict_proba(window.worker.engine.model, images).argmax(1) == new_labels).mean()
+    assert accuracy >= 0.9
+    _round_trip(qtbot, window, new_drawings[int(np.flatnonzero(new_labels == 0)[0])])
+    assert window.probabilities.headline.text().startswith("Guess: tick")
+
+
+def test_the_trained_model_and_collection_come_back_at_the_next_launch(qtbot, open_window, home, bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.training.epochs.setValue(1)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=30000)
+    window.close()
+
+    again = open_window("ticks-crosses")
+    qtbot.waitUntil(lambda: "your trained model" in again.model_label.text(), timeout=10000)
+    assert again.store.counts() == {"tick": int((labels == 0).sum()), "cross": int((labels == 1).sum())}
+
+
+def test_a_broken_model_file_is_a_message_not_a_crash(qtbot, open_window, tmp_path):
+    window = open_window()
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"\x00" * 3)
+    window.worker.submit(UseModel(bad, window.preset.spec(), "broken", fallback_to_fresh=False))
+    qtbot.waitUntil(lambda: window._message_box is not None and window._message_box.isVisible(), timeout=5000)
+    assert str(bad) in window._message_box.text()
+    window._message_box.close()
+    draw(qtbot, window.canvas, TICK_POINTS)  # and the app still works
+    qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Guess"), timeout=5000)
