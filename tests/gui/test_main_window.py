@@ -145,7 +145,8 @@ def _steps(window):
 
 def _round_trip(qtbot, window, strokes):
     """Send a drawing and wait for its answer: proof that the engine went round its loop."""
-    window.canvas.set_strokes(strokes)
+    with qtbot.waitSignal(window.canvas.strokes_changed, timeout=5000):  # the canvas may throttle it
+        window.canvas.set_strokes(strokes)
     wanted = window._request_id
     qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=5000)
 
@@ -209,7 +210,7 @@ def test_ten_ticks_and_ten_crosses_then_train_tells_new_ones_apart(qtbot, open_w
     accuracy = (predict_proba(window.worker.engine.model, images).argmax(1) == new_labels).mean()
     assert accuracy >= 0.9
     _round_trip(qtbot, window, new_drawings[int(np.flatnonzero(new_labels == 0)[0])])
-    assert window.probabilities.headline.text().startswith("Guess: tick")
+    qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Guess: tick"), timeout=5000)
 
 
 def test_the_trained_model_and_collection_come_back_at_the_next_launch(qtbot, open_window, home, bars_collection):
