@@ -1,45 +1,57 @@
-"""Atomic file replacement: a reader (or a crash) sees the old file or the new one, never a mix."""
+"""Atomic file replacement: a reader (or a crash) sees the old file or the new one, never a mix.
+
+Used for everything the app keeps: model files, collection examples, the collection marker.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import re
+import secrets
 from pathlib import Path
 
+# Temporary files are hidden siblings of their target: ".<name>.<8 hex>.tmp". Listings skip them, and
+# whoever owns a folder may delete stale ones.
+TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, sync_folder: bool = True) -> None:
     """Write ``data`` to ``path`` so that a crash at any instant leaves the old content or the new.
 
     The bytes go to a temporary file in the same folder (a rename is only atomic within one file
-    system), are flushed to the disk, renamed over the target, and the folder entry is flushed too,
-    so the rename itself survives a power cut. OSError propagates; the old file is then untouched.
+    system), are flushed to the disk, and renamed over the target. With ``sync_folder`` the folder is
+    flushed too, so the rename itself survives a power cut; a caller writing many files into one folder
+    may pass False and call ``fsync_folder`` once at the end. OSError propagates; the old file is then
+    untouched and no temporary file is left behind.
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
+        with open(temp, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
     except BaseException:
         try:
-            os.unlink(tmp_name)
+            os.unlink(temp)
         except OSError:
             pass
         raise
-    fsync_directory(path.parent)
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
-def fsync_directory(folder: str | os.PathLike[str]) -> None:
-    """Flush a folder's entries (new names, renames) to the disk, where the platform allows it."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open folders; its renames are durable on their own terms
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Make renames and deletions in ``folder`` durable (POSIX needs an fsync of the folder itself)."""
+    if os.name == "nt":
+        return  # folders cannot be opened on Windows; NTFS journals renames itself
+    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP):  # file systems that cannot sync folders
+            raise
     finally:
         os.close(fd)

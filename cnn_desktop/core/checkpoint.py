@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from cnn_desktop.core.atomic import atomic_write_bytes
+from cnn_desktop.core.atomic import write_atomically
 from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
 from cnn_desktop.core.model import CNN
 from cnn_desktop.core.spec import ModelSpec
@@ -65,7 +65,7 @@ def save_model(
     """Write the model atomically: the file at ``path`` is the old one or the new one, never a mix."""
     data = model_to_bytes(model, history, info)
     try:
-        atomic_write_bytes(path, data)
+        write_atomically(path, data)
     except OSError as error:
         raise ModelFileError(at(path, f"cannot save the model ({error.strerror or error})")) from None
 

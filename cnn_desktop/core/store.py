@@ -25,7 +25,6 @@ collection each open their own store on it.
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
@@ -37,9 +36,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-import platformdirs
 from PIL import Image, PngImagePlugin
 
+from cnn_desktop.core.atomic import TEMP_NAME, fsync_folder, write_atomically
 from cnn_desktop.core.errors import DataError, at
 from cnn_desktop.core.readers import read_image
 from cnn_desktop.core.strokes import Strokes
@@ -50,7 +49,6 @@ MARKER_VERSION = 1
 STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
 SIZE = 28  # side of a stored raster, in pixels
 
-_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 # A live write holds its temp file for milliseconds (seconds on a very slow disk); older ones are debris.
 STALE_TEMP_SECONDS = 600
 # Characters that are path separators or not allowed in file names on some system we run on.
@@ -90,13 +88,6 @@ class DrawingStore:
         self._remove_temp_files([self.root, *(self.root / label for label in on_disk)])
         if marker_classes != self._classes:
             self._update_marker(at_open=True)
-
-    @staticmethod
-    def default_root(collection: str) -> Path:
-        """Where the app keeps ``collection`` ("digits", "ticks-crosses"...) for the current user."""
-        if not _is_safe_name(collection):
-            raise DataError(f"bad collection name {collection!r}")
-        return Path(platformdirs.user_data_dir("cnn-desktop")) / "collections" / collection
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -244,7 +235,7 @@ class DrawingStore:
         example_id = self._new_id()
         path = folder / f"{example_id}.png"
         try:
-            _write_atomically(path, data)
+            write_atomically(path, data, sync_folder=False)
         except OSError as error:
             raise DataError(at(path, f"cannot save ({_reason(error)})")) from None
         return Example(example_id, label, path)
@@ -339,7 +330,7 @@ class DrawingStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             for folder in reversed(missing):
-                _fsync_folder(folder.parent)
+                fsync_folder(folder.parent)
         except FileExistsError:
             raise DataError(at(self.root, "exists but is not a folder")) from None
         except OSError as error:
@@ -395,8 +386,7 @@ class DrawingStore:
         path = self.root / MARKER_NAME
         text = json.dumps({"format": MARKER_FORMAT, "version": MARKER_VERSION, "classes": self._classes}, indent=2)
         try:
-            _write_atomically(path, (text + "\n").encode("utf-8"))
-            _fsync_folder(self.root)
+            write_atomically(path, (text + "\n").encode("utf-8"))
         except OSError as error:
             message = at(path, f"cannot write the collection marker ({_reason(error)})")
             if at_open and path.exists():
@@ -411,7 +401,7 @@ class DrawingStore:
         too_old = time.time() - STALE_TEMP_SECONDS
         for folder in folders:
             try:
-                names = [name for name in os.listdir(folder) if _TEMP_NAME.match(name)]
+                names = [name for name in os.listdir(folder) if TEMP_NAME.match(name)]
             except OSError:
                 continue  # vanished or unreadable: nothing to clean
             for name in names:
@@ -424,7 +414,7 @@ class DrawingStore:
     @staticmethod
     def _sync_folder(folder: Path, path_for_errors: Path) -> None:
         try:
-            _fsync_folder(folder)
+            fsync_folder(folder)
         except OSError as error:
             raise DataError(at(path_for_errors, f"cannot make the change durable ({_reason(error)})")) from None
 
@@ -446,38 +436,6 @@ def _is_safe_name(name: str) -> bool:
         and name == name.strip()
         and not _UNSAFE_CHARS.search(name)
     )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is never seen half-written: hidden temp file in the same
-    folder, fsync, then rename onto ``path``. The caller syncs the folder to make the rename durable."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "xb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make renames and deletions in ``folder`` durable (POSIX needs an fsync of the folder itself)."""
-    if os.name == "nt":
-        return  # folders cannot be opened on Windows; NTFS journals renames itself
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as error:
-        if error.errno not in (errno.EINVAL, errno.ENOTSUP):  # file systems that cannot sync folders
-            raise
-    finally:
-        os.close(fd)
 
 
 def _png_frame_problem(path: Path) -> str | None:

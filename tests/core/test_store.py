@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 import pytest
 from PIL import Image
 
@@ -235,16 +234,6 @@ def test_rasters_are_validated(store, raster, words):
         store.add("tick", raster)
     assert_one_line_error(caught, str(store.root), words)
     assert store.examples() == [] and hidden_files(store.root) == []
-
-
-def test_default_root():
-    root = DrawingStore.default_root("digits")
-    assert root == Path(platformdirs.user_data_dir("cnn-desktop")) / "collections" / "digits"
-    with pytest.raises(DataError):
-        DrawingStore.default_root("../elsewhere")
-
-
-# --- opening folders that are not (yet) collections ------------------------------------------
 
 
 def test_new_collection_in_a_new_or_empty_folder(tmp_path):

@@ -10,7 +10,6 @@ from cnn_desktop.core.paths import collection_dir, user_model_path
 from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.presets import PRESETS
 from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
 from cnn_desktop.core.synth import draw_cross, draw_tick, generate_ticks_crosses
 from cnn_desktop.gui.main_window import MainWindow
 from gui_helpers import draw
