@@ -5,16 +5,21 @@ from __future__ import annotations
 import sys
 
 
+def configure_pyqtgraph() -> None:
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+
+
 def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
-    import pyqtgraph as pg
 
     from cnn_desktop.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("cnn-desktop")
     app.setOrganizationName("cnn-desktop")
-    pg.setConfigOptions(antialias=True, background="w", foreground="k", imageAxisOrder="row-major")
+    configure_pyqtgraph()
     window = MainWindow()
     window.show()
     return app.exec()

@@ -425,8 +425,8 @@ class MainWindow(QMainWindow):
         return f"{out_channels} filters (rows) × {in_channels} input maps (columns), {k}×{k} each"
 
     def _model_ready(self, message: ModelReady) -> None:
-        state = "" if message.trained else " (untrained: train it, or open a model)"
-        self.model_label.setText(f"Model: {message.label}{state} · {message.parameters:,} parameters")
+        advice = "" if message.trained else ": train it, or open a model"
+        self.model_label.setText(f"Model: {message.label}{advice} · {message.parameters:,} parameters")
         self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
         if self._save_after_training and message.trained:
             self._save_after_training = False

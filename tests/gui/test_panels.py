@@ -195,3 +195,13 @@ def test_curves_accumulate_points_and_draw_them_when_the_timer_fires(qtbot, show
 
     panel.clear()
     assert all(drawn_points(item) == 0 for item in panel.items.values())
+
+
+def test_loss_axis_shows_plain_numbers_not_an_si_prefix(qtbot, show):
+    curves = show(CurvesPanel())
+    for step, loss in enumerate(np.linspace(0.9, 0.5, 20), 1):
+        curves.add_step(step, float(loss), 0.5)
+    qtbot.waitUntil(lambda: curves.items["step_loss"].xData is not None and len(curves.items["step_loss"].xData) == 20)
+    axis = curves.loss_plot.getPlotItem().getAxis("left")
+    axis.updateAutoSIPrefix()
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()

@@ -1,0 +1,107 @@
+"""Regenerate the screenshots in docs/ from a real window (run under an X server, e.g. Xvfb).
+
+    Xvfb :77 -screen 0 1280x800x24 & DISPLAY=:77 QT_QPA_PLATFORM=xcb python docs/make_screenshots.py
+
+It uses a throwaway data folder, draws with real X mouse events (xdotool), labels drawings, trains,
+and saves docs/app-*.png. Nothing here runs in the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+DOCS = Path(__file__).resolve().parent
+HOME = Path(tempfile.mkdtemp(prefix="cnn-desktop-shots-"))
+os.environ["CNN_DESKTOP_HOME"] = str(HOME)
+
+from cnn_desktop.core.synth import generate_ticks_crosses  # noqa: E402  (after CNN_DESKTOP_HOME is set)
+from cnn_desktop.gui.app import configure_pyqtgraph  # noqa: E402
+from cnn_desktop.gui.main_window import MainWindow  # noqa: E402
+
+# A hand-drawn "2" and "7", as canvas fractions, drawn with the real mouse.
+TWO = [(0.30, 0.32), (0.36, 0.22), (0.48, 0.17), (0.60, 0.20), (0.66, 0.30), (0.63, 0.42), (0.52, 0.55),
+       (0.40, 0.67), (0.31, 0.78), (0.45, 0.78), (0.58, 0.78), (0.70, 0.77)]
+SEVEN = [(0.30, 0.22), (0.50, 0.22), (0.68, 0.21), (0.60, 0.38), (0.52, 0.55), (0.46, 0.72), (0.43, 0.82)]
+
+
+def xdotool(*args: str) -> None:
+    subprocess.run(["xdotool", *args], check=True)
+
+
+def draw_with_mouse(window: MainWindow, points) -> None:
+    canvas = window.canvas
+    origin = canvas.mapToGlobal(canvas.rect().topLeft())
+    w, h = canvas.width(), canvas.height()
+    coords = [(int(origin.x() + x * w), int(origin.y() + y * h)) for x, y in points]
+    xdotool("mousemove", *map(str, coords[0]))
+    xdotool("mousedown", "1")
+    for (x0, y0), (x1, y1) in zip(coords, coords[1:]):
+        for t in np.linspace(0, 1, 6)[1:]:  # intermediate moves, like a real hand
+            xdotool("mousemove", str(int(x0 + (x1 - x0) * t)), str(int(y0 + (y1 - y0) * t)))
+            QApplication.processEvents()
+    xdotool("mouseup", "1")
+
+
+def shot(window: MainWindow, name: str) -> None:
+    QApplication.processEvents()
+    window.grab().save(str(DOCS / f"app-{name}.png"))
+    print("saved", DOCS / f"app-{name}.png")
+
+
+def main() -> int:
+    app = QApplication(sys.argv)
+    configure_pyqtgraph()
+    window = MainWindow(home=HOME)
+    window.resize(1280, 800)
+    window.show()
+    steps = []
+
+    def later(ms, action):
+        steps.append((ms, action))
+
+    later(1500, lambda: shot(window, "empty"))
+    later(300, lambda: draw_with_mouse(window, TWO))
+    later(1200, lambda: shot(window, "drawing"))
+
+    def prepare_training():
+        window.switch_mode("ticks-crosses")
+        drawings, labels = generate_ticks_crosses(15, seed=5)
+        for strokes, label in zip(drawings, labels):
+            window.canvas.set_strokes(strokes)
+            window.add_drawing(window.preset.classes[label])
+        window.training.from_scratch.setChecked(True)
+        window.training.epochs.setValue(40)
+        window.training.batch_size.setValue(8)
+        window.canvas.set_strokes(generate_ticks_crosses(3, seed=99)[0][0])
+        window.training.start_button.click()
+
+    later(500, prepare_training)
+    later(2500, lambda: shot(window, "training"))
+
+    def show_collection():
+        window.docks["collection"].raise_()
+        window.collection.refresh()
+
+    later(6000, show_collection)
+    later(800, lambda: shot(window, "collection"))
+    later(200, window.close)
+
+    def run(index=0):
+        if index < len(steps):
+            delay, action = steps[index]
+            QTimer.singleShot(delay, lambda: (action(), run(index + 1)))
+
+    run()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
