@@ -15,7 +15,7 @@ import numpy as np
 
 from cnn_desktop.core.spec import ModelSpec, TrainConfig
 from cnn_desktop.core.strokes import Strokes
-from cnn_desktop.core.training import EpochInfo, StepInfo
+from cnn_desktop.core.progress import EpochInfo, StepInfo
 
 # --- commands: window -> engine ---
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 from cnn_desktop.core.augment import augment_batch
 from cnn_desktop.core.errors import TrainingError
 from cnn_desktop.core.model import CNN, configure_torch
+from cnn_desktop.core.progress import EpochInfo, StepInfo  # noqa: F401 (re-exported)
 from cnn_desktop.core.spec import TrainConfig
 
 _EVAL_BATCH = 1024
@@ -31,36 +31,6 @@ _EVAL_BATCH = 1024
 # average: the weights have diverged, even if the number is still finite (Adam or SGD at a learning rate
 # of 1000 drive the loss to 1e5..1e30 without ever reaching NaN).
 DIVERGED_LOSS = 100.0
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    """What one optimiser step did."""
-
-    epoch: int  # 1-based epoch the step belongs to
-    step: int  # 1-based step count since training started
-    steps_per_epoch: int
-    total_steps: int
-    loss: float  # cross-entropy on this (augmented) batch
-    accuracy: float  # share of this batch classified right
-    samples_per_second: float  # smoothed training throughput
-    learning_rate: float
-
-
-@dataclass(frozen=True)
-class EpochInfo:
-    """Where training stood at the end of an epoch."""
-
-    epoch: int
-    step: int
-    train_loss: float  # mean over the epoch's batches
-    train_accuracy: float
-    val_loss: float | None  # None when nothing is held out
-    val_accuracy: float | None
-    seconds: float  # training time since the start, pauses excluded
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -46,7 +46,7 @@ from cnn_desktop.core.messages import (
     TrainingStep,
     UseModel,
 )
-from cnn_desktop.core.model import layer_geometry
+from cnn_desktop.core.geometry import layer_geometry
 from cnn_desktop.core.paths import collection_dir, data_home, user_model_path
 from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.presets import PRESETS, Preset

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_desktop.core.spec import TrainConfig
-from cnn_desktop.core.training import EpochInfo, StepInfo
+from cnn_desktop.core.progress import EpochInfo, StepInfo
 
 
 class TrainingControls(QWidget):

@@ -3,6 +3,10 @@
 The engine (core/engine.py) owns the model and does all the computing; this wrapper only gives it a
 thread and turns its messages into a signal. Qt queues a signal emitted from another thread onto the
 receiver's thread, so every slot connected to ``message`` runs on the GUI thread.
+
+The engine module (and with it torch, about a second to import) is imported inside the thread, so the
+window shows at once and becomes interactive while torch loads; commands sent meanwhile are kept and
+handed over in order.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from cnn_desktop.core.engine import Engine
 from cnn_desktop.core.messages import Command
 
 
@@ -20,21 +23,33 @@ class ComputeWorker(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.engine = Engine(emit=self.message.emit)
+        self.engine = None  # the Engine, once the thread has imported and created it
+        self._early: list[Command] = []  # commands sent before the engine existed
+        self._lock = threading.Lock()
+        self._shutdown_requested = False
         # A daemon thread: even if a step hung, it could not keep the process alive after the window
         # has closed.
-        self._thread = threading.Thread(target=self.engine.run, name="cnn-desktop-compute", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="cnn-desktop-compute", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def submit(self, command: Command) -> None:
         """Queue a command; never blocks."""
-        self.engine.submit(command)
+        with self._lock:
+            if self.engine is None:
+                self._early.append(command)
+                return
+            engine = self.engine
+        engine.submit(command)
 
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Finish queued commands, stop training, and wait for the thread; True if it ended in time."""
-        self.engine.request_shutdown()
+        with self._lock:
+            self._shutdown_requested = True
+            engine = self.engine
+        if engine is not None:
+            engine.request_shutdown()
         if self._thread.is_alive():
             self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -42,3 +57,17 @@ class ComputeWorker(QObject):
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+    def _run(self) -> None:
+        from cnn_desktop.core.engine import Engine  # imports torch: here, not on the GUI thread
+
+        engine = Engine(emit=self.message.emit)
+        with self._lock:
+            self.engine = engine
+            early, self._early = self._early, []
+            shutting_down = self._shutdown_requested
+        for command in early:
+            engine.submit(command)
+        if shutting_down:
+            engine.request_shutdown()
+        engine.run()

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.model import CNN, build_model, layer_geometry, predict_proba, receptive_field
+from cnn_desktop.core.geometry import layer_geometry, receptive_field
+from cnn_desktop.core.model import CNN, build_model, predict_proba
 from cnn_desktop.core.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
 
 IMAGE_5X5 = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
