@@ -20,7 +20,9 @@ from safetensors.torch import save as save_tensors
 
 from cnn_desktop.core.atomic import write_atomically
 from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
+from cnn_desktop.core.geometry import layer_geometry
 from cnn_desktop.core.model import CNN
+from cnn_desktop.core.preprocess import INPUT_SIZE
 from cnn_desktop.core.spec import ModelSpec
 
 FORMAT = "cnn-desktop-model"
@@ -29,6 +31,10 @@ MODEL_SUFFIX = ".safetensors"
 # Our models weigh a few hundred kB. These bounds refuse absurd files before reading or parsing them.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+# Values one drawing produces across all layers. The bundled network makes about 40 thousand; this
+# leaves room for far larger designs (16 MB of float32 per drawing) but refuses a description that
+# would take gigabytes of memory to run on a single drawing.
+MAX_ACTIVATIONS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -89,16 +95,17 @@ def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | N
 
 def model_from_bytes(data: bytes, source: str = "model", expected_classes: Sequence[str] | None = None) -> SavedModel:
     metadata = _read_metadata(data, source)
-    try:
-        spec = ModelSpec.from_json(metadata["spec"])
-        model = CNN(spec)
-    except CnnDesktopError as error:
-        raise ModelFileError(at(source, str(error))) from None
+    spec, skeleton = _runnable_spec(metadata["spec"], source)
+    # Shapes first, memory last: the skeleton has no storage, the tensors live in the file's own bytes
+    # (bounded by MAX_FILE_BYTES), and a real network is only allocated once they agree. Building it
+    # first let a 200-byte file describing billions of weights make us allocate gigabytes (or crash)
+    # before noticing that the weights were not there.
     try:
         tensors = load_tensors(data)
     except Exception as error:  # safetensors raises its own exception types for corrupt data
         raise ModelFileError(at(source, f"corrupt or truncated weights ({error})")) from None
-    _check_weights(model, tensors, source)
+    _check_weights(skeleton, tensors, source)
+    model = CNN(spec)
     model.load_state_dict(tensors)
     model.eval()
     if expected_classes is not None and tuple(expected_classes) != spec.classes:
@@ -108,7 +115,44 @@ def model_from_bytes(data: bytes, source: str = "model", expected_classes: Seque
         )
     history = _json_field(metadata, "history", list, source)
     info = _json_field(metadata, "info", dict, source)
+    # Readers use history[-1].get(...) and info["config"][...]: other shapes are refused here, once.
+    if not all(isinstance(record, dict) for record in history):
+        raise ModelFileError(at(source, "malformed history in the model file (expected one record per epoch)"))
+    if not isinstance(info.get("config", {}), dict):
+        raise ModelFileError(at(source, "malformed info in the model file (its training config is not an object)"))
     return SavedModel(model=model, history=tuple(history), info=info)
+
+
+def _runnable_spec(text: str, source: str) -> tuple[ModelSpec, CNN]:
+    """The file's description, checked to be one this app can feed and afford to run, with a skeleton
+    of the network on the meta device: every weight's shape, no memory behind them."""
+    try:
+        spec = ModelSpec.from_json(text)
+    except CnnDesktopError as error:
+        raise ModelFileError(at(source, str(error))) from None
+    # Every drawing reaches the network as one grey 28x28 image (core/preprocess.py); a network made
+    # for other inputs failed at its first prediction, with a shape error.
+    if (spec.input_size, spec.in_channels) != (INPUT_SIZE, 1):
+        raise ModelFileError(
+            at(source, f"a network for {spec.input_size}x{spec.input_size} images with {spec.in_channels} "
+                       f"channel(s); cnn-desktop gives it {INPUT_SIZE}x{INPUT_SIZE} drawings with 1 channel")
+        )
+    try:
+        geometry = layer_geometry(spec)
+    except CnnDesktopError as error:
+        raise ModelFileError(at(source, f"unusable model description ({error})")) from None
+    activations = sum(g.channels * g.size * g.size for g in geometry)
+    if activations > MAX_ACTIVATIONS:
+        raise ModelFileError(
+            at(source, f"the described network is far too large ({activations:,} values per drawing, "
+                       f"limit {MAX_ACTIVATIONS:,})")
+        )
+    try:
+        with torch.device("meta"):
+            skeleton = CNN(spec)
+    except (CnnDesktopError, RuntimeError, TypeError, ValueError, OverflowError) as error:
+        raise ModelFileError(at(source, f"unusable model description ({error})")) from None
+    return spec, skeleton
 
 
 def _read_metadata(data: bytes, source: str) -> dict[str, str]:
@@ -129,11 +173,13 @@ def _read_metadata(data: bytes, source: str) -> dict[str, str]:
         raise ModelFileError(at(source, "truncated: the file ends inside its header"))
     try:
         header = json.loads(data[8 : 8 + header_size])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting beyond ~1000 levels
         raise ModelFileError(at(source, "not a cnn-desktop model (its header is not JSON)")) from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelFileError(at(source, "a tensor file, but not a cnn-desktop model (no model description)"))
+    if not all(isinstance(value, str) for value in metadata.values()):
+        raise ModelFileError(at(source, "malformed metadata (its entries must be text)"))
     try:
         version = int(metadata.get("format_version", ""))
     except ValueError:
@@ -172,7 +218,7 @@ def _json_field(metadata: dict[str, str], key: str, kind: type, source: str):
         return kind()
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting beyond ~1000 levels
         value = None
     if not isinstance(value, kind):
         raise ModelFileError(at(source, f"malformed {key} in the model file"))

@@ -130,12 +130,15 @@ class ModelSpec:
                 allowed = {f.name for f in fields(layer_cls)}
                 if set(params) - allowed:
                     raise ValueError(f"unknown parameters {sorted(set(params) - allowed)}")
-                layers.append(layer_cls(**params))
+                layers.append(_typed(layer_cls(**params)))
+            classes = data["classes"]
+            if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
+                raise ValueError("classes must be a list of names")
             spec = cls(
-                classes=tuple(str(c) for c in data["classes"]),
+                classes=tuple(classes),
                 layers=tuple(layers),
-                input_size=int(data.get("input_size", 28)),
-                in_channels=int(data.get("in_channels", 1)),
+                input_size=_integer(data.get("input_size", 28), "input_size"),
+                in_channels=_integer(data.get("in_channels", 1), "in_channels"),
             )
         except CnnDesktopError:
             raise
@@ -150,11 +153,30 @@ class ModelSpec:
     def from_json(cls, text: str) -> "ModelSpec":
         try:
             data = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nesting beyond ~1000 levels
             raise CnnDesktopError(f"model description is not JSON ({error})") from None
         if not isinstance(data, dict):
             raise CnnDesktopError("model description is not a JSON object")
         return cls.from_dict(data)
+
+
+def _integer(value: Any, name: str) -> int:
+    # bool is an int to Python but not a size; floats and strings slipped through to torch, which
+    # failed deep inside with TypeError or ValueError instead of a message about the description.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def _typed(layer: Layer) -> Layer:
+    """The layer, once every field holds the type it is declared with (descriptions come from files)."""
+    for f in fields(layer):
+        value = getattr(layer, f.name)
+        if f.type == "int":
+            _integer(value, f.name)
+        elif f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{f.name} must be a number, got {value!r}")
+    return layer
 
 
 def lenet_spec(classes: tuple[str, ...] = DIGIT_CLASSES) -> ModelSpec:
