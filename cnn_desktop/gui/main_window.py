@@ -254,7 +254,11 @@ class MainWindow(QMainWindow):
 
     def switch_mode(self, name: str) -> None:
         if self._training:
-            return
+            # Switching mid-training ends the run; the model it trained is saved under its own mode
+            # before the other mode's model is loaded (the engine takes commands in order).
+            self._save_after_training = False
+            self.worker.submit(StopTraining())
+            self._save_current_model()
         self.preset = PRESETS[name]
         index = self.mode_box.findData(name)
         if self.mode_box.currentIndex() != index:
@@ -430,13 +434,17 @@ class MainWindow(QMainWindow):
         self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
         if self._save_after_training and message.trained:
             self._save_after_training = False
-            path = user_model_path(self.preset, self.home)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                self.show_problem(f"{path.parent}: cannot create the models folder ({error.strerror})")
-                return
-            self.worker.submit(SaveModel(path))
+            self._save_current_model()
+
+    def _save_current_model(self) -> None:
+        """Have the engine save its model as this mode's own, to be loaded again at the next launch."""
+        path = user_model_path(self.preset, self.home)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            self.show_problem(f"{path.parent}: cannot create the models folder ({error.strerror})")
+            return
+        self.worker.submit(SaveModel(path))
 
     def _training_started(self, message: TrainingStarted) -> None:
         self.curves.clear()
@@ -449,7 +457,6 @@ class MainWindow(QMainWindow):
 
     def _training_state(self, message: TrainingState) -> None:
         self._training = message.state in ("running", "paused")
-        self.mode_box.setEnabled(not self._training)
         self.training.set_state(message.state, message.message)
         if message.state == "failed":
             self._save_after_training = False
@@ -473,14 +480,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._training:
-            self.worker.submit(StopTraining())
             self._save_after_training = False
-            path = user_model_path(self.preset, self.home)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.worker.submit(SaveModel(path))
-            except OSError:
-                pass  # nothing to save into; the collection is on disk already
+            self.worker.submit(StopTraining())
+            self._save_current_model()
         if self._import_job is not None:
             self._import_job.cancel()
         self.worker.shutdown(timeout=1.0)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from cnn_desktop.core.checkpoint import load_model
 from cnn_desktop.core.messages import UseModel
 from cnn_desktop.core.model import predict_proba
 from cnn_desktop.core.paths import collection_dir, user_model_path
@@ -174,7 +175,21 @@ def test_pause_resume_and_stop(qtbot, open_window, home, bars_collection):
         qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=5000)
     assert window.worker.engine.trainer is None and window.training.start_button.isEnabled()
-    assert window.mode_box.isEnabled()
+
+
+def test_switching_mode_mid_training_stops_and_keeps_that_modes_model(qtbot, open_window, home, bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.training.epochs.setValue(500)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (_steps(window) or 0) > 2, timeout=10000)
+    window.mode_box.setCurrentIndex(window.mode_box.findData("digits"))
+    qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=10000)
+    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=10000)
+    qtbot.waitUntil(lambda: window.worker.engine.model.classes == PRESETS["digits"].classes, timeout=10000)
+    assert load_model(user_model_path(TICKS, home)).model.classes == TICKS.classes
+    assert not user_model_path(PRESETS["digits"], home).exists()
 
 
 def test_closing_during_training_stops_the_thread_and_keeps_model_and_collection(qtbot, open_window, home,
