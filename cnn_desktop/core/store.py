@@ -343,7 +343,7 @@ class DrawingStore:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
             raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
         if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
             raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))

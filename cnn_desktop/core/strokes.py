@@ -79,7 +79,7 @@ class Strokes:
             if not isinstance(data, list):
                 raise ValueError("not a list of strokes")
             strokes = cls.from_points(data)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, RecursionError) as error:  # RecursionError: JSON nested too deep
             raise DataError(f"{source}: malformed strokes ({error})") from None
         if any(not np.isfinite(s).all() for s in strokes.strokes):
             raise DataError(f"{source}: malformed strokes (non-finite coordinates)")
