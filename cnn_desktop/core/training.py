@@ -165,7 +165,7 @@ class Trainer:
         loss = F.cross_entropy(logits, y)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value) or loss_value > DIVERGED_LOSS:
-            self._abort_diverged(loss_value)
+            self._abort_diverged(f"the loss diverged to {loss_value:.4g} at step {self.step_count + 1}")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -230,6 +230,12 @@ class Trainer:
         val_loss = val_acc = None
         if self.val_size:
             val_loss, val_acc = self.evaluate()
+            # The epoch's training loss was measured before each update; only the held-out loss judges
+            # the weights the epoch ends with. Without this check, weights whose validation loss had
+            # exploded (4e17 after one step at learning rate 1000) were kept as the "last good" ones,
+            # restored by the next rollback, or saved when it was the last epoch.
+            if not math.isfinite(val_loss) or val_loss > DIVERGED_LOSS:
+                self._abort_diverged(f"the validation loss diverged to {val_loss:.4g} after epoch {epoch}")
         info = EpochInfo(
             epoch=epoch,
             step=self.step_count,
@@ -245,13 +251,14 @@ class Trainer:
         if self.on_epoch_end:
             self.on_epoch_end(info)
 
-    def _abort_diverged(self, loss: float) -> None:
+    def _abort_diverged(self, what: str) -> None:
         self.model.load_state_dict(self._good_weights)
         self._finished = True
-        kept = f"the end of epoch {self.history[-1].epoch}" if self.history else "before training started"
+        # Says what happened to the weights, not who keeps them: the app keeps them, the CLI saves nothing.
+        back_to = f"the end of epoch {self.history[-1].epoch}" if self.history else "where training started"
         raise TrainingError(
-            f"training stopped: the loss diverged to {loss:.4g} at step {self.step_count + 1} "
-            f"(learning rate {self.config.learning_rate:g} is probably too high); kept the weights from {kept}"
+            f"training stopped: {what} (learning rate {self.config.learning_rate:g} is probably too high); "
+            f"the weights went back to {back_to}"
         )
 
 
