@@ -116,6 +116,7 @@ def _load(options):
 
 def _train(options) -> int:
     from cnn_desktop.core.checkpoint import load_model, save_model
+    from cnn_desktop.core.errors import TrainingError, at
     from cnn_desktop.core.model import build_model
     from cnn_desktop.core.presets import get_preset
     from cnn_desktop.core.training import Trainer
@@ -142,20 +143,27 @@ def _train(options) -> int:
         model = build_model(preset.spec(), seed=options.seed)
 
     bar = ProgressBar(sys.stderr)
-    trainer = Trainer(
-        model,
-        dataset.images,
-        dataset.labels,
-        config,
-        on_step_end=bar.step,
-        on_epoch_end=lambda epoch: bar.epoch(epoch, config.epochs),
-    )
+    try:
+        trainer = Trainer(
+            model,
+            dataset.images,
+            dataset.labels,
+            config,
+            on_step_end=bar.step,
+            on_epoch_end=lambda epoch: bar.epoch(epoch, config.epochs),
+        )
+    except TrainingError as error:  # no examples, one class...: the trainer only sees arrays, name the data
+        raise TrainingError(at(dataset.source, str(error))) from None
     print(
         f"training {preset.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
         f"{model.parameter_count()} parameters, {config.epochs} epochs",
         file=sys.stderr,
     )
-    trainer.fit()
+    try:
+        trainer.fit()
+    except TrainingError as error:  # diverged: a failed run never overwrites what --out holds
+        bar.close()
+        raise TrainingError(at(options.out, f"not written: {error}")) from None
     bar.close()
     history = [epoch.to_dict() for epoch in trainer.history]
     info = {

@@ -1,0 +1,354 @@
+"""The command line given bad model files, images, data and training settings: every case has one exact
+outcome. A refusal is exit status 2 with ONE stderr line "cnn-desktop: error: <file>: <problem>" and no
+traceback, and it never writes or changes a file; odd but valid input gives an answer (status 0).
+
+Cases run through ``cli.main`` in-process (cheap); ``test_real_processes_*`` runs one case of each
+category as a real ``python -m cnn_desktop`` process, all at once, to prove the exit status and stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn_desktop.cli import main
+from cnn_desktop.core.checkpoint import load_model, model_to_bytes, save_model
+from cnn_desktop.core.model import build_model
+from cnn_desktop.core.spec import ModelSpec, Conv, Dense, Flatten, MaxPool, ReLU, lenet_spec
+from cnn_desktop.core.store import DrawingStore
+
+REPO = Path(__file__).resolve().parents[2]
+TICKS = ("tick", "cross")
+
+
+class PlantsAMarker:
+    """Unpickling this creates a file: the proof that a loader ran code from the file."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def tick_pixels(size: int = 60) -> np.ndarray:
+    """A dark tick on white paper, 8-bit grey."""
+    image = np.full((size, size), 255, np.uint8)
+    for i in range(size // 3):
+        image[size // 2 + i // 2 - 2 : size // 2 + i // 2 + 2, size // 6 + i] = 0
+    for i in range(size // 2):
+        image[size * 2 // 3 - i - 2 : size * 2 // 3 - i + 2, size // 2 + i // 2] = 0
+    return image
+
+
+def bar(vertical: bool) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[5:23, 12:16] = 1
+    return image.T.copy() if vertical else image
+
+
+def idx(array: np.ndarray, magic: int | None = None) -> bytes:
+    magic = (0x08 << 8) | array.ndim if magic is None else magic
+    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """Every input the cases use, made once."""
+    root = tmp_path_factory.mktemp("bad-input")
+    f: dict[str, Path] = {}
+
+    def put(name: str, data: bytes) -> Path:
+        f[name] = root / name
+        f[name].write_bytes(data)
+        return f[name]
+
+    # --- models ---
+    ticks = build_model(lenet_spec(TICKS), seed=0)
+    f["model"] = root / "ticks.safetensors"
+    save_model(f["model"], ticks)
+    f["digits"] = root / "digits.safetensors"  # another number of classes
+    save_model(f["digits"], build_model(lenet_spec(), seed=0))
+    f["small"] = root / "small.safetensors"  # another architecture that reads 28x28 drawings: valid
+    save_model(f["small"], build_model(ModelSpec(TICKS, (Conv(4, 3), ReLU(), MaxPool(), Flatten(), Dense(8), ReLU())), seed=0))
+    good = model_to_bytes(ticks)
+    put("empty.safetensors", b"")
+    put("truncated.safetensors", good[: len(good) // 2])
+    put("random.safetensors", np.random.default_rng(5).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    put("huge-header.safetensors", struct.pack("<Q", 2**62) + b"{}")
+    # Another architecture's weights under this one's description (a file edited by hand or by a bug).
+    other = model_to_bytes(build_model(ModelSpec(TICKS, (Conv(6), ReLU(), MaxPool(), Flatten())), seed=0))
+    size = struct.unpack("<Q", other[:8])[0]
+    header = json.loads(other[8 : 8 + size])
+    header["__metadata__"]["spec"] = lenet_spec(TICKS).to_json()
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    put("grafted.safetensors", struct.pack("<Q", len(raw)) + raw + other[8 + size :])
+    f["input32"] = root / "input32.safetensors"  # a network for 32x32 images
+    save_model(f["input32"], build_model(ModelSpec(TICKS, (Conv(4, 5), ReLU(), MaxPool(), Flatten()), input_size=32), seed=0))
+    f["marker"] = root / "pwned"
+    put("evil.safetensors", pickle.dumps(PlantsAMarker(f["marker"])))
+
+    # --- images ---
+    Image.fromarray(tick_pixels()).save(f.setdefault("tick.png", root / "tick.png"))
+    put("zero.png", b"")
+    put("text.png", b"this is not a picture\n" * 20)
+    png = (root / "tick.png").read_bytes()
+    put("cut.png", png[: len(png) // 2])
+    (root / "folder.png").mkdir()  # cannot be read as a file
+    f["folder.png"] = root / "folder.png"
+    Image.new("L", (1, 1), 255).save(f.setdefault("1x1.png", root / "1x1.png"))
+    Image.new("L", (1, 1), 0).save(f.setdefault("1x1-black.png", root / "1x1-black.png"))
+    big = np.full((10000, 10000), 255, np.uint8)
+    big[2000:8000, 2000:8000] = np.asarray(Image.fromarray(tick_pixels()).resize((6000, 6000), Image.NEAREST))
+    Image.fromarray(big).save(f.setdefault("10000.png", root / "10000.png"), compress_level=1)
+    Image.fromarray(tick_pixels().astype(np.uint16) * 257).save(f.setdefault("16bit.png", root / "16bit.png"))
+    Image.fromarray(tick_pixels()).convert("P").save(f.setdefault("palette.png", root / "palette.png"))
+    alpha = np.stack([np.zeros((60, 60), np.uint8), 255 - tick_pixels()], axis=-1)  # ink as opacity
+    Image.fromarray(alpha, "LA").save(f.setdefault("grey-alpha.png", root / "grey-alpha.png"))
+
+    # --- data ---
+    rng = np.random.default_rng(0)
+    digits = (rng.random((6, 28, 28)) > 0.8).astype(np.uint8) * 255
+    labels = np.arange(6, dtype=np.uint8) % 10
+    for name, images_data, labels_data in [
+        ("idx-magic", idx(digits, magic=0x0903), idx(labels)),
+        ("idx-counts", idx(digits), idx(labels[:4])),
+        ("idx-truncated", idx(digits)[:-50], idx(labels)),
+    ]:
+        folder = root / name
+        folder.mkdir()
+        (folder / "train-images-idx3-ubyte").write_bytes(images_data)
+        (folder / "train-labels-idx1-ubyte").write_bytes(labels_data)
+        f[name] = folder
+    for name, labels_here in [("images", ["tick", "cross"]), ("unknown-label", ["tick", "banana"])]:
+        for label in labels_here:
+            (root / name / label).mkdir(parents=True)
+            Image.fromarray(tick_pixels()).save(root / name / label / "0.png")
+        f[name] = root / name
+    (root / "empty-folder").mkdir()
+    f["empty-folder"] = root / "empty-folder"
+    (root / "no-images" / "tick").mkdir(parents=True)
+    (root / "no-images" / "tick" / "notes.txt").write_text("no pictures here")
+    f["no-images"] = root / "no-images"
+    both = DrawingStore(root / "collection", TICKS)
+    both.add_many(("tick" if i % 2 else "cross", bar(i % 2 == 1), None) for i in range(40))
+    f["collection"] = both.root
+    one = DrawingStore(root / "one-class", TICKS)
+    one.add_many(("tick", bar(True), None) for _ in range(5))
+    f["one-class"] = one.root
+    f["no-examples"] = DrawingStore(root / "no-examples", TICKS).root
+    return f
+
+
+def run(capsys, *args) -> tuple[int, str, list[str]]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err.strip().splitlines()
+
+
+def is_progress(line: str) -> bool:
+    """What `train` reports on stderr before it fails (stdout stays for results)."""
+    return line.startswith("training ") or (line.startswith("epoch ") and "  loss " in line)
+
+
+def refused(capsys, args, path, *words, progress: bool = False) -> str:
+    """The command exits 2 with one line naming ``path`` and saying ``words`` (after the progress lines
+    of a training that started, when ``progress``)."""
+    code, out, err = run(capsys, *args)
+    assert code == 2, (out, err)
+    if progress:
+        assert err[:-1] and all(is_progress(line) for line in err[:-1]), err
+        err = err[-1:]
+    assert len(err) == 1, err
+    assert err[0].startswith(f"cnn-desktop: error: {path}: "), err[0]
+    assert all(word in err[0] for word in words), err[0]
+    return err[0]
+
+
+# --- model files ------------------------------------------------------------------------------------
+
+BAD_MODELS = {  # file -> what the one line must say
+    "empty.safetensors": ["the file is empty"],
+    "truncated.safetensors": ["corrupt or truncated weights"],
+    "random.safetensors": ["not a cnn-desktop model"],
+    "huge-header.safetensors": ["header claims 4611686018427387904 bytes"],
+    "grafted.safetensors": ["weights do not fit the model's description"],
+    "input32": ["32x32 images", "28x28 drawings"],
+    "evil.safetensors": ["pickle", "never opened"],
+}
+COMMANDS = {
+    "predict": lambda f, model: ["predict", "--model", model, f["tick.png"]],
+    "evaluate": lambda f, model: ["evaluate", "--model", model, f["images"]],
+    "info": lambda f, model: ["info", "--model", model],
+    "train --init": lambda f, model: ["train", "--preset", "ticks-crosses", "--data", f["collection"], "--epochs", "1",
+                                      "--init", model, "--out", f["model"].parent / "never-written.safetensors"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("bad", list(BAD_MODELS))
+def test_a_bad_model_file_is_refused_by_every_command(capsys, files, command, bad):
+    refused(capsys, COMMANDS[command](files, files[bad]), files[bad], *BAD_MODELS[bad])
+    assert not files["marker"].exists()  # the pickle's code never ran
+    assert not (files["model"].parent / "never-written.safetensors").exists()
+
+
+def test_a_model_of_another_number_of_classes_answers_in_its_own_classes_where_it_can(capsys, files):
+    code, out, err = run(capsys, *COMMANDS["predict"](files, files["digits"]), "--json")
+    assert code == 0 and err == [] and set(json.loads(out)["probabilities"]) == set("0123456789")
+    code, out, _ = run(capsys, *COMMANDS["info"](files, files["digits"]))
+    assert code == 0 and out.startswith("classes: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9\n")
+    # ...but it cannot be evaluated on ticks and crosses, nor fine-tuned into a ticks model.
+    refused(capsys, COMMANDS["evaluate"](files, files["digits"]), files["images"] / "cross",
+            "unknown label 'cross'; expected one of '0', '1', '2'")
+    refused(capsys, COMMANDS["train --init"](files, files["digits"]), files["digits"],
+            "a model of 10 classes", "expected 2 classes ['tick', 'cross']")
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_model_of_another_architecture_that_reads_drawings_works_everywhere(capsys, files, command, tmp_path):
+    args = COMMANDS[command](files, files["small"])
+    if command == "train --init":
+        args[-1] = tmp_path / "tuned.safetensors"
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    if command == "train --init":
+        assert load_model(tmp_path / "tuned.safetensors").spec == load_model(files["small"]).spec
+
+
+# --- images ----------------------------------------------------------------------------------------
+
+BAD_IMAGES = {
+    "zero.png": ["empty file"],
+    "text.png": ["not an image"],
+    "cut.png": ["damaged or unreadable image"],
+    "folder.png": ["cannot open (Is a directory)"],
+    "1x1.png": ["the image is blank"],
+    "1x1-black.png": ["the image is blank"],
+}
+
+
+@pytest.mark.parametrize("image", list(BAD_IMAGES))
+def test_an_unusable_image_is_refused(capsys, files, image):
+    refused(capsys, ["predict", "--model", files["model"], files[image]], files[image], *BAD_IMAGES[image])
+
+
+def test_one_bad_image_among_good_ones_fails_alone(capsys, files):
+    code, out, err = run(capsys, "predict", "--model", files["model"], files["tick.png"], files["zero.png"], files["tick.png"])
+    assert code == 2 and len(out.splitlines()) == 2 and len(err) == 1 and str(files["zero.png"]) in err[0]
+
+
+@pytest.mark.parametrize("image", ["10000.png", "16bit.png", "palette.png", "grey-alpha.png"])
+def test_odd_but_valid_images_get_the_same_answer_as_the_plain_one(capsys, files, image):
+    """The same tick as a 10000x10000 scan, in 16 bits, as a palette, or as ink in an alpha channel."""
+    _, plain, _ = run(capsys, "predict", "--model", files["model"], files["tick.png"], "--json")
+    code, out, err = run(capsys, "predict", "--model", files["model"], files[image], "--json")
+    assert code == 0 and err == []
+    expected, answer = json.loads(plain)["probabilities"], json.loads(out)["probabilities"]
+    tolerance = 0.05 if image == "10000.png" else 1e-3  # the scan is resampled from 6000 px
+    assert answer == pytest.approx(expected, abs=tolerance)
+
+
+# --- data sets ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data, file, words", [
+    ("idx-magic", "train-images-idx3-ubyte", ["wrong magic number 0x00000903, expected 0x00000803"]),
+    ("idx-counts", "train-labels-idx1-ubyte", ["4 labels for 6 images"]),
+    ("idx-truncated", "train-images-idx3-ubyte", ["truncated", "found 4654"]),
+    ("unknown-label", "banana", ["unknown label 'banana'"]),
+    ("empty-folder", "", ["no label folders"]),
+    ("no-images", "", ["no images (.png, .jpg, .jpeg, .bmp)"]),
+])
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_unusable_data_is_refused_by_evaluate_and_train(capsys, files, data, file, words, command, tmp_path):
+    path = files[data] / file if file else files[data]
+    out = tmp_path / "never.safetensors"
+    if command == "evaluate":
+        model = files["digits"] if data.startswith("idx") else files["model"]
+        args = ["evaluate", "--model", model, files[data]]
+    else:
+        preset = "digits" if data.startswith("idx") else "ticks-crosses"
+        args = ["train", "--preset", preset, "--data", files[data], "--epochs", "1", "--out", out]
+    refused(capsys, args, path, *words)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("data, words", [
+    ("one-class", ["training needs examples of at least two classes; there are only 'tick' examples (5)"]),
+    ("no-examples", ["nothing to train on: the collection has no examples"]),
+])
+def test_training_on_a_collection_it_cannot_learn_from_says_why(capsys, files, data, words, tmp_path):
+    out = tmp_path / "never.safetensors"
+    refused(capsys, ["train", "--preset", "ticks-crosses", "--data", files[data], "--out", out], files[data], *words)
+    assert not out.exists()
+
+
+# --- training settings -------------------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_says_so_and_leaves_the_output_file_as_it_was(capsys, files, tmp_path):
+    out = tmp_path / "previous.safetensors"
+    out.write_bytes(files["model"].read_bytes())  # a model saved earlier: it must survive the failed run
+    message = refused(capsys, ["train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "3",
+                               "--lr", "1000", "--out", out], out, "not written: training stopped: the",
+                      "loss diverged to ", "(learning rate 1000 is probably too high); the weights went back to",
+                      progress=True)
+    assert out.read_bytes() == files["model"].read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["previous.safetensors"]  # no temp file either
+
+
+def test_a_batch_larger_than_the_data_trains_on_all_of_it_in_one_step_per_epoch(capsys, files, tmp_path):
+    out = tmp_path / "m.safetensors"
+    code, _, err = run(capsys, "train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "2",
+                       "--batch-size", "100000", "--no-augment", "--out", out)
+    assert code == 0, err
+    saved = load_model(out, expected_classes=TICKS)
+    assert [h["step"] for h in saved.history] == [1, 2]  # the whole training split in each step
+    assert saved.info["config"]["batch_size"] == 100000 and saved.info["train_size"] == 36
+
+
+# --- real processes: exit status, stderr, no traceback ------------------------------------------------
+
+
+def test_real_processes_exit_2_with_one_line_per_category(files, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    cases = {  # category -> (arguments, the file named, a word of the problem)
+        "model": (["info", "--model", files["evil.safetensors"]], files["evil.safetensors"], "never opened"),
+        "image": (["predict", "--model", files["model"], files["cut.png"]], files["cut.png"], "damaged"),
+        "data": (["evaluate", "--model", files["digits"], files["idx-truncated"]],
+                 files["idx-truncated"] / "train-images-idx3-ubyte", "truncated"),
+        "collection": (["train", "--preset", "ticks-crosses", "--data", files["one-class"], "--out",
+                        tmp_path / "never.safetensors"], files["one-class"], "at least two classes"),
+        "training": (["train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "2",
+                      "--lr", "1000", "--out", tmp_path / "diverged.safetensors"],
+                     tmp_path / "diverged.safetensors", "diverged"),
+    }
+    processes = {
+        name: subprocess.Popen([sys.executable, "-m", "cnn_desktop", *map(str, args)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (args, _, _) in cases.items()
+    }
+    for name, process in processes.items():
+        _, stderr = process.communicate(timeout=120)
+        _, path, word = cases[name]
+        assert process.returncode == 2, (name, stderr)
+        assert "Traceback" not in stderr, stderr
+        lines = stderr.splitlines()
+        if name == "training":  # it trained one epoch before diverging, and said so
+            assert lines[:-1] and all(is_progress(line) for line in lines[:-1]), stderr
+            lines = lines[-1:]
+        assert len(lines) == 1, (name, stderr)
+        assert lines[0].startswith(f"cnn-desktop: error: {path}: ") and word in lines[0], (name, lines[0])
+    assert not files["marker"].exists()
+    assert not list(tmp_path.iterdir())
