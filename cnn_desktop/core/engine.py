@@ -29,8 +29,10 @@ from cnn_desktop.core.checkpoint import load_model, save_model
 from cnn_desktop.core.datasets import load_dataset
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.messages import (
+    CollectionEvaluation,
     Command,
     EngineError,
+    EvaluateCollection,
     Filters,
     ModelReady,
     ModelSaved,
@@ -39,17 +41,24 @@ from cnn_desktop.core.messages import (
     Prediction,
     ResumeTraining,
     SaveModel,
+    ShowSnapshot,
+    SnapshotInfo,
     StartTraining,
     StopTraining,
+    Timeline,
     TrainingEpoch,
     TrainingStarted,
     TrainingState,
     TrainingStep,
     UseModel,
 )
-from cnn_desktop.core.model import CNN, build_model, configure_torch
+from cnn_desktop.core.model import CNN, build_model, configure_torch, predict_proba
 from cnn_desktop.core.preprocess import preprocess_with_transform
-from cnn_desktop.core.training import EpochInfo, Trainer
+from cnn_desktop.core.saliency import saliency_map
+from cnn_desktop.core.spec import TrainConfig
+from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.timeline import Snapshot, SnapshotKeeper
+from cnn_desktop.core.training import EpochInfo, Trainer, split_indices
 
 # While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
 # enough to watch them move, slow enough to cost a few percent of the training time.
@@ -73,6 +82,9 @@ class Engine:
         self.trainer: Trainer | None = None
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
+        self.snapshots = SnapshotKeeper()  # weight copies of the last training, for the timeline
+        self._viewing: Snapshot | None = None  # the snapshot the window shows instead of the live weights
+        self._viewing_model: CNN | None = None  # a separate network holding that snapshot's weights
 
     # --- called from any thread (the window's) ---
 
@@ -162,6 +174,10 @@ class Engine:
             self._stop_training("stopped")
         elif isinstance(command, SaveModel):
             self._save(command)
+        elif isinstance(command, EvaluateCollection):
+            self._evaluate_collection(command)
+        elif isinstance(command, ShowSnapshot):
+            self._show_snapshot(command.index)
 
     def _use_model(self, command: UseModel) -> None:
         expected = command.spec.classes if command.spec is not None else None
@@ -184,6 +200,7 @@ class Engine:
     def _set_model(self, model: CNN, history: list, info: dict, label: str) -> None:
         model.eval()
         self.model, self.history, self.info, self.label = model, history, info, label
+        self._forget_timeline()
         self._weights_changed()
         self._emit(ModelReady(model.spec, label, bool(history), tuple(history), model.parameter_count()))
 
@@ -207,10 +224,13 @@ class Engine:
         except CnnDesktopError as error:
             self._emit(TrainingState("failed", str(error)))
             return
+        self._forget_timeline()
         if command.from_scratch:
             self.model, self.history = model, []
             self._weights_changed()
         self.trainer = trainer
+        self.snapshots.start(trainer.total_steps)
+        self._take_snapshot(0, 0.0, None)
         self.info = {
             "data": str(command.collection),
             "examples": len(dataset),
@@ -226,12 +246,14 @@ class Engine:
     def _train_step(self) -> None:
         trainer = self.trainer
         try:
-            trainer.step()
+            info = trainer.step()
         except CnnDesktopError as error:  # diverged: the trainer already restored the last good weights
             self._weights_changed()
             self._end_training("failed", str(error))
             return
         self.model_version += 1
+        if info is not None and self.snapshots.wants(info.step, trainer.finished):
+            self._take_snapshot(info.step, info.step / info.steps_per_epoch, info.loss)
         if trainer.finished:
             self._end_training("finished")
         elif time.monotonic() - self._last_refresh > REFRESH_SECONDS:
@@ -275,35 +297,57 @@ class Engine:
     def _refresh(self) -> None:
         """Re-send the filters, and the shown drawing's prediction, for the current weights."""
         self._last_refresh = time.monotonic()
-        if self.model is None:
-            return
+        if self.model is None or self._viewing is not None:
+            return  # a snapshot on screen does not change while the live weights train on
         self._emit(self._filters())
         if self._shown_request is not None:
             self._predict(self._shown_request)
 
     def _filters(self) -> Filters:
+        model, snapshot = self._shown_model()
         layers = tuple(
             (name, conv.weight.detach().numpy().copy(), conv.bias.detach().numpy().copy())
-            for name, conv in self.model.conv_layers()
+            for name, conv in model.conv_layers()
         )
-        return Filters(self.model_version, layers)
+        dense = tuple(
+            (name, module.weight.detach().numpy().copy(), module.bias.detach().numpy().copy())
+            for name, module in model.layers.named_children()
+            if isinstance(module, torch.nn.Linear)
+        )
+        return Filters(self.model_version, layers, dense, snapshot)
+
+    def _shown_model(self) -> tuple[CNN, int | None]:
+        """The network the window looks at: the live one, or the snapshot being shown (and its index)."""
+        if self._viewing is not None and self._viewing_model is not None:
+            return self._viewing_model, self._snapshot_index(self._viewing)
+        return self.model, None
 
     def _predict(self, request: Predict) -> None:
         if self.model is None:
             return
         self._shown_request = request
         started = time.perf_counter()
+        model, snapshot = self._shown_model()
         try:
             prepared = preprocess_with_transform(request.drawing)
         except EmptyDrawingError:
-            self._emit(Prediction(request.request_id, self.model_version, self.model.classes, None, None))
+            self._emit(Prediction(request.request_id, self.model_version, model.classes, None, None,
+                                  snapshot=snapshot))
             return
-        was_training = self.model.training
-        self.model.eval()
+        was_training = model.training
+        model.eval()
         with torch.no_grad():
-            logits, activations = self.model.forward_with_activations(torch.from_numpy(prepared.image))
+            logits, activations = model.forward_with_activations(torch.from_numpy(prepared.image))
             probabilities = torch.softmax(logits, dim=1)[0].numpy()
-        self.model.train(was_training)
+        model.train(was_training)
+        saliency, explained = None, None
+        wanted = request.saliency_class
+        if wanted is not None:
+            explained = int(np.argmax(probabilities)) if wanted == "top" else int(wanted)
+            if 0 <= explained < len(model.classes):
+                saliency = saliency_map(model, prepared.image, explained, request.saliency_method)
+            else:
+                explained = None
         # Fresh output tensors of this forward pass: nothing else holds or changes them, so their
         # numpy views are safe to hand over without a copy.
         maps = {name: tensor[0].numpy() for name, tensor in activations.items() if name != "input"}
@@ -317,5 +361,105 @@ class Engine:
                 maps,
                 np.asarray(prepared.to_input, np.float32),
                 time.perf_counter() - started,
+                saliency,
+                explained,
+                request.saliency_method if saliency is not None else "",
+                snapshot,
             )
         )
+
+    # --- the training timeline ---
+
+    def _take_snapshot(self, step: int, epoch: float, loss: float | None) -> None:
+        weights = {name: tensor.detach().clone() for name, tensor in self.model.state_dict().items()}
+        self.snapshots.add(SnapshotInfo(step, round(epoch, 3), loss), weights)
+        self._emit_timeline()
+
+    def _emit_timeline(self) -> None:
+        showing = self._snapshot_index(self._viewing) if self._viewing is not None else None
+        self._emit(Timeline(self.snapshots.infos(), showing))
+
+    def _snapshot_index(self, snapshot: Snapshot) -> int | None:
+        """Where ``snapshot`` is in the timeline now (thinning moves snapshots); None once dropped."""
+        for index in range(len(self.snapshots)):
+            if self.snapshots[index] is snapshot:
+                return index
+        return None
+
+    def _forget_timeline(self) -> None:
+        had = len(self.snapshots) or self._viewing is not None
+        self.snapshots.clear()
+        self._viewing = self._viewing_model = None
+        if had:
+            self._emit_timeline()
+
+    def _show_snapshot(self, index: int | None) -> None:
+        if index is None:
+            if self._viewing is None:
+                return
+            self._viewing = self._viewing_model = None
+            self._emit_timeline()
+            self._refresh()
+            return
+        if self.model is None or not 0 <= index < len(self.snapshots):
+            raise CnnDesktopError(f"no training snapshot {index}; there are {len(self.snapshots)}")
+        snapshot = self.snapshots[index]
+        # A network of its own: the live model keeps training, untouched, while this one is shown.
+        model = build_model(self.model.spec)
+        model.load_state_dict(snapshot.weights)
+        model.eval()
+        self._viewing, self._viewing_model = snapshot, model
+        self._emit_timeline()
+        self._emit(self._filters())
+        if self._shown_request is not None:
+            self._predict(self._shown_request)
+
+    # --- the error loop ---
+
+    def _evaluate_collection(self, command: EvaluateCollection) -> None:
+        if self.model is None:
+            raise CnnDesktopError("no model to evaluate")
+        classes = self.model.classes
+        store = DrawingStore(command.collection, classes)
+        position = {name: i for i, name in enumerate(classes)}
+        ids, images, labels = [], [], []
+        for example in store.examples():
+            if example.label not in position:
+                continue
+            try:
+                images.append(store.raster(example.id))
+            except CnnDesktopError:
+                continue  # damaged: training skipped it too
+            ids.append(example.id)
+            labels.append(position[example.label])
+        config = self.info.get("config") or {}
+        defaults = TrainConfig()
+        fraction = float(config.get("validation_fraction", defaults.validation_fraction))
+        seed = int(config.get("seed", defaults.seed))
+        labels_array = np.asarray(labels, np.int64)
+        _, chosen = split_indices(labels_array, fraction, seed) if labels else (None, np.zeros(0, np.int64))
+        split, note = "validation", ""
+        if not labels:
+            note = "The collection has no drawings yet."
+        elif self.info.get("data") != str(command.collection):
+            split, chosen = "all", np.arange(len(labels))
+            note = "This network was not trained on your collection: every drawing is new to it, so all are checked."
+        elif len(chosen) == 0:
+            split, chosen = "all", np.arange(len(labels))
+            note = "Too few drawings for a validation split: all are checked, including those the network trained on."
+        elif self.info.get("examples") != len(labels):
+            note = "The collection changed since the last training: some of these drawings may have been trained on."
+        model, _ = self._shown_model()
+        if len(chosen):
+            predicted = predict_proba(model, np.stack([images[i] for i in chosen])).argmax(axis=1)
+        else:
+            predicted = np.zeros(0, np.int64)
+        size = len(classes)
+        confusion = np.zeros((size, size), np.int64)
+        cells: list[list[list[str]]] = [[[] for _ in range(size)] for _ in range(size)]
+        for i, guess in zip(chosen, predicted):
+            confusion[labels[i], guess] += 1
+            cells[labels[i]][int(guess)].append(ids[i])
+        example_ids = tuple(tuple(tuple(cell) for cell in row) for row in cells)
+        self._emit(CollectionEvaluation(command.request_id, self.model_version, classes, confusion, example_ids,
+                                        split, fraction, seed, note))

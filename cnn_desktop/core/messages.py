@@ -26,6 +26,10 @@ class Predict:
 
     request_id: int
     drawing: Strokes
+    # "What the network looks at": None for no heat map (the default: it costs a backward pass),
+    # "top" for the predicted class, or a class index.
+    saliency_class: int | str | None = None
+    saliency_method: str = "gradcam"  # "gradcam" (regions, Grad-CAM) or "gradient-x-input" (pixels)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,24 @@ class SaveModel:
     path: Path
 
 
+@dataclass(frozen=True)
+class EvaluateCollection:
+    """Classify the validation split of the collection at ``collection`` (the split of the last
+    training, or the default one) and answer with a CollectionEvaluation: the confusion matrix and,
+    per cell, the ids of the drawings in it."""
+
+    collection: Path
+    request_id: int = 0
+
+
+@dataclass(frozen=True)
+class ShowSnapshot:
+    """Show the network as it was at snapshot ``index`` of the last training (filters, and the drawing
+    re-run with those weights); None goes back to the live weights. Training is not disturbed."""
+
+    index: int | None
+
+
 # --- messages: engine -> window ---
 
 
@@ -82,6 +104,10 @@ class Prediction:
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # layer name -> (C, H, W) or (N,)
     to_input: np.ndarray | None = None  # 2x3 affine: drawing coordinates -> 28x28 input coordinates
     seconds: float = 0.0  # preprocessing + forward time
+    saliency: np.ndarray | None = None  # (28, 28) heat map when the request asked for one, else None
+    saliency_class: int | None = None  # the class the heat map explains
+    saliency_method: str = ""  # "gradcam" (in [0, 1]) or "gradient-x-input" (in [-1, 1])
+    snapshot: int | None = None  # answered with the weights of this timeline snapshot; None: live weights
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,9 @@ class Filters:
 
     model_version: int
     layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]  # (layer name, weights, biases)
+    # The fully connected layers too, (name, weights (out, in), biases), for the step-by-step view.
+    dense: tuple[tuple[str, np.ndarray, np.ndarray], ...] = ()
+    snapshot: int | None = None  # the weights of this timeline snapshot; None: live weights
 
 
 @dataclass(frozen=True)
@@ -135,10 +164,43 @@ class ModelSaved:
 
 
 @dataclass(frozen=True)
+class SnapshotInfo:
+    """One moment of the training timeline."""
+
+    step: int  # optimiser steps done when the weights were copied (0: before training)
+    epoch: float  # the same, in epochs (fractional mid-epoch)
+    loss: float | None  # the last training step's loss then; None before training
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The snapshots kept of the last training (oldest first), and which one is shown (None: live)."""
+
+    snapshots: tuple[SnapshotInfo, ...]
+    showing: int | None = None
+
+
+@dataclass(frozen=True)
+class CollectionEvaluation:
+    """The answer to EvaluateCollection."""
+
+    request_id: int
+    model_version: int
+    classes: tuple[str, ...]
+    confusion: np.ndarray  # (C, C) int64: row = true class, column = predicted class
+    example_ids: tuple[tuple[tuple[str, ...], ...], ...]  # [true][predicted] -> ids of those drawings
+    split: str  # "validation" (held out from the last training) or "all" (no validation split)
+    fraction: float  # validation fraction used for the split
+    seed: int  # seed used for the split
+    note: str = ""  # one line for the person, e.g. why every drawing was used
+
+
+@dataclass(frozen=True)
 class EngineError:
     """A problem the person should see (one line), e.g. an unreadable model file."""
 
     message: str
 
 
-Command = Predict | UseModel | StartTraining | PauseTraining | ResumeTraining | StopTraining | SaveModel
+Command = (Predict | UseModel | StartTraining | PauseTraining | ResumeTraining | StopTraining | SaveModel
+           | EvaluateCollection | ShowSnapshot)

@@ -1,0 +1,157 @@
+"""Small, Qt-free answers the "see inside" views need: where a unit looks, what it computed, how sure
+the network is. numpy only (no torch): the window calls these on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnn_desktop.core.geometry import LayerGeometry, layer_geometry, receptive_field
+from cnn_desktop.core.spec import ModelSpec
+
+# Below this top probability the headline says "Not sure". The maximum softmax probability is the
+# one confidence score whose scale means the same for every model (it is a probability), so a single
+# slider works for a bundled model and for one trained a minute ago; energy or logit-norm scores
+# separate unfamiliar drawings a little better but need thresholds calibrated per model.
+DEFAULT_SURE_THRESHOLD = 0.6
+
+
+def inverse_affine(to_input: np.ndarray) -> np.ndarray:
+    """The 2x3 affine mapping 28x28 input coordinates back to drawing coordinates."""
+    full = np.vstack([np.asarray(to_input, np.float64).reshape(2, 3), [0.0, 0.0, 1.0]])
+    return np.linalg.inv(full)[:2]
+
+
+def input_box_to_drawing(to_input: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    """Input pixels (top, left, bottom, right), inclusive, as a drawing rectangle (x0, y0, x1, y1).
+
+    Pixel (col c, row r) covers [c, c + 1) x [r, r + 1) in continuous input coordinates, so the box is
+    [left, right + 1) x [top, bottom + 1); preprocessing only scales and shifts, so it stays a rectangle.
+    """
+    top, left, bottom, right = box
+    back = inverse_affine(to_input)
+    corners = np.array([[left, top, 1.0], [right + 1, bottom + 1, 1.0]]) @ back.T
+    (x0, y0), (x1, y1) = corners
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def unit_index(activation: np.ndarray, tile: int, y: int, x: int, columns: int = 16) -> tuple[int, ...] | None:
+    """Index into a layer's activation of the unit shown at (tile, y, x).
+
+    Maps (C, H, W) are shown one tile per map; a vector (N,) is shown as one strip-shaped tile of
+    ``columns`` columns (see the window's ``as_tiles``). None for an empty slot of the strip.
+    """
+    if activation.ndim == 3:
+        if 0 <= tile < activation.shape[0] and 0 <= y < activation.shape[1] and 0 <= x < activation.shape[2]:
+            return tile, y, x
+        return None
+    count = activation.size
+    columns = columns if count > columns else count
+    index = y * columns + x
+    return (index,) if tile == 0 and 0 <= index < count else None
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """What one unit of one layer is, for the receptive-field view."""
+
+    layer: str
+    kind: str  # "conv", "relu", "pool", "fc", "flatten"
+    index: tuple[int, ...]  # (map, row, col) or (unit,)
+    value: float
+    box: tuple[int, int, int, int]  # input pixels seen: (top, left, bottom, right), inclusive, clipped
+    kernel_layer: str | None  # the conv layer whose filter produced this map (None for flat layers)
+    kernel_shape: tuple[int, ...] | None  # (in maps, k, k) of that filter
+    text: str  # one line for the person
+
+
+def describe_unit(spec: ModelSpec, layer: str, activation: np.ndarray, tile: int, y: int, x: int) -> UnitInfo | None:
+    """The unit shown at (tile, y, x) of ``layer``'s grid: its value, the input it sees, its kernel."""
+    index = unit_index(np.asarray(activation), tile, y, x)
+    if index is None:
+        return None
+    geometry = layer_geometry(spec)
+    geo = {g.name: g for g in geometry}[layer]
+    value = float(np.asarray(activation)[index])
+    if len(index) == 3:
+        channel, row, col = index
+        box = receptive_field(spec, layer, row, col)
+        producer = _producing_conv(geometry, layer)
+        shape = (geometry[geometry.index(producer) - 1].channels, producer.kernel, producer.kernel) if producer else None
+        where = f"{layer} map {channel} unit ({row}, {col}) = {value:.3g}"
+    else:
+        box = (0, 0, spec.input_size - 1, spec.input_size - 1)
+        producer, shape = None, None
+        unit = "class " + spec.classes[index[0]] if layer == "out" else f"unit {index[0]}"
+        where = f"{layer} {unit} = {value:.3g}"
+    top, left, bottom, right = box
+    sees = f"sees input rows {top}-{bottom}, cols {left}-{right}"
+    if len(index) == 1:
+        sees = f"sees the whole {spec.input_size}×{spec.input_size} input"
+    parts = [where, sees]
+    if producer is not None and shape is not None:
+        via = "" if producer.name == layer else f" of {producer.name}"
+        parts.append(f"kernel{via} {'×'.join(str(s) for s in shape)}")
+        if geo.kind == "pool":
+            parts.append(f"max of a {geo.kernel}×{geo.kernel} window")
+    return UnitInfo(layer, geo.kind, tuple(int(i) for i in index), value, box,
+                    producer.name if producer else None, shape, " · ".join(parts))
+
+
+def _producing_conv(geometry: list[LayerGeometry], layer: str) -> LayerGeometry | None:
+    """The conv layer whose filters made ``layer``'s maps (itself, or the last conv before a ReLU/pool)."""
+    last = None
+    for geo in geometry:
+        if geo.kind == "conv":
+            last = geo
+        elif geo.kind in ("flatten", "fc"):
+            last = None
+        if geo.name == layer:
+            return last
+    return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    top: int  # index of the most probable class
+    probability: float  # its probability
+    sure: bool  # probability >= threshold
+
+
+def verdict(probabilities: np.ndarray, threshold: float = DEFAULT_SURE_THRESHOLD) -> Verdict:
+    p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    top = int(np.argmax(p))
+    return Verdict(top, float(p[top]), bool(p[top] >= threshold))
+
+
+def headline(classes: tuple[str, ...] | list[str], probabilities: np.ndarray,
+             threshold: float = DEFAULT_SURE_THRESHOLD) -> str:
+    """"Guess: 7  (92%)", or "Not sure — maybe 7 (45%)" when the top probability is below ``threshold``."""
+    v = verdict(probabilities, threshold)
+    if v.sure:
+        return f"Guess: {classes[v.top]}  ({v.probability:.0%})"
+    return f"Not sure — maybe {classes[v.top]} ({v.probability:.0%})"
+
+
+def heatmap_upsample_matrix(geo: LayerGeometry, input_size: int) -> np.ndarray:
+    """(input_size, geo.size) linear interpolation from a layer's unit centres to input pixel centres.
+
+    Unit i sees input pixels ``i * jump - pad`` .. ``+ field - 1``, so its centre sits at
+    ``i * jump - pad + field / 2`` in continuous coordinates; pixels beyond the first or last centre
+    take the nearest unit's value. ``M @ map @ M.T`` turns a (size, size) map into an input-sized one.
+    """
+    centres = np.arange(geo.size) * geo.jump - geo.pad + geo.field / 2
+    pixels = np.arange(input_size) + 0.5
+    matrix = np.zeros((input_size, geo.size))
+    for j, p in enumerate(pixels):
+        if geo.size == 1 or p <= centres[0]:
+            matrix[j, 0] = 1.0
+        elif p >= centres[-1]:
+            matrix[j, -1] = 1.0
+        else:
+            i = int(np.searchsorted(centres, p) - 1)
+            t = (p - centres[i]) / (centres[i + 1] - centres[i])
+            matrix[j, i], matrix[j, i + 1] = 1 - t, t
+    return matrix
