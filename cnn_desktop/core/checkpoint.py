@@ -159,7 +159,11 @@ def _read_metadata(data: bytes, source: str) -> dict[str, str]:
     """Validate the safetensors framing by hand first, so every failure gets a precise message."""
     if not data:
         raise ModelFileError(at(source, "the file is empty"))
-    if data[:1] == b"\x80" or data[:2] == b"PK":
+    # A safetensors file starts with its header's length (8 bytes, little-endian), then the header's
+    # "{". That length alone may begin with 0x80 or "PK" (1 save in 25 did), so the pickle and zip
+    # signatures only count when the "{" is missing. Either way nothing here ever unpickles.
+    framed = data[8:9] == b"{"
+    if not framed and (data[:1] == b"\x80" or data[:4] == b"PK\x03\x04"):
         raise ModelFileError(
             at(source, "a pickle or PyTorch archive, not a cnn-desktop model; such files can run code "
                        "when loaded, so they are never opened")

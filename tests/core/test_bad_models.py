@@ -243,3 +243,31 @@ def test_fuzz_random_descriptions_raise_only_model_file_error_and_fast(spec):
                        st.one_of(st.text(max_size=20), json_value.map(json.dumps)), max_size=4))
 def test_fuzz_metadata_entries_raise_only_model_file_error(changes):
     only_model_file_errors(with_metadata(**changes))
+
+
+# --- a real model must never look like a pickle -------------------------------------------------------
+
+
+def starting_with(start: bytes) -> bytes:
+    """A valid model whose info is padded until the file starts with ``start`` (its header length)."""
+    model = build_model(lenet_spec(CLASSES), seed=0)
+    base = struct.unpack("<Q", model_to_bytes(model, info={"pad": ""})[:8])[0]
+    low = int.from_bytes(start, "little")
+    step = 1 << (8 * len(start))
+    target = base + 16 + (low - base - 16) % step  # the first length above base with those low bytes
+    for n in range(target - base - 24, target - base + 8):
+        data = model_to_bytes(model, info={"pad": "x" * n})
+        if data.startswith(start):
+            return data
+    raise AssertionError(f"no padding makes a file starting with {start!r}")
+
+
+@pytest.mark.parametrize("start", [b"\x80", b"PK"], ids=["pickle-like", "zip-like"])
+def test_a_model_whose_header_length_looks_like_a_pickle_or_zip_still_loads(tmp_path, start):
+    # A safetensors file starts with its header's length, little-endian: whenever that length is
+    # 0x..80 (1 save in 25: the header grows with the training info), the file began like a pickle and
+    # was refused as one: the app and the CLI saved models they could never open again.
+    data = starting_with(start)
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(data)
+    assert load_model(path, expected_classes=CLASSES).info["pad"].startswith("x")
