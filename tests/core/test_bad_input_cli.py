@@ -322,14 +322,12 @@ def test_a_batch_larger_than_the_data_trains_on_all_of_it_in_one_step_per_epoch(
 
 
 def test_real_processes_exit_2_with_one_line_per_category(files, tmp_path):
+    # (Faults have theirs in tests/core/test_faults.py: a real full disk and a read-only mount.)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     cases = {  # category -> (arguments, the file named, a word of the problem)
         "model": (["info", "--model", files["evil.safetensors"]], files["evil.safetensors"], "never opened"),
-        "image": (["predict", "--model", files["model"], files["cut.png"]], files["cut.png"], "damaged"),
-        "data": (["evaluate", "--model", files["digits"], files["idx-truncated"]],
-                 files["idx-truncated"] / "train-images-idx3-ubyte", "truncated"),
-        "collection": (["train", "--preset", "ticks-crosses", "--data", files["one-class"], "--out",
-                        tmp_path / "never.safetensors"], files["one-class"], "at least two classes"),
+        "images and data": (["evaluate", "--model", files["digits"], files["idx-truncated"]],
+                            files["idx-truncated"] / "train-images-idx3-ubyte", "truncated"),
         "training": (["train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "2",
                       "--lr", "1000", "--out", tmp_path / "diverged.safetensors"],
                      tmp_path / "diverged.safetensors", "diverged"),

@@ -238,7 +238,7 @@ def test_fuzz_random_descriptions_raise_only_model_file_error_and_fast(spec):
     assert time.perf_counter() - started < 1.0  # no huge network is ever built
 
 
-@FUZZ
+@settings(FUZZ, max_examples=80)  # each example loads a whole model: slower than the others
 @given(st.dictionaries(st.sampled_from(["format", "format_version", "spec", "history", "info", "other"]),
                        st.one_of(st.text(max_size=20), json_value.map(json.dumps)), max_size=4))
 def test_fuzz_metadata_entries_raise_only_model_file_error(changes):
