@@ -10,126 +10,28 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
+import fault_files
 from cnn_desktop.cli import main
-from cnn_desktop.core.checkpoint import load_model, model_to_bytes, save_model
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import ModelSpec, Conv, Dense, Flatten, MaxPool, ReLU, lenet_spec
+from cnn_desktop.core.checkpoint import load_model
 from cnn_desktop.core.store import DrawingStore
+from fault_files import BAD_MODEL_WORDS, TICKS, bar, tick_pixels
 
 REPO = Path(__file__).resolve().parents[2]
-TICKS = ("tick", "cross")
-
-
-class PlantsAMarker:
-    """Unpickling this creates a file: the proof that a loader ran code from the file."""
-
-    def __init__(self, marker: Path):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def tick_pixels(size: int = 60) -> np.ndarray:
-    """A dark tick on white paper, 8-bit grey."""
-    image = np.full((size, size), 255, np.uint8)
-    for i in range(size // 3):
-        image[size // 2 + i // 2 - 2 : size // 2 + i // 2 + 2, size // 6 + i] = 0
-    for i in range(size // 2):
-        image[size * 2 // 3 - i - 2 : size * 2 // 3 - i + 2, size // 2 + i // 2] = 0
-    return image
-
-
-def bar(vertical: bool) -> np.ndarray:
-    image = np.zeros((28, 28), np.float32)
-    image[5:23, 12:16] = 1
-    return image.T.copy() if vertical else image
-
-
-def idx(array: np.ndarray, magic: int | None = None) -> bytes:
-    magic = (0x08 << 8) | array.ndim if magic is None else magic
-    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     """Every input the cases use, made once."""
     root = tmp_path_factory.mktemp("bad-input")
-    f: dict[str, Path] = {}
-
-    def put(name: str, data: bytes) -> Path:
-        f[name] = root / name
-        f[name].write_bytes(data)
-        return f[name]
-
-    # --- models ---
-    ticks = build_model(lenet_spec(TICKS), seed=0)
-    f["model"] = root / "ticks.safetensors"
-    save_model(f["model"], ticks)
-    f["digits"] = root / "digits.safetensors"  # another number of classes
-    save_model(f["digits"], build_model(lenet_spec(), seed=0))
-    f["small"] = root / "small.safetensors"  # another architecture that reads 28x28 drawings: valid
-    save_model(f["small"], build_model(ModelSpec(TICKS, (Conv(4, 3), ReLU(), MaxPool(), Flatten(), Dense(8), ReLU())), seed=0))
-    good = model_to_bytes(ticks)
-    put("empty.safetensors", b"")
-    put("truncated.safetensors", good[: len(good) // 2])
-    put("random.safetensors", np.random.default_rng(5).integers(0, 256, 5000, dtype=np.uint8).tobytes())
-    put("huge-header.safetensors", struct.pack("<Q", 2**62) + b"{}")
-    # Another architecture's weights under this one's description (a file edited by hand or by a bug).
-    other = model_to_bytes(build_model(ModelSpec(TICKS, (Conv(6), ReLU(), MaxPool(), Flatten())), seed=0))
-    size = struct.unpack("<Q", other[:8])[0]
-    header = json.loads(other[8 : 8 + size])
-    header["__metadata__"]["spec"] = lenet_spec(TICKS).to_json()
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    put("grafted.safetensors", struct.pack("<Q", len(raw)) + raw + other[8 + size :])
-    f["input32"] = root / "input32.safetensors"  # a network for 32x32 images
-    save_model(f["input32"], build_model(ModelSpec(TICKS, (Conv(4, 5), ReLU(), MaxPool(), Flatten()), input_size=32), seed=0))
-    f["marker"] = root / "pwned"
-    put("evil.safetensors", pickle.dumps(PlantsAMarker(f["marker"])))
-
-    # --- images ---
-    Image.fromarray(tick_pixels()).save(f.setdefault("tick.png", root / "tick.png"))
-    put("zero.png", b"")
-    put("text.png", b"this is not a picture\n" * 20)
-    png = (root / "tick.png").read_bytes()
-    put("cut.png", png[: len(png) // 2])
-    (root / "folder.png").mkdir()  # cannot be read as a file
-    f["folder.png"] = root / "folder.png"
-    Image.new("L", (1, 1), 255).save(f.setdefault("1x1.png", root / "1x1.png"))
-    Image.new("L", (1, 1), 0).save(f.setdefault("1x1-black.png", root / "1x1-black.png"))
-    big = np.full((10000, 10000), 255, np.uint8)
-    big[2000:8000, 2000:8000] = np.asarray(Image.fromarray(tick_pixels()).resize((6000, 6000), Image.NEAREST))
-    Image.fromarray(big).save(f.setdefault("10000.png", root / "10000.png"), compress_level=1)
-    Image.fromarray(tick_pixels().astype(np.uint16) * 257).save(f.setdefault("16bit.png", root / "16bit.png"))
-    Image.fromarray(tick_pixels()).convert("P").save(f.setdefault("palette.png", root / "palette.png"))
-    alpha = np.stack([np.zeros((60, 60), np.uint8), 255 - tick_pixels()], axis=-1)  # ink as opacity
-    Image.fromarray(alpha, "LA").save(f.setdefault("grey-alpha.png", root / "grey-alpha.png"))
-
-    # --- data ---
-    rng = np.random.default_rng(0)
-    digits = (rng.random((6, 28, 28)) > 0.8).astype(np.uint8) * 255
-    labels = np.arange(6, dtype=np.uint8) % 10
-    for name, images_data, labels_data in [
-        ("idx-magic", idx(digits, magic=0x0903), idx(labels)),
-        ("idx-counts", idx(digits), idx(labels[:4])),
-        ("idx-truncated", idx(digits)[:-50], idx(labels)),
-    ]:
-        folder = root / name
-        folder.mkdir()
-        (folder / "train-images-idx3-ubyte").write_bytes(images_data)
-        (folder / "train-labels-idx1-ubyte").write_bytes(labels_data)
-        f[name] = folder
+    f = {**fault_files.model_files(root), **fault_files.image_files(root), **fault_files.idx_folders(root)}
+    f["model"] = f["ticks"]
     for name, labels_here in [("images", ["tick", "cross"]), ("unknown-label", ["tick", "banana"])]:
         for label in labels_here:
             (root / name / label).mkdir(parents=True)
@@ -177,15 +79,7 @@ def refused(capsys, args, path, *words, progress: bool = False) -> str:
 
 # --- model files ------------------------------------------------------------------------------------
 
-BAD_MODELS = {  # file -> what the one line must say
-    "empty.safetensors": ["the file is empty"],
-    "truncated.safetensors": ["corrupt or truncated weights"],
-    "random.safetensors": ["not a cnn-desktop model"],
-    "huge-header.safetensors": ["header claims 4611686018427387904 bytes"],
-    "grafted.safetensors": ["weights do not fit the model's description"],
-    "input32": ["32x32 images", "28x28 drawings"],
-    "evil.safetensors": ["pickle", "never opened"],
-}
+BAD_MODELS = BAD_MODEL_WORDS
 COMMANDS = {
     "predict": lambda f, model: ["predict", "--model", model, f["tick.png"]],
     "evaluate": lambda f, model: ["evaluate", "--model", model, f["images"]],
