@@ -1,0 +1,1 @@
+"""Performance benchmarks of cnn-desktop: ``python -m benchmarks [--quick] [--only NAME]``."""
