@@ -208,7 +208,9 @@ class Engine:
         if self.model is None:
             raise CnnDesktopError("no model to train")
         if self.trainer is not None and not self.trainer.finished:
-            self._emit(TrainingState("running", "already training"))
+            # Say where it really stands: "running" for a paused run left the window showing Pause
+            # (and a running status) while nothing trained.
+            self._emit(TrainingState("paused" if self.trainer.paused else "running", "already training"))
             return
         dataset = load_dataset(command.collection, self.model.classes)
         model = build_model(self.model.spec, seed=command.config.seed) if command.from_scratch else self.model

@@ -346,3 +346,27 @@ def test_real_full_disk_and_read_only_folder_in_a_private_mount_namespace(tmp_pa
     assert (out / "md5").read_text().split() == [expected, expected]  # both old models intact
     listing = (out / "ls").read_text()
     assert ".tmp" not in listing  # the failed saves left nothing behind
+
+
+# --- start while already training ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_starting_again_reports_where_training_really_stands(collection, paused):
+    from cnn_desktop.core.engine import Engine
+    from cnn_desktop.core.messages import PauseTraining, StartTraining, TrainingState, UseModel
+
+    messages = []
+    engine = Engine(messages.append)
+    engine.submit(UseModel(None, lenet_spec(TICKS), "fresh"))
+    engine.submit(StartTraining(collection, TrainConfig(epochs=100, batch_size=8)))
+    if paused:
+        engine.submit(PauseTraining())
+    engine.run_once()
+    trainer = engine.trainer
+    engine.submit(StartTraining(collection, TrainConfig(epochs=100, batch_size=8)))
+    engine.run_once()
+    # Before the fix a paused run was reported "running": the window showed Pause while nothing trained.
+    assert [m for m in messages if isinstance(m, TrainingState)][-1] == TrainingState(
+        "paused" if paused else "running", "already training")
+    assert engine.trainer is trainer and trainer.paused == paused
