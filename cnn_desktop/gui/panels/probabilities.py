@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from cnn_desktop.core.explain import DEFAULT_SURE_THRESHOLD, headline, verdict
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
 from cnn_desktop.gui.throttle import Throttle
@@ -17,6 +18,8 @@ BAR_WIDTH = 0.7
 EMPTY_TEXT = "Draw something"
 _EMPTY_STYLE = "color: #8a8a96;"
 _GUESS_STYLE = f"color: {TEXT_COLOUR};"
+_UNSURE_STYLE = "color: #b35c00;"  # amber: an answer to take with caution, not an error
+UNSURE_BAR = "#f0a040"
 
 
 class ProbabilitiesPanel(QWidget):
@@ -26,6 +29,7 @@ class ProbabilitiesPanel(QWidget):
         super().__init__(parent)
         self._classes: list[str] = []
         self._shown: np.ndarray | None = None  # newest probabilities, drawn at the next redraw
+        self._threshold = DEFAULT_SURE_THRESHOLD  # below it the headline says "Not sure"
 
         self.headline = QLabel(EMPTY_TEXT)
         font = self.headline.font()
@@ -43,6 +47,10 @@ class ProbabilitiesPanel(QWidget):
         add_guide_lines(plot, (0.25, 0.5, 0.75, 1))
         self.bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, brush=MUTED, pen=None)
         plot.addItem(self.bars)
+        # Where "sure" begins: a dashed line at the threshold (the slider under the plot names it).
+        self.threshold_line = pg.InfiniteLine(pos=self._threshold, angle=0, movable=False,
+                                              pen=pg.mkPen("#b35c00", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        plot.addItem(self.threshold_line, ignoreBounds=True)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -63,6 +71,16 @@ class ProbabilitiesPanel(QWidget):
         self._shown = None
         self._draw()
 
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    def set_threshold(self, threshold: float) -> None:
+        """Top probabilities below ``threshold`` make the headline say "Not sure — maybe ..."."""
+        self._threshold = float(threshold)
+        self.threshold_line.setValue(self._threshold)
+        self._redraw.request()
+
     def show_probabilities(self, probabilities: np.ndarray | None) -> None:
         """Show one probability per class, or None for an empty canvas (no guess at all)."""
         if probabilities is not None:
@@ -80,9 +98,9 @@ class ProbabilitiesPanel(QWidget):
             self.headline.setStyleSheet(_EMPTY_STYLE)
             return
         heights = np.clip(self._shown, 0.0, 1.0)
-        top = int(np.argmax(heights))
+        judged = verdict(heights, self._threshold)
         brushes = [MUTED] * n
-        brushes[top] = ACCENT
+        brushes[judged.top] = ACCENT if judged.sure else UNSURE_BAR
         self.bars.setOpts(height=heights, brushes=brushes)
-        self.headline.setText(f"Guess: {self._classes[top]}  ({heights[top]:.0%})")
-        self.headline.setStyleSheet(_GUESS_STYLE)
+        self.headline.setText(headline(self._classes, heights, self._threshold))
+        self.headline.setStyleSheet(_GUESS_STYLE if judged.sure else _UNSURE_STYLE)

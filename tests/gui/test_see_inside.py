@@ -1,0 +1,227 @@
+"""See inside, as a person uses it: receptive fields under the pointer, the heat map, "not sure",
+the step-by-step dialog, the mistakes of the collection, and the training timeline."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cnn_desktop.core.messages import StopTraining
+from cnn_desktop.core.paths import collection_dir
+from cnn_desktop.core.presets import PRESETS
+from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.gui.inspect.overlays import box_rect
+from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV, POOL, RELU
+from cnn_desktop.gui.main_window import MainWindow
+from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
+from gui_helpers import draw
+
+TICKS = PRESETS["ticks-crosses"]
+SEVEN = [(120, 90), (330, 90), (260, 220), (200, 380)]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_window(qtbot, home):
+    windows = []
+
+    def opener(mode="digits"):
+        window = MainWindow(home=home)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: "Model:" in window.model_label.text(), timeout=10000)
+        if mode != "digits":
+            window.switch_mode(mode)
+            qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None
+                            and window.worker.engine.model.classes == TICKS.classes, timeout=10000)
+        windows.append(window)
+        return window
+
+    yield opener
+    for window in windows:
+        window.close()
+
+
+def _drawn(qtbot, window, points=SEVEN):
+    draw(qtbot, window.canvas, points)
+    wanted = window._request_id
+    qtbot.waitUntil(lambda: window._shown_request >= wanted and window.inside.prediction is not None
+                    and window.inside.prediction.image is not None and window.inside.filters is not None,
+                    timeout=5000)
+    return window.inside.prediction
+
+
+def test_hovering_a_unit_shows_its_receptive_field_value_and_kernel(qtbot, open_window):
+    window = open_window()
+    prediction = _drawn(qtbot, window)
+    grid = window.feature_maps.grid("conv2")
+    qtbot.waitUntil(lambda: grid.image_item.image is not None, timeout=5000)
+    # Through the grid's own hover path: 32 maps in 8 columns of 10x10 tiles, 1 px apart.
+    grid._on_pixel_hovered((5 * 11 + 4 + 0.5, 3 + 0.5))  # tile 5, row 3, column 4
+    panel = window.inside.receptive
+    value = prediction.activations["conv2"][5, 3, 4]
+    assert panel.info.text() == (f"conv2 map 5 unit (3, 4) = {value:.3g} · sees input rows 4-17, cols 6-19 · "
+                                 "kernel 16×5×5")
+    assert window.input_view.highlight == (4, 6, 17, 19)
+    assert window.canvas._overlay is not None
+    assert window.canvas._overlay_rect == box_rect(prediction.to_input, (4, 6, 17, 19))
+    qtbot.waitUntil(lambda: panel.kernel_grid.image_item.image is not None, timeout=2000)
+    assert panel.kernel_grid._images.shape == (16, 5, 5)
+    grid._on_pixel_hovered(None)  # the pointer leaves: nothing over the drawing any more
+    assert window.canvas._overlay is None and window.input_view.highlight is None
+    window.feature_maps.hovered.emit("out", 0, 0, 3)  # a class score sees the whole input
+    assert "out class 3" in panel.info.text() and window.input_view.highlight == (0, 0, 27, 27)
+
+
+def test_the_heat_map_is_asked_for_only_when_switched_on_and_drawn_over_the_canvas(qtbot, open_window):
+    window = open_window()
+    prediction = _drawn(qtbot, window)
+    assert prediction.saliency is None and window.canvas._overlay is None
+    window.inside.saliency.toggle.setChecked(True)  # re-sends the drawing, asking for the heat map
+    qtbot.waitUntil(lambda: window.inside.prediction.saliency is not None, timeout=5000)
+    shown = window.inside.prediction
+    assert shown.saliency_class == int(np.argmax(shown.probabilities)) and shown.saliency_method == "gradcam"
+    if shown.saliency.max() > 0:
+        assert window.canvas._overlay is not None
+        assert window.canvas._overlay_rect == box_rect(shown.to_input, (0, 0, 27, 27))
+    window.inside.saliency.class_box.setCurrentIndex(window.inside.saliency.class_box.findData(3))
+    window.inside.saliency.method_box.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.inside.prediction.saliency_class == 3
+                    and window.inside.prediction.saliency_method == "gradient-x-input", timeout=5000)
+    assert window.canvas._overlay is not None and "for 3" in window.inside.saliency.legend.text()
+    draw(qtbot, window.canvas, [(100, 300), (300, 300)])  # drawing on keeps the heat map coming
+    wanted = window._request_id
+    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=5000)
+    assert window.inside.prediction.saliency is not None
+    window.inside.saliency.toggle.setChecked(False)
+    assert window.canvas._overlay is None
+    qtbot.waitUntil(lambda: window.inside.prediction.saliency is None, timeout=5000)
+
+
+def test_not_sure_below_the_threshold_set_with_the_slider(qtbot, open_window):
+    panel = ProbabilitiesPanel(list("0123456789"))
+    qtbot.addWidget(panel)
+    p = np.full(10, 0.55 / 9)
+    p[7] = 0.45
+    panel.show_probabilities(p)
+    qtbot.waitUntil(lambda: panel.headline.text() == "Not sure — maybe 7 (45%)", timeout=1000)
+    panel.set_threshold(0.4)
+    qtbot.waitUntil(lambda: panel.headline.text() == "Guess: 7  (45%)", timeout=1000)
+    assert panel.threshold_line.value() == 0.4
+
+    window = open_window()  # an untrained network spreads its bets: it is not sure
+    _drawn(qtbot, window)
+    qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Not sure — maybe"), timeout=5000)
+    window.inside.threshold.slider.setValue(0)
+    assert window.probabilities.threshold == 0 and window.inside.threshold.label.text() == "Not sure below 0%"
+    qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Guess:"), timeout=5000)
+
+
+def test_the_step_through_dialog_walks_the_real_numbers_of_the_drawing(qtbot, open_window):
+    window = open_window()
+    prediction = _drawn(qtbot, window)
+    qtbot.mouseClick(window.step_through_button, Qt.MouseButton.LeftButton)
+    dialog = window.inside.walkthrough
+    view = dialog.view
+    qtbot.waitUntil(lambda: dialog.isVisible() and view.walk is not None, timeout=5000)
+    walk, shown = view.walk, window.inside.prediction
+    assert walk.layer == "conv1" and walk.filter == 0
+    np.testing.assert_allclose(walk.conv, shown.activations["conv1"][0], atol=1e-4)
+    np.testing.assert_allclose(walk.pooled, shown.activations["pool1"][0], atol=1e-4)
+    assert view.stage == CONV and view.position > 0  # it starts at the first window touching ink
+    start = view.position
+    qtbot.mouseClick(view.forward_button, Qt.MouseButton.LeftButton)
+    assert view.position == start + 1 and view.slider.value() == start + 1
+    view.filter_spin.setValue(3)
+    np.testing.assert_allclose(view.walk.relu, shown.activations["relu1"][3], atol=1e-4)
+
+    view.speed_box.setCurrentIndex(2)  # fast
+    view.set_stage(CONV, view.stage_length() - 3)
+    view.play_button.setChecked(True)  # plays on into the next stage
+    qtbot.waitUntil(lambda: view.stage == RELU, timeout=3000)
+    view.play_button.setChecked(False)
+    view.set_stage(POOL, view.stage_length(POOL) - 1)
+    view.step(1)
+    assert view.stage == CLASSIFIER and [s.name for s in view.classifier] == ["flatten", "fc1", "relu3", "out", "softmax"]
+    np.testing.assert_allclose(view.classifier[-1].values, shown.probabilities, atol=1e-4)
+    for stage in (CONV, RELU, POOL, CLASSIFIER):  # every stage paints without error
+        view.set_stage(stage, 2)
+        view.canvas.grab()
+
+    view.layer_box.setCurrentIndex(1)  # conv2 reads the 16 pooled maps
+    assert view.walk.layer == "conv2" and view.walk.kernel.shape == (16, 5, 5) and view.channel_spin.isVisible()
+    np.testing.assert_allclose(view.walk.pooled, shown.activations["pool2"][view.walk.filter], atol=1e-4)
+    view.canvas.grab()
+    window.canvas.clear()
+    qtbot.waitUntil(lambda: view.walk is None, timeout=5000)
+    assert "Draw something" in view.missing_reason
+    dialog.close()
+    assert prediction is not None
+
+
+def _ticks_collection(home, bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    store = DrawingStore(collection_dir(TICKS, home), TICKS.classes)
+    store.add_many((TICKS.classes[label], image, None) for image, label in zip(images, labels))
+    return labels
+
+
+def test_the_mistakes_panel_lists_a_cells_drawings_to_relabel_or_delete(qtbot, open_window, home, bars_collection):
+    labels = _ticks_collection(home, bars_collection)
+    window = open_window("ticks-crosses")
+    panel = window.inside.confusion
+    window.docks["mistakes"].raise_()
+    qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
+    result = panel._result
+    assert result.confusion.sum() == len(labels)  # never trained on this collection: all are checked
+    assert "not trained on your collection" in panel.summary.text()
+    true, guess = map(int, np.argwhere(result.confusion > 0)[0])
+    assert panel.table.item(true, guess).text() == str(result.confusion[true, guess])
+    panel.table.cellClicked.emit(true, guess)
+    assert panel.list.count() == result.confusion[true, guess]
+    assert panel.delete_button.isEnabled()
+    before = window.store.counts()
+    panel.list.item(0).setSelected(True)
+    other = TICKS.classes[1 - true]
+    panel.relabel_selected(other)
+    assert window.store.counts()[other] == before[other] + 1
+    assert f"{other} ({before[other] + 1})" in window.label_bar.button(other).text()
+    panel.list.item(0).setSelected(True)
+    panel.delete_selected()
+    assert sum(window.store.counts().values()) == len(labels) - 1
+    assert "Retrain" in panel.cell_label.text()
+    with qtbot.waitSignal(window.training.start_requested, timeout=2000):
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    window.worker.submit(StopTraining())
+
+
+def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, home, bars_collection):
+    _ticks_collection(home, bars_collection)
+    window = open_window("ticks-crosses")
+    _drawn(qtbot, window, [(120, 240), (180, 300), (330, 90)])
+    timeline = window.inside.timeline
+    assert not timeline.slider.isEnabled()
+    window.training.epochs.setValue(500)
+    window.training.batch_size.setValue(8)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: timeline.slider.isEnabled() and window.worker.engine.trainer is not None
+                    and window.worker.engine.trainer.step_count > 3, timeout=10000)
+    timeline.slider.setValue(0)  # before training
+    qtbot.waitUntil(lambda: window.inside.prediction.snapshot == 0 and window.inside.filters.snapshot == 0,
+                    timeout=5000)
+    assert window.inside.snapshot_label.isVisible() and "before training" in window.inside.snapshot_label.text()
+    assert "before training" in timeline.label.text() and timeline.now_button.isEnabled()
+    steps = window.worker.engine.trainer.step_count
+    qtbot.waitUntil(lambda: window.worker.engine.trainer.step_count > steps + 3, timeout=5000)  # undisturbed
+    assert window.inside.prediction.snapshot == 0  # live refreshes are held back while a snapshot shows
+    qtbot.mouseClick(timeline.now_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.inside.prediction.snapshot is None and window.inside.filters.snapshot is None,
+                    timeout=5000)
+    assert not window.inside.snapshot_label.isVisible() and timeline.showing is None
+    qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=5000)
