@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.messages import (
+    CollectionEvaluation,
     EngineError,
     Filters,
     ModelReady,
@@ -43,6 +44,7 @@ from cnn_desktop.core.messages import (
     TrainingEpoch,
     TrainingStarted,
     TrainingState,
+    Timeline,
     TrainingStep,
     UseModel,
 )
@@ -56,6 +58,7 @@ from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.import_job import ImportJob
 from cnn_desktop.gui.input_view import InputView
+from cnn_desktop.gui.inspect.hub import SeeInside
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.curves import CurvesPanel
 from cnn_desktop.gui.panels.layers import LayerStackPanel
@@ -168,14 +171,27 @@ class MainWindow(QMainWindow):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             toolbar.addWidget(button)
+        toolbar.addSeparator()
+        self.step_through_button = QPushButton("Step through…")
+        self.step_through_button.setToolTip("Watch a filter slide over your drawing, then ReLU, pooling and softmax")
+        toolbar.addWidget(self.step_through_button)
         self.addToolBar(toolbar)
 
         # Prediction: the bars, the top class, and the 28x28 input the network actually sees.
         self.probabilities = ProbabilitiesPanel()
+        self.probabilities.headline.setWordWrap(True)  # "Not sure — maybe 7 (45%)" must not widen the dock
+        self.probabilities.plot_widget.setMinimumHeight(100)  # room for the see-inside controls at 1280x800
         self.input_view = InputView()
+        self.feature_maps = LayerStackPanel()
+        # See inside: receptive fields, heat maps, "not sure", the timeline, the mistakes (gui/inspect).
+        self.inside = SeeInside(self.canvas, self.input_view, self.feature_maps, self.probabilities,
+                                self.worker.submit, self)
+        self.inside.predict_again.connect(lambda: self._drawing_changed(self.canvas.strokes()))
+        self.step_through_button.clicked.connect(self.inside.open_walkthrough)
         prediction = QWidget()
         column = QVBoxLayout(prediction)
         column.addWidget(self.probabilities, 1)
+        column.addWidget(self.inside.threshold)
         row = QHBoxLayout()
         row.addWidget(QLabel("The network sees:"))
         row.addWidget(self.input_view)
@@ -183,9 +199,17 @@ class MainWindow(QMainWindow):
         column.addLayout(row)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
+        column.addWidget(self.inside.saliency)
+        column.addWidget(self.inside.snapshot_label)
         column.addWidget(self.model_label)
 
-        self.feature_maps = LayerStackPanel()
+        maps = QWidget()
+        maps_column = QVBoxLayout(maps)
+        maps_column.setContentsMargins(0, 0, 0, 0)
+        maps_column.addWidget(self.feature_maps, 1)
+        maps_column.addWidget(self.inside.receptive)
+        self.inside.confusion.retrain_requested.connect(lambda: self.training.start_button.click())
+        self.inside.confusion.changed.connect(self._collection_edited)
         self.filters = LayerStackPanel()
         self.collection = CollectionView()
         self.collection.changed.connect(self._update_counts)
@@ -199,15 +223,19 @@ class MainWindow(QMainWindow):
         training = QWidget()
         row = QHBoxLayout(training)
         row.addWidget(self.training)
-        row.addWidget(self.curves, 1)
+        curves_column = QVBoxLayout()
+        curves_column.addWidget(self.curves, 1)
+        curves_column.addWidget(self.inside.timeline)
+        row.addLayout(curves_column, 1)
 
         # Drawing in the middle, its prediction on the left, what every layer makes of it on the right;
         # training and the filters it shapes along the bottom, all visible at once at 1280x800.
         self.docks = {}
         for key, title, widget, area in [
             ("prediction", "Prediction", prediction, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("feature_maps", "Feature maps of your drawing", self.feature_maps, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("feature_maps", "Feature maps of your drawing", maps, Qt.DockWidgetArea.RightDockWidgetArea),
             ("collection", "Your collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("mistakes", "Mistakes", self.inside.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
             ("training", "Training", training, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("filters", "Filters the conv layers learn", self.filters, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]:
@@ -220,6 +248,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[key] = dock
         self.tabifyDockWidget(self.docks["feature_maps"], self.docks["collection"])
+        self.tabifyDockWidget(self.docks["collection"], self.docks["mistakes"])
         self.docks["feature_maps"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["filters"], Qt.Orientation.Horizontal)
         self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
@@ -249,6 +278,11 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        step_through = QAction("Step &through the network…", self)
+        step_through.setShortcut(QKeySequence("Ctrl+K"))
+        step_through.triggered.connect(self.inside.open_walkthrough)
+        view_menu.addAction(step_through)
 
     # --- modes ---
 
@@ -275,6 +309,8 @@ class MainWindow(QMainWindow):
         self._update_counts()
         if self.store is not None:
             self.collection.set_store(self.store)
+        self.inside.set_store(self.store)
+        self.inside.set_classes(self.preset.classes)
         self.probabilities.set_classes(list(self.preset.classes))
         self.training.set_defaults(APP_TRAIN_CONFIG)
         self.canvas.set_hint(HINTS[name])
@@ -303,7 +339,7 @@ class MainWindow(QMainWindow):
 
     def _drawing_changed(self, strokes) -> None:
         self._request_id += 1
-        self.worker.submit(Predict(self._request_id, strokes))
+        self.worker.submit(Predict(self._request_id, strokes, *self.inside.saliency_request()))
 
     def add_drawing(self, label: str) -> None:
         """Store the current drawing as an example of ``label`` and clear the canvas for the next one."""
@@ -330,6 +366,12 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         if self.store is not None:
             self.label_bar.set_counts(self.store.counts())
+
+    def _collection_edited(self) -> None:
+        """Drawings were deleted or relabelled outside the collection view (from the Mistakes panel)."""
+        self._update_counts()
+        if self.docks["collection"].isVisible():
+            self.collection.refresh()
 
     # --- training ---
 
@@ -394,6 +436,8 @@ class MainWindow(QMainWindow):
             TrainingState: self._training_state,
             ModelSaved: lambda m: self.statusBar().showMessage(f"Model saved: {m.path}", 4000),
             EngineError: self._engine_error,
+            Timeline: self.inside.show_timeline,
+            CollectionEvaluation: self.inside.show_evaluation,
         }.get(type(message))
         if handler is not None:
             handler(message)
@@ -410,8 +454,10 @@ class MainWindow(QMainWindow):
                 continue
             tiles, columns = as_tiles(activation)
             self.feature_maps.show_layer(name, tiles, diverging=name.startswith(("conv", "fc", "out")), columns=columns)
+        self.inside.show_prediction(message)
 
     def _show_filters(self, message: Filters) -> None:
+        self.inside.show_filters(message)
         layers = [(name, self._filter_title(weights)) for name, weights, _ in message.layers]
         if self.filters.layer_names() != [name for name, _ in layers]:
             self.filters.set_layers(layers)
@@ -429,6 +475,7 @@ class MainWindow(QMainWindow):
         return f"{out_channels} filters (rows) × {in_channels} input maps (columns), {k}×{k} each"
 
     def _model_ready(self, message: ModelReady) -> None:
+        self.inside.model_ready(message)
         advice = "" if message.trained else ": train it, or open a model"
         self.model_label.setText(f"Model: {message.label}{advice} · {message.parameters:,} parameters")
         self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
