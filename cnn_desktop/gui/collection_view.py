@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
@@ -42,6 +44,10 @@ class CollectionView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._store: DrawingStore | None = None
+        # Thumbnails of the examples shown, by file. An example's file is never rewritten in place (a
+        # relabel moves it to another path), so a path's thumbnail stays right; decoding all of them
+        # again after every added drawing cost up to 300 PNG reads, 150 ms per key press.
+        self._icons: dict[Path, QIcon] = {}
         self.filter = QComboBox()
         self.filter.currentIndexChanged.connect(self.refresh)
         self.summary = QLabel()
@@ -79,6 +85,7 @@ class CollectionView(QWidget):
 
     def set_store(self, store: DrawingStore) -> None:
         self._store = store
+        self._icons = {}
         self.filter.blockSignals(True)
         self.filter.clear()
         self.filter.addItems([ALL, *store.classes])
@@ -94,15 +101,20 @@ class CollectionView(QWidget):
         label = self.filter.currentText()
         examples = self._store.examples(None if label in (ALL, "") else label)
         shown = examples[-MAX_SHOWN:][::-1]  # newest first
+        icons = {}
         for example in shown:
-            try:
-                icon = QIcon(thumbnail(self._store.raster(example.id)))
-            except CnnDesktopError:
-                continue  # a damaged file: the store reports it in its problems
+            icon = self._icons.get(example.path)
+            if icon is None:
+                try:
+                    icon = QIcon(thumbnail(self._store.raster(example.id)))
+                except CnnDesktopError:
+                    continue  # a damaged file: the store reports it in its problems
+            icons[example.path] = icon
             item = QListWidgetItem(icon, example.label)
             item.setData(Qt.ItemDataRole.UserRole, example.id)
             item.setToolTip(f"{example.label} · {example.path.name}")
             self.list.addItem(item)
+        self._icons = icons  # only what is shown: memory stays bounded by MAX_SHOWN
         more = f" (showing the newest {len(shown)})" if len(shown) < len(examples) else ""
         self.summary.setText(f"{len(examples)} drawings{more}. Right-click to delete or relabel.")
 
