@@ -73,7 +73,8 @@ def model_files(root: Path) -> dict[str, Path]:
     f["digits"] = root / "digits.safetensors"
     save_model(f["digits"], build_model(lenet_spec(), seed=0))
     f["small"] = root / "small.safetensors"
-    save_model(f["small"], build_model(ModelSpec(TICKS, (Conv(4, 3), ReLU(), MaxPool(), Flatten(), Dense(8), ReLU())), seed=0))
+    small = ModelSpec(TICKS, (Conv(4, 3), ReLU(), MaxPool(), Flatten(), Dense(8), ReLU()))
+    save_model(f["small"], build_model(small, seed=0), history=[{"epoch": 1}])  # a trained model
     good = model_to_bytes(ticks)
     f["empty.safetensors"].write_bytes(b"")
     f["truncated.safetensors"].write_bytes(good[: len(good) // 2])

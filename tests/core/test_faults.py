@@ -370,3 +370,24 @@ def test_starting_again_reports_where_training_really_stands(collection, paused)
     assert [m for m in messages if isinstance(m, TrainingState)][-1] == TrainingState(
         "paused" if paused else "running", "already training")
     assert engine.trainer is trainer and trainer.paused == paused
+
+
+# --- load: a burst of drawings --------------------------------------------------------------------------
+
+
+def test_a_burst_of_1000_drawings_are_all_kept_and_counted(tmp_path, record_property):
+    from cnn_desktop.core.strokes import Strokes
+
+    store = DrawingStore(tmp_path / "collection", TICKS)
+    rng = np.random.default_rng(0)
+    strokes = [Strokes.from_points([rng.random((40, 2)) * 280]) for _ in range(10)]
+    started = time.perf_counter()
+    added = [store.add(TICKS[i % 2], bar(i % 2 == 1), strokes[i % 10]) for i in range(1000)]
+    seconds = time.perf_counter() - started
+    print(f"\n1000 drawings added in {seconds:.1f}s ({seconds:.1f} ms each)")
+    record_property("burst_seconds", round(seconds, 2))
+    reopened = DrawingStore(store.root, TICKS)
+    assert reopened.counts() == {"tick": 500, "cross": 500}
+    assert [e.id for e in reopened.examples()] == [e.id for e in added]  # all there, in order of adding
+    images, labels = reopened.arrays()
+    assert len(images) == 1000 and reopened.problems == [] and np.bincount(labels).tolist() == [500, 500]

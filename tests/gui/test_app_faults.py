@@ -1,0 +1,442 @@
+"""The app given bad files, unusable data, hopeless training settings, a full or read-only disk, button
+mashing, closing at the wrong moment, and a burst of a thousand drawings.
+
+Every refusal is one line in the message box (and the status bar) naming the file and the problem; the
+current model stays in use, nothing saved is lost, and the window never ends up in a state that
+disagrees with the engine. Waits are on the engine's answers (qtbot.waitUntil / waitSignal), never
+blind sleeps.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+import fault_files
+from cnn_desktop.core.checkpoint import load_model, save_model
+from cnn_desktop.core import atomic
+from cnn_desktop.core.messages import Predict, SaveModel, TrainingState
+from cnn_desktop.core.model import build_model
+from cnn_desktop.core.paths import collection_dir, user_model_path
+from cnn_desktop.core.presets import PRESETS
+from cnn_desktop.core.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.synth import generate_ticks_crosses
+from cnn_desktop.gui.main_window import MainWindow
+from fault_files import BAD_MODEL_WORDS, TICKS, bar
+
+MODE = PRESETS["ticks-crosses"]
+TICK = Strokes.from_points([[(100, 300), (160, 380), (330, 120)]])
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))  # no bundled models
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_window(qtbot, home):
+    windows = []
+
+    def opener() -> MainWindow:
+        window = MainWindow(home=home)
+        qtbot.addWidget(window)
+        window.show()
+        window.switch_mode("ticks-crosses")
+        settle(qtbot, window)
+        windows.append(window)
+        return window
+
+    yield opener
+    for window in windows:
+        window.close()
+        assert not window.worker.running
+
+
+def settle(qtbot, window, timeout: int = 20000) -> None:
+    """Send a drawing and wait for its answer: the engine has then handled every command sent before
+    it, and the window every message the engine sent before the answer (one thread, in order)."""
+    window._request_id += 1
+    wanted = window._request_id
+    window.worker.submit(Predict(wanted, TICK))
+    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=timeout)
+
+
+def fill(home: Path, ticks: int, crosses: int) -> DrawingStore:
+    store = DrawingStore(collection_dir(MODE, home), TICKS)
+    store.add_many([("tick", bar(True), None)] * ticks + [("cross", bar(False), None)] * crosses)
+    return store
+
+
+def problem_shown(qtbot, window, start: str, timeout: int = 20000) -> str:
+    """Wait for the message box to show a problem starting with ``start``; it is one line, also in the
+    status bar."""
+    qtbot.waitUntil(lambda: window._message_box is not None and window._message_box.isVisible()
+                    and window._message_box.text().startswith(start), timeout=timeout)
+    text = window._message_box.text()
+    assert "\n" not in text and window.statusBar().currentMessage() == text
+    window._message_box.close()
+    return text
+
+
+def weights(window) -> dict[str, torch.Tensor]:
+    return {name: tensor.clone() for name, tensor in window.worker.engine.model.state_dict().items()}
+
+
+def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[name], b[name]) for name in a)
+
+
+def click_train(qtbot, window, **settings) -> None:
+    controls = window.training
+    for name, value in settings.items():
+        getattr(controls, name).setValue(value)
+    qtbot.mouseClick(controls.start_button, LEFT)
+
+
+# --- model files ------------------------------------------------------------------------------------
+
+
+def test_refused_model_files_leave_the_current_model_in_use(qtbot, open_window, home, tmp_path, monkeypatch):
+    files = fault_files.model_files(tmp_path / "models")
+    window = open_window()
+    current, label, before = window.worker.engine.model, window.model_label.text(), weights(window)
+    chosen = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(chosen[-1]), ""))
+    cases = {**BAD_MODEL_WORDS, "digits": ["a model of 10 classes", "expected 2 classes ['tick', 'cross']"]}
+    for name, words in cases.items():
+        chosen.append(files[name])
+        window.open_model()  # File > Open model, with the dialog answering this file
+        text = problem_shown(qtbot, window, f"{files[name]}: ")
+        assert all(word in text for word in words), text
+        settle(qtbot, window)
+        assert window.worker.engine.model is current and same(weights(window), before)
+        assert window.model_label.text() == label
+    assert not files["marker"].exists()  # the pickle never ran
+    assert not user_model_path(MODE, home).exists()  # nothing was adopted or saved
+
+    # A model of another architecture that reads 28x28 drawings is a model like any other: adopted,
+    # and saved as this mode's own.
+    chosen.append(files["small"])
+    window.open_model()
+    qtbot.waitUntil(lambda: "small.safetensors" in window.model_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: user_model_path(MODE, home).exists(), timeout=10000)
+    assert load_model(user_model_path(MODE, home)).spec == load_model(files["small"]).spec
+    settle(qtbot, window)
+    assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
+
+
+# --- importing images and data ------------------------------------------------------------------------
+
+
+def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, tmp_path, monkeypatch):
+    window = open_window()
+    # The window connects its handler to ImportJob.finished before starting the job; waiting on the
+    # job's signal from here could miss a fast failure, so record what the handler is given instead.
+    finished: list[tuple[int, str]] = []
+    handler = window._import_finished
+    monkeypatch.setattr(window, "_import_finished", lambda added, problem: (finished.append((added, problem)),
+                                                                            handler(added, problem)))
+
+    def run_import(folder: Path, timeout: int = 30000) -> tuple[int, str]:
+        count = len(finished)
+        window.start_import(folder)
+        qtbot.waitUntil(lambda: len(finished) > count and window._import_job is None, timeout=timeout)
+        return finished[-1]
+    fill(home, 2, 2)
+    images = fault_files.image_files(tmp_path / "images")
+    folders = {}
+
+    def folder_of(name: str, *paths: tuple[str, Path]) -> Path:
+        root = tmp_path / "import" / name
+        for label, path in paths:
+            (root / label).mkdir(parents=True, exist_ok=True)
+            (root / label / path.name).write_bytes(path.read_bytes())
+        root.mkdir(parents=True, exist_ok=True)
+        folders[name] = root
+        return root
+
+    cases = [  # folder, the path the message names, what it says
+        (folder_of("zero", ("tick", images["zero.png"])), "tick/zero.png", "empty file"),
+        (folder_of("text", ("tick", images["tick.png"]), ("cross", images["text.png"])), "cross/text.png",
+         "not an image"),
+        (folder_of("cut", ("tick", images["cut.png"])), "tick/cut.png", "damaged or unreadable image"),
+        (folder_of("blank", ("tick", images["1x1.png"]), ("cross", images["1x1-black.png"])), "",
+         "every image in the folder is blank"),
+        (folder_of("unknown", ("tick", images["tick.png"]), ("banana", images["tick.png"])), "banana",
+         "unknown label 'banana'; expected one of 'cross', 'tick'"),
+        (folder_of("empty"), "", "no label folders"),
+    ]
+    for name, folder in fault_files.idx_folders(tmp_path / "idx").items():
+        words = {"idx-magic": "wrong magic number 0x00000903", "idx-counts": "4 labels for 6 images",
+                 "idx-truncated": "truncated"}[name]
+        file = "train-labels-idx1-ubyte" if name == "idx-counts" else "train-images-idx3-ubyte"
+        cases.append((folder, file, words))
+    before = snapshot(collection_dir(MODE, home))
+    for folder, named, words in cases:
+        path = folder / named if named else folder
+        added, problem = run_import(folder)
+        assert added == 0 and problem.startswith(f"{path}: ") and words in problem, problem
+        assert problem_shown(qtbot, window, f"{path}: ") == problem
+        assert snapshot(collection_dir(MODE, home)) == before  # nothing half-imported
+    assert window.store.counts() == {"tick": 2, "cross": 2}
+
+    # Odd but valid pictures are imported; a blank one among them is left out.
+    odd = folder_of("odd", ("tick", images["10000.png"]), ("tick", images["16bit.png"]),
+                    ("tick", images["palette.png"]), ("tick", images["grey-alpha.png"]), ("cross", images["1x1.png"]))
+    assert run_import(odd, timeout=60000) == (4, "")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Imported 4 drawings.", timeout=5000)
+    assert window.store.counts() == {"tick": 6, "cross": 2}
+    # Imported in name order: 10000, 16bit, grey-alpha, palette. The same pixels in three encodings
+    # give the same input; the scan (the tick resampled to 6000 px) nearly the same.
+    scan, *same_pixels = [window.store.raster(e.id) for e in window.store.examples("tick")[-4:]]
+    for raster in same_pixels[1:]:
+        assert np.abs(raster - same_pixels[0]).max() <= 1 / 255 + 1e-6
+    assert np.abs(scan - same_pixels[0]).mean() < 0.05
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- training -----------------------------------------------------------------------------------------
+
+
+def test_training_refuses_a_collection_it_cannot_learn_from_and_says_why(qtbot, open_window, home):
+    window = open_window()
+    click_train(qtbot, window)
+    qtbot.waitUntil(lambda: window.training.state == "failed", timeout=10000)
+    why = "nothing to train on: the collection has no examples"
+    assert window.training.status.text() == why and problem_shown(qtbot, window, why) == why
+
+    fill(home, 3, 0)
+    click_train(qtbot, window)
+    qtbot.waitUntil(lambda: window.training.state == "failed" and "two classes" in window.training.status.text(),
+                    timeout=10000)
+    why = "training needs examples of at least two classes; there are only 'tick' examples (3)"
+    assert window.training.status.text() == why and problem_shown(qtbot, window, why) == why
+    assert window.worker.engine.trainer is None and window.training.start_button.isEnabled()
+    assert not user_model_path(MODE, home).exists()
+
+
+def test_a_diverging_run_stops_says_so_and_keeps_the_last_good_weights(qtbot, open_window, home):
+    fill(home, 20, 20)
+    previous = user_model_path(MODE, home)
+    previous.parent.mkdir(parents=True)
+    save_model(previous, build_model(lenet_spec(TICKS), seed=5), info={"previous": True})
+    window = open_window()
+    qtbot.waitUntil(lambda: "your trained model" in window.model_label.text(), timeout=10000)
+    before = weights(window)
+    click_train(qtbot, window, learning_rate=1000, epochs=3)
+    qtbot.waitUntil(lambda: window.training.state == "failed", timeout=30000)
+    text = problem_shown(qtbot, window, "training stopped: ")
+    assert "diverged to " in text and "(learning rate 1000 is probably too high)" in text
+    assert window.training.status.text() == text
+    settle(qtbot, window)
+    if text.endswith("the weights went back to where training started"):
+        assert same(weights(window), before)
+    else:  # an epoch ended with a sane validation loss first: its weights are kept, and finite
+        assert text.endswith("the weights went back to the end of epoch 1") and not same(weights(window), before)
+        assert all(torch.isfinite(t).all() for t in weights(window).values())
+    assert load_model(previous).info == {"previous": True}  # the saved model was not replaced
+
+    # A batch larger than the collection: one step per epoch, on all of it.
+    window.training.learning_rate.setValue(0.002)
+    click_train(qtbot, window, batch_size=4096, epochs=2)
+    qtbot.waitUntil(lambda: window.training.state == "finished", timeout=30000)
+    assert window.training.progress.maximum() == window.training.progress.value() == 2
+    qtbot.waitUntil(lambda: "previous" not in load_model(previous).info, timeout=10000)  # saved on finishing
+    assert [h["step"] for h in load_model(previous).history[-2:]] == [1, 2]
+
+
+def expected_controls(window) -> dict:
+    """What the training controls must show for the engine's trainer, right now."""
+    trainer = window.worker.engine.trainer
+    if trainer is None:
+        return {"active": False, "start": True, "pause": False, "stop": False, "pause_text": "Pause"}
+    paused = trainer.paused
+    return {"active": True, "state": "paused" if paused else "running", "start": False, "pause": True,
+            "stop": True, "pause_text": "Resume" if paused else "Pause"}
+
+
+def shown_controls(window) -> dict:
+    controls = window.training
+    shown = {"active": window._training, "start": controls.start_button.isEnabled(),
+             "pause": controls.pause_button.isEnabled(), "stop": controls.stop_button.isEnabled(),
+             "pause_text": controls.pause_button.text()}
+    if window._training:
+        shown["state"] = controls.state
+    return shown
+
+
+def test_200_random_clicks_on_train_pause_stop_never_leave_the_window_out_of_step(qtbot, open_window, home):
+    fill(home, 20, 20)
+    window = open_window()
+    controls = window.training
+    controls.epochs.setValue(1000)
+    controls.batch_size.setValue(8)
+    states: list[TrainingState] = []
+    window.worker.message.connect(lambda m: states.append(m) if isinstance(m, TrainingState) else None)
+    rng = random.Random(6)
+    buttons = {"train": controls.start_button, "pause": controls.pause_button, "stop": controls.stop_button}
+    seen_states, starts, done = set(), 0, []
+    for _ in range(200):
+        action = rng.choice(["train", "pause", "stop", "train", "pause", "stop", "start while training"])
+        done.append(action)
+        if action == "start while training":
+            if not window._training:
+                continue
+            trainer = window.worker.engine.trainer
+            window.start_training(controls.config(), False)  # as if Train could be pressed twice
+            settle(qtbot, window)
+            expected = TrainingState("paused" if trainer.paused else "running", "already training")
+            assert window.worker.engine.trainer is trainer and states[-1] == expected
+            starts += 1
+        else:
+            for _ in range(rng.choice([1, 1, 1, 2, 3])):  # double and triple clicks too
+                qtbot.mouseClick(buttons[action], LEFT)
+            settle(qtbot, window)
+        assert shown_controls(window) == expected_controls(window), done[-4:]
+        seen_states.add(controls.state)
+    assert {"running", "paused", "stopped"} <= seen_states and starts > 0
+
+
+# --- a full disk, a read-only folder ----------------------------------------------------------------
+
+
+def failing(code: int):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    return fail
+
+
+@pytest.mark.parametrize("where, code, words", [
+    ("fsync", errno.ENOSPC, "No space left on device"),  # the disk fills up while the file is written
+    ("open", errno.EROFS, "Read-only file system"),  # the temp file cannot even be created
+])
+def test_a_drawing_that_cannot_be_saved_stays_on_the_canvas(qtbot, open_window, home, where, code, words):
+    window = open_window()
+    for key in (Qt.Key.Key_T, Qt.Key.Key_X):
+        window.canvas.set_strokes(TICK)
+        qtbot.keyClick(window, key)
+    root = collection_dir(MODE, home)
+    before = snapshot(root)
+    window.canvas.set_strokes(TICK)
+    with pytest.MonkeyPatch.context() as patch:
+        if where == "open":
+            patch.setattr(atomic, "open", failing(code), raising=False)  # shadows the built-in there
+        else:
+            patch.setattr(os, where, failing(code))
+        qtbot.keyClick(window, Qt.Key.Key_T)
+    text = problem_shown(qtbot, window, f"{root / 'tick'}/")
+    assert text.endswith(f": cannot save ({words})")
+    assert not window.canvas.strokes().is_empty  # the drawing is still there to try again
+    assert snapshot(root) == before  # nothing half-written, nothing lost
+    assert window.store.counts() == {"tick": 1, "cross": 1} and "tick (1)" in window.label_bar.button("tick").text()
+    qtbot.keyClick(window, Qt.Key.Key_T)  # space again: the same drawing is saved
+    assert window.store.counts() == {"tick": 2, "cross": 1} and window.canvas.strokes().is_empty
+
+
+def test_a_model_that_cannot_be_saved_after_training_keeps_the_previous_one(qtbot, open_window, home):
+    fill(home, 20, 20)
+    previous = user_model_path(MODE, home)
+    previous.parent.mkdir(parents=True)
+    save_model(previous, build_model(lenet_spec(TICKS), seed=5), info={"previous": True})
+    kept = previous.read_bytes()
+    window = open_window()
+    real_replace = os.replace
+    for code, words in [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")]:
+        def replace(src, dst, *args, code=code, **kwargs):  # only the models folder is full / read-only
+            if Path(dst).parent == previous.parent:
+                failing(code)()
+            return real_replace(src, dst, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "replace", replace)
+            click_train(qtbot, window, epochs=1)
+            qtbot.waitUntil(lambda: window.training.state == "finished", timeout=30000)
+            text = problem_shown(qtbot, window, f"{previous}: ")
+        assert text == f"{previous}: cannot save the model ({words})"
+        assert previous.read_bytes() == kept and [p.name for p in previous.parent.iterdir()] == [previous.name]
+    assert "trained in the app" in window.model_label.text()  # the new weights are still in use
+
+
+# --- closing at the wrong moment --------------------------------------------------------------------
+
+
+def test_closing_during_training_or_right_after_a_save_leaves_files_that_load(qtbot, open_window, home, tmp_path):
+    fill(home, 20, 20)
+    window = open_window()
+    click_train(qtbot, window, epochs=1000, batch_size=8)
+    qtbot.waitUntil(lambda: (window.worker.engine.trainer is not None
+                             and window.worker.engine.trainer.step_count > 3), timeout=20000)
+    window.close()
+    assert not window.worker.running
+    saved = load_model(user_model_path(MODE, home), expected_classes=TICKS)
+    assert saved.history == () or saved.history[-1]["epoch"] >= 1
+    assert DrawingStore(collection_dir(MODE, home), TICKS).counts() == {"tick": 20, "cross": 20}
+
+    again = open_window()
+    qtbot.waitUntil(lambda: "your trained model" in again.model_label.text(), timeout=10000)
+    path = tmp_path / "saved-as.safetensors"
+    again.worker.submit(SaveModel(path))
+    again.close()  # at once: the queued save still completes before the thread ends
+    assert not again.worker.running
+    assert load_model(path, expected_classes=TICKS).spec == lenet_spec(TICKS)
+
+
+# --- load ---------------------------------------------------------------------------------------------
+
+
+def test_a_burst_of_drawings_through_the_window_are_all_kept(qtbot, open_window, home):
+    # 200 here, each with the window's whole add path (preprocess, save, counts, collection view);
+    # tests/core/test_faults.py adds 1000 through DrawingStore.add.
+    window = open_window()
+    drawings, labels = generate_ticks_crosses(50, seed=21)
+    started = time.perf_counter()
+    for i in range(200):
+        window.canvas.set_strokes(drawings[i % 100])
+        qtbot.keyClick(window, (Qt.Key.Key_T, Qt.Key.Key_X)[labels[i % 100]])
+    seconds = time.perf_counter() - started
+    print(f"\n200 drawings added through the window in {seconds:.1f}s ({seconds * 5:.0f} ms each on average)")
+    expected = {"tick": 100, "cross": 100}
+    assert window.store.counts() == expected and window.canvas.strokes().is_empty
+    assert all(f"{c} ({n})" in window.label_bar.button(c).text() for c, n in expected.items())
+    reopened = DrawingStore(collection_dir(MODE, home), TICKS)
+    images, targets = reopened.arrays()
+    assert len(images) == 200 and reopened.problems == [] and np.bincount(targets).tolist() == [100, 100]
+    assert all(len(reopened.strokes(e.id)) >= 1 for e in reopened.examples()[::17])  # the strokes are kept too
+    settle(qtbot, window)  # and the app still answers
+
+
+def test_adding_a_drawing_decodes_only_its_own_thumbnail(qtbot, open_window, home, monkeypatch):
+    # The collection view re-read every shown thumbnail (up to 300 PNGs) after each added drawing:
+    # 150 ms per key press with a few hundred drawings, and a 1000-drawing burst took 150 s.
+    fill(home, 150, 150)
+    window = open_window()
+    window.docks["collection"].raise_()
+    window.collection.refresh()
+    assert window.collection.list.count() == 300
+    decoded = []
+    real_raster = DrawingStore.raster
+    monkeypatch.setattr(DrawingStore, "raster", lambda store, example_id: decoded.append(example_id)
+                        or real_raster(store, example_id))
+    for key in (Qt.Key.Key_T, Qt.Key.Key_X):
+        window.canvas.set_strokes(TICK)
+        qtbot.keyClick(window, key)
+    window.collection.refresh()
+    newest = [e.id for e in window.store.examples()[-2:]]
+    assert decoded == newest  # each new drawing once, nothing else
+    assert window.collection.list.count() == 300 and window.collection.list.item(0).text() == "cross"
