@@ -1,4 +1,4 @@
-"""Procedural ticks and crosses, drawn the way people draw them with a mouse.
+"""Procedural ticks, crosses and digits, drawn the way people draw them with a mouse.
 
 The bundled ticks/crosses model is trained on these alone, so they must cover how real people draw:
 ticks of many proportions (short left arm and long right arm, sometimes nearly equal arms), sharp or
@@ -10,6 +10,10 @@ the ends and in sharp turns, with tremor and often whole-pixel positions.
 
 Every drawing has its own generator seeded from (seed, class, index), so the first n drawings of a
 seed are the same whatever n is asked for.
+
+The digits (``draw_digit``, ``digit_drawings``, ``drawn_digits_dataset``) are not training data: the
+digits model learns from MNIST, and these are the test of how well that transfers to mouse drawings
+on the app's canvas (see the second half of this module).
 """
 
 from __future__ import annotations
@@ -23,7 +27,22 @@ from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.spec import TICK_CROSS_CLASSES
 from cnn_desktop.core.strokes import Strokes, augment_strokes, rasterise
 
-__all__ = ["TICK_CROSS_CLASSES", "draw_tick", "draw_cross", "generate_ticks_crosses", "ticks_crosses_dataset"]
+__all__ = [
+    "TICK_CROSS_CLASSES",
+    "draw_tick",
+    "draw_cross",
+    "generate_ticks_crosses",
+    "ticks_crosses_dataset",
+    "DIGIT_STYLES",
+    "DigitDrawing",
+    "draw_digit",
+    "draw_digit_detailed",
+    "generate_digit_drawings",
+    "digit_drawings",
+    "render_digit",
+    "DrawnDigits",
+    "drawn_digits_dataset",
+]
 
 TICK, CROSS = 0, 1  # label indices into TICK_CROSS_CLASSES
 assert TICK_CROSS_CLASSES[TICK] == "tick" and TICK_CROSS_CLASSES[CROSS] == "cross"
@@ -374,7 +393,9 @@ def _one(style: str, rng):
     stem = _bent(top, bottom, rng.normal(0, 0.02))
     if style == "plain":
         return [stem]
-    flag = top + np.array([-_u(rng, 0.12, 0.28), _u(rng, 0.12, 0.3)])
+    # The flag leans down-left from the top, well below the horizontal (a 7's bar is level).
+    angle, length = np.radians(_u(rng, 30, 65)), _u(rng, 0.15, 0.32)
+    flag = top + length * np.array([-np.cos(angle), np.sin(angle)])
     paths = [_join(_bent(flag, top, rng.normal(0, 0.04)), stem)]
     if style == "flag and base":
         half = _u(rng, 0.15, 0.25)
@@ -390,7 +411,7 @@ def _two(style: str, rng):
     diagonal = _bent(top[-1], corner, _u(rng, -0.06, 0.02))
     end = np.array([_u(rng, 0.55, 0.7), 1.0 + _u(rng, -0.05, 0.03)])
     if style == "loop":
-        r = _u(rng, 0.06, 0.1)
+        r = _u(rng, 0.07, 0.12)
         c = corner + np.array([-r * 0.3, -r])
         loop = _arc(c, r, r, 20, 450)  # round the bottom-left corner and across the diagonal
         return [_join(top, _bent(top[-1], loop[0], _u(rng, -0.06, 0.02)), loop, _bent(loop[-1], end, 0.0))]
@@ -446,7 +467,8 @@ def _six(style: str, rng):
     centre = np.array([0.3, 1.0 - ry])
     loop = _arc(centre, r, ry, 180, _u(rng, -160, -100))  # anticlockwise: down, round, back up
     start = np.array([_u(rng, 0.4, 0.6), 0.0])
-    bend = rng.normal(0.1, 0.04) if style == "round" else rng.normal(0, 0.02)
+    # The stem bulges up and to the left (round) or comes down almost straight.
+    bend = rng.normal(-0.1, 0.03) if style == "round" else rng.normal(0, 0.02)
     return [_join(_bent(start, loop[0], bend), loop)]
 
 
@@ -501,12 +523,12 @@ _DIGIT_SHAPES = {0: _zero, 1: _one, 2: _two, 3: _three, 4: _four, 5: _five, 6: _
 
 def _digit_on_canvas(paths: list[np.ndarray], rng: np.random.Generator) -> tuple[Strokes, tuple[int, int]]:
     """Slant and deform the unit-frame digit, put it on a random canvas and sample it like a mouse."""
-    slant = _u(rng, -0.1, 0.35)  # most hands lean right: the top moves right of the bottom
-    paths = [p * [1.0, 1.0] + np.stack([-slant * (p[:, 1] - 0.5), np.zeros(len(p))], axis=1) for p in paths]
+    slant = _u(rng, -0.05, 0.35)  # most hands lean right: the top moves right of the bottom
+    paths = [p + np.stack([-slant * (p[:, 1] - 0.5), np.zeros(len(p))], axis=1) for p in paths]
     shape = augment_strokes(
         Strokes.from_points(paths),
         rng,
-        max_rotation=10.0,
+        max_rotation=8.0,
         scale_range=(1.0, 1.0),
         max_shear=0.08,
         max_aspect=0.2,
@@ -541,3 +563,43 @@ def _digit_on_canvas(paths: list[np.ndarray], rng: np.random.Generator) -> tuple
             points = np.round(points)
         strokes.append(points)
     return Strokes.from_points(strokes), (width, height)
+
+
+@dataclass(frozen=True, eq=False)
+class DrawnDigits:
+    """The network's inputs for drawn digits, each drawing seen as strokes and as a raster."""
+
+    images: np.ndarray  # float32 (N, 28, 28), preprocessed
+    labels: np.ndarray  # int64 (N,), the digits
+    styles: tuple[str, ...]  # per image, e.g. "1 flag and base"
+    renders: tuple[str, ...]  # per image: "strokes", "thin pen" or "thick pen"
+    canvases: tuple[tuple[int, int], ...]  # per image: (width, height) of the canvas drawn on
+
+    def groups(self) -> dict[str, np.ndarray]:
+        """Named subsets (index arrays) worth reporting apart: by render, by canvas size, by style."""
+        renders, styles = np.array(self.renders), np.array(self.styles)
+        small = np.array([max(c) < 150 for c in self.canvases])
+        named = {f"render: {r}": np.flatnonzero(renders == r) for r in ("strokes", "thin pen", "thick pen")}
+        named["canvas: under 150 px"] = np.flatnonzero(small)
+        named["canvas: 150 px or more"] = np.flatnonzero(~small)
+        for digit in range(10):
+            for style in DIGIT_STYLES[digit]:
+                named[f"style: {digit} {style}"] = np.flatnonzero(styles == f"{digit} {style}")
+        return {name: idx for name, idx in named.items() if len(idx)}
+
+
+def drawn_digits_dataset(n_per_class: int, seed: int) -> DrawnDigits:
+    """``generate_digit_drawings(n_per_class, seed)``, each drawing preprocessed twice: from its strokes
+    (as the app sees it live) and from a raster of it (as ``cnn-desktop predict`` sees an image file),
+    drawn with a thin pen for every other drawing and a thick one for the rest."""
+    images, labels, styles, renders, canvases = [], [], [], [], []
+    for index, drawing in enumerate(generate_digit_drawings(n_per_class, seed)):
+        raster, _ = render_digit(drawing, np.random.default_rng([seed, 30, index]), RASTER_PENS[index % 2])
+        for image, render in ((drawing.strokes, "strokes"), (raster, f"{RASTER_PENS[index % 2]} pen")):
+            images.append(preprocess(image))
+            labels.append(drawing.label)
+            styles.append(f"{drawing.label} {drawing.style}")
+            renders.append(render)
+            canvases.append(drawing.canvas)
+    stacked = np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32)
+    return DrawnDigits(stacked, np.array(labels, np.int64), tuple(styles), tuple(renders), tuple(canvases))

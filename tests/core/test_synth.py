@@ -151,3 +151,112 @@ def test_examples_within_a_class_are_varied(train_and_test):
         # Not one template repeated: the average pixel spread is well above zero, and no two equal.
         assert images.std(axis=0).mean() > 0.1
         assert len(np.unique(images.round(3), axis=0)) == len(images)
+
+
+# --- digits drawn with a mouse ---------------------------------------------------------------------
+
+from cnn_desktop.core.synth import (  # noqa: E402
+    DIGIT_STYLES,
+    digit_drawings,
+    draw_digit,
+    draw_digit_detailed,
+    drawn_digits_dataset,
+    generate_digit_drawings,
+    render_digit,
+)
+
+
+def test_digit_drawings_are_deterministic_balanced_and_shuffled():
+    a, labels_a = digit_drawings(6, seed=3)
+    b, labels_b = digit_drawings(6, seed=3)
+    c, _ = digit_drawings(6, seed=4)
+    assert same_drawings(a, b) and not same_drawings(a, c)
+    np.testing.assert_array_equal(labels_a, labels_b)
+    assert labels_a.dtype == np.int64 and np.bincount(labels_a, minlength=10).tolist() == [6] * 10
+    assert np.count_nonzero(np.diff(labels_a)) > 30
+
+
+def test_the_first_digit_drawings_do_not_depend_on_how_many_are_asked_for():
+    few = generate_digit_drawings(3, seed=2)
+    many = generate_digit_drawings(20, seed=2)
+    for drawing in few:
+        assert any(same_drawings([drawing.strokes], [other.strokes]) for other in many)
+
+
+def test_every_style_of_every_digit_is_drawn():
+    drawings = generate_digit_drawings(40, seed=0)
+    seen = {(d.label, d.style) for d in drawings}
+    assert seen == {(digit, style) for digit, styles in DIGIT_STYLES.items() for style in styles}
+
+
+@pytest.mark.parametrize(
+    "digit, style, strokes",
+    [(1, "plain", 1), (1, "flag", 1), (1, "flag and base", 2), (4, "open", 2), (4, "closed", 2),
+     (4, "closed one stroke", 1), (5, "two strokes", 2), (5, "one stroke", 1), (7, "plain", 1),
+     (7, "bar", 2), (8, "one stroke", 1), (8, "two loops", 2), (0, "oval", 1), (9, "curved tail", 1)],
+)
+def test_styles_have_the_strokes_people_use(digit, style, strokes):
+    for index in range(5):
+        drawing = draw_digit_detailed(digit, np.random.default_rng(index), style)
+        assert (drawing.label, drawing.style, len(drawing.strokes)) == (digit, style, strokes)
+
+
+def test_digits_sit_on_canvases_of_many_sizes_anywhere_and_at_any_size():
+    drawings = generate_digit_drawings(30, seed=5)
+    widths, relative, centres = [], [], []
+    for d in drawings:
+        width, height = d.canvas
+        x0, y0, x1, y1 = d.strokes.bounds()
+        assert 28 <= width <= 1000 and 28 <= height <= 1000
+        # Inside the canvas, up to the tremor of a mouse.
+        assert x0 > -0.05 * width - 2 and y0 > -0.05 * height - 2
+        assert x1 < 1.05 * width + 2 and y1 < 1.05 * height + 2
+        assert y1 - y0 >= 10
+        widths.append(width)
+        relative.append((y1 - y0) / height)
+        centres.append(((x0 + x1) / 2 / width, (y0 + y1) / 2 / height))
+        for stroke in d.strokes:
+            assert np.isfinite(stroke).all() and len(stroke) >= 2
+    widths, relative, centres = np.array(widths), np.array(relative), np.array(centres)
+    assert (widths < 120).mean() > 0.1 and (widths > 600).mean() > 0.2
+    assert relative.min() < 0.25 and relative.max() > 0.8
+    assert centres[:, 0].min() < 0.3 and centres[:, 0].max() > 0.7
+
+
+def test_draw_digit_refuses_what_is_not_a_digit():
+    with pytest.raises(ValueError):
+        draw_digit(10, np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        draw_digit_detailed(1, np.random.default_rng(0), style="loop")
+
+
+def test_rendered_digits_are_images_of_the_canvas_with_thin_and_thick_pens():
+    drawing = draw_digit_detailed(8, np.random.default_rng(1), "one stroke")
+    ink = {}
+    modes = set()
+    for index in range(12):
+        for pen in ("thin", "thick"):
+            pixels, description = render_digit(drawing, np.random.default_rng(index), pen)
+            width, height = drawing.canvas
+            assert pixels.dtype == np.uint8 and pixels.shape[:2] == (height, width)
+            modes.add(pixels.shape[2] if pixels.ndim == 3 else 1)
+            assert pen in description
+            if pixels.ndim == 2 or pixels.shape[2] == 3:
+                grey = pixels if pixels.ndim == 2 else pixels.mean(axis=2)
+                ink.setdefault(pen, []).append(float((grey < 128).mean()))
+    assert modes == {1, 3, 4}  # grey, RGB and RGBA
+    assert np.mean(ink["thick"]) > 3 * np.mean(ink["thin"])
+
+
+def test_drawn_digits_dataset_sees_each_drawing_as_strokes_and_as_a_raster():
+    drawn = drawn_digits_dataset(2, seed=0)
+    assert drawn.images.shape == (40, 28, 28) and drawn.images.dtype == np.float32
+    assert np.bincount(drawn.labels, minlength=10).tolist() == [4] * 10
+    assert drawn.renders.count("strokes") == 20
+    assert drawn.renders.count("thin pen") == drawn.renders.count("thick pen") == 10
+    groups = drawn.groups()
+    assert len(groups["render: strokes"]) == 20
+    assert all(name.startswith(("render:", "canvas:", "style:")) for name in groups)
+    assert sum(len(idx) for name, idx in groups.items() if name.startswith("style:")) == 40
+    again = drawn_digits_dataset(2, seed=0)
+    np.testing.assert_array_equal(drawn.images, again.images)
