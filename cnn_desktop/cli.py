@@ -76,10 +76,17 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="accuracy and confusion matrix of a model on a data set")
     _model_options(evaluate)
-    evaluate.add_argument("data", type=Path, metavar="DATA", help="MNIST IDX folder, image folder or collection")
+    evaluate.add_argument("data", type=Path, nargs="?", metavar="DATA",
+                          help="MNIST IDX folder, image folder or collection")
     evaluate.add_argument("--split", choices=["all", "validation", "train"], default="all",
                           help="evaluate on the whole data set, or on the split the model was trained with "
                                "(its seed and validation fraction are read from the model file)")
+    evaluate.add_argument("--generated", action="store_true",
+                          help="instead of DATA, generated drawings: ticks and crosses, or digits drawn with "
+                               "a mouse (each seen as strokes and as a raster), with accuracy per group")
+    evaluate.add_argument("--seed", type=int, default=1, help="--generated: seed of the drawings (default 1)")
+    evaluate.add_argument("--samples", type=int,
+                          help="--generated: drawings per class (default 1000 ticks/crosses, 100 digits)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead")
     evaluate.set_defaults(run=_evaluate)
 
@@ -269,7 +276,11 @@ def _evaluate(options) -> int:
     from cnn_desktop.core.datasets import load_dataset
     from cnn_desktop.core.evaluation import evaluate_model, format_report
 
+    if (options.data is None) == (not options.generated):
+        raise CnnDesktopError("evaluate needs either DATA or --generated (not both)")
     saved = _load(options)
+    if options.generated:
+        return _evaluate_generated(options, saved)
     dataset = load_dataset(options.data, saved.spec.classes)
     if options.split != "all":
         dataset = _split_like_training(dataset, saved, options.split)
@@ -279,6 +290,47 @@ def _evaluate(options) -> int:
     else:
         for line in dataset.skipped:
             print(f"skipped {line}", file=sys.stderr)
+        print(format_report(report))
+    return 0
+
+
+def _evaluate_generated(options, saved) -> int:
+    """Accuracy on freshly generated drawings of the model's task, never the ones it was trained on."""
+    from cnn_desktop.core.evaluation import evaluate_model, format_groups, format_report, group_accuracy
+    from cnn_desktop.core.spec import DIGIT_CLASSES, TICK_CROSS_CLASSES
+    from cnn_desktop.core import synth
+
+    if options.split != "all":
+        raise CnnDesktopError("--split applies to DATA; generated drawings are all held out")
+    if options.samples is not None and options.samples < 1:
+        raise CnnDesktopError(f"--samples must be at least 1, got {options.samples}")
+    classes = saved.spec.classes
+    groups = {}
+    if classes == TICK_CROSS_CLASSES:
+        trained = saved.info.get("config", {}).get("seed")
+        if str(saved.info.get("data", "")).startswith("generated") and trained == options.seed:
+            raise CnnDesktopError(
+                f"the model was trained on the drawings of seed {options.seed}; pass another --seed"
+            )
+        samples = options.samples or 1000
+        images, labels = synth.ticks_crosses_dataset(samples, options.seed)
+        source = f"generated ticks and crosses, seed {options.seed}, {samples} per class"
+    elif classes == DIGIT_CLASSES:
+        samples = options.samples or 100
+        drawn = synth.drawn_digits_dataset(samples, options.seed)
+        images, labels, groups = drawn.images, drawn.labels, drawn.groups()
+        source = (f"generated digit drawings, seed {options.seed}, {samples} per class, "
+                  "each as strokes and as a raster")
+    else:
+        raise CnnDesktopError(f"no generated drawings for a model of classes {list(classes)}")
+    report = evaluate_model(saved.model, images, labels)
+    grouped = group_accuracy(report, labels, groups)
+    if options.json:
+        print(json.dumps({**report.to_dict(), "data": source, "groups": grouped}))
+    else:
+        print(source)
+        if grouped:
+            print(format_groups(grouped))
         print(format_report(report))
     return 0
 

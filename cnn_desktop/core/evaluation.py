@@ -49,6 +49,25 @@ def evaluate_model(model: CNN, images: np.ndarray, labels: np.ndarray) -> Evalua
     return EvaluationReport(tuple(classes), confusion, predictions)
 
 
+def group_accuracy(
+    report: EvaluationReport, labels: np.ndarray, groups: dict[str, np.ndarray]
+) -> dict[str, dict[str, float | int]]:
+    """Accuracy within named subsets of the examples (index arrays), e.g. per drawing style."""
+    correct = report.predictions == np.asarray(labels, np.int64)
+    return {
+        name: {"accuracy": round(float(correct[idx].mean()), 6), "n": int(len(idx))}
+        for name, idx in groups.items()
+        if len(idx)
+    }
+
+
+def format_groups(groups: dict[str, dict[str, float | int]]) -> str:
+    width = max(len(name) for name in groups) + 1
+    lines = ["accuracy by group:"]
+    lines += [f"  {name:<{width}} {g['accuracy']:.4f}  n={g['n']}" for name, g in groups.items()]
+    return "\n".join(lines)
+
+
 def format_report(report: EvaluationReport) -> str:
     """Per-class accuracy, the confusion matrix, and as the last line ``accuracy 0.9876 n=1234``."""
     width = max(7, max(len(c) for c in report.classes) + 1)
