@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         curves_column = QVBoxLayout()
         curves_column.addWidget(self.curves, 1)
         curves_column.addWidget(self.inside.timeline)
+        self.inside.timeline.mark_on(self.curves.loss_plot, self.curves.accuracy_plot)
         row.addLayout(curves_column, 1)
 
         # Drawing in the middle, its prediction on the left, what every layer makes of it on the right;
@@ -252,7 +253,7 @@ class MainWindow(QMainWindow):
         self.docks["feature_maps"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["filters"], Qt.Orientation.Horizontal)
         self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
-        self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [250, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [280, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["training"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["training"], self.docks["filters"]], [880, 400], Qt.Orientation.Horizontal)
         self.statusBar().showMessage("Draw something: the network guesses while you draw.")
