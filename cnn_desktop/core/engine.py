@@ -445,10 +445,10 @@ class Engine:
             note = "The collection has no drawings yet."
         elif self.info.get("data") != str(command.collection):
             split, chosen = "all", np.arange(len(labels))
-            note = "This network was not trained on your collection: every drawing is new to it, so all are checked."
+            note = "The network never trained on these drawings, so all are checked."
         elif len(chosen) == 0:
             split, chosen = "all", np.arange(len(labels))
-            note = "Too few drawings for a validation split: all are checked, including those the network trained on."
+            note = "Too few drawings to hold some out: all are checked, including those trained on."
         elif self.info.get("examples") != len(labels):
             note = "The collection changed since the last training: some of these drawings may have been trained on."
         model, _ = self._shown_model()

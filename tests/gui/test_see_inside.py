@@ -179,7 +179,7 @@ def test_the_mistakes_panel_lists_a_cells_drawings_to_relabel_or_delete(qtbot, o
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
     result = panel._result
     assert result.confusion.sum() == len(labels)  # never trained on this collection: all are checked
-    assert "not trained on your collection" in panel.summary.text()
+    assert "never trained on these" in panel.summary.text()
     true, guess = map(int, np.argwhere(result.confusion > 0)[0])
     assert panel.table.item(true, guess).text() == str(result.confusion[true, guess])
     panel.table.cellClicked.emit(true, guess)

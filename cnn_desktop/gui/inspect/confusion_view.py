@@ -69,7 +69,11 @@ class ConfusionPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.cellClicked.connect(self.show_cell)
-        self.table.setMinimumHeight(160)
+        font = self.table.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.table.setFont(font)
+        self.table.verticalHeader().setMinimumSectionSize(14)
+        self.table.horizontalHeader().setMinimumSectionSize(14)
         self.cell_label = QLabel("")
         self.cell_label.setWordWrap(True)
         self.list = QListWidget()
@@ -79,7 +83,7 @@ class ConfusionPanel(QWidget):
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setMinimumHeight(THUMB + 30)
+        self.list.setFixedHeight(THUMB + 28)  # one row of thumbnails; the matrix gets the rest
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected drawings from your collection")
         self.delete_button.clicked.connect(self.delete_selected)
@@ -100,9 +104,9 @@ class ConfusionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 3)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.cell_label)
-        layout.addWidget(self.list, 2)
+        layout.addWidget(self.list)
         layout.addLayout(actions)
         self._enable_actions()
 
@@ -135,7 +139,7 @@ class ConfusionPanel(QWidget):
         which = "held-out drawings" if result.split == "validation" else "drawings"
         text = f"{correct} of {n} {which} right ({correct / n:.0%})." if n else "No drawings to check."
         if n and correct < n:
-            text += " Click a red cell to see the mistakes."
+            text += " Click a red cell."
         if result.note:
             text += " " + result.note
         self.summary.setText(text)
@@ -146,6 +150,10 @@ class ConfusionPanel(QWidget):
         self.table.setVerticalHeaderLabels([f"{c}" for c in classes])
         self.table.horizontalHeaderItem(0).setToolTip("Columns: what the network guessed")
         self.table.setToolTip("Rows: the label you gave · columns (→): the network's guess")
+        self.table.setCornerButtonEnabled(False)
+        # Every row on screen at once: the matrix is read as a whole, never scrolled.
+        row_height = self.table.verticalHeader().minimumSectionSize()
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + len(classes) * row_height + 4)
         totals = confusion.sum(axis=1)
         for t in range(len(classes)):
             for g in range(len(classes)):
@@ -171,8 +179,8 @@ class ConfusionPanel(QWidget):
         ids = self._result.example_ids[true][guess]
         verdict = "right" if true == guess else "wrong"
         self.cell_label.setText(
-            f"Labelled {classes[true]}, guessed {classes[guess]} ({verdict}): {len(ids)} drawing(s)."
-            + (" Select them to delete a bad drawing or fix a wrong label." if ids else ""))
+            f"Labelled {classes[true]}, guessed {classes[guess]} ({verdict}): {len(ids)}."
+            + (" Select, then delete or relabel." if ids else ""))
         for example_id in list(ids)[:MAX_SHOWN]:
             try:
                 icon = QIcon(thumbnail(self._store.raster(example_id)))

@@ -137,8 +137,9 @@ class SeeInside(QObject):
         if snapshot is None or snapshot >= len(self._snapshots):
             self.snapshot_label.hide()
             return
-        self.snapshot_label.setText(f"Shown: the network {describe(self._snapshots[snapshot])}, "
-                                    "not the live one (see the timeline under Training).")
+        info = self._snapshots[snapshot]
+        when = "before training" if info.step == 0 else f"at step {info.step} (epoch {info.epoch:.1f})"
+        self.snapshot_label.setText(f"Showing the network {when}, not the live one.")
         self.snapshot_label.show()
 
     def _update_walkthrough(self) -> None:

@@ -66,7 +66,13 @@ def heat_rgba(heat: np.ndarray, signed: bool, scale: int = HEAT_SCALE) -> np.nda
         rgba[..., 1] = (215 * (1 - strength) + 30 * strength).astype(np.uint8)
         rgba[..., 2] = 20
     # Weak values stay invisible: a faint wash over the whole field would hide where the strong ones are.
-    rgba[..., 3] = (255 * np.clip((strength - 0.12) / 0.6, 0, 1)).astype(np.uint8)
+    low, span = (0.04, 0.35) if signed else (0.12, 0.6)  # signed maps sit on dark ink: show them sooner
+    alpha = np.clip((strength - low) / span, 0, 1)
+    # Faded over the outer two input pixels, so the edge of the network's field is not a hard cut.
+    side = values.shape[0]
+    edge = np.minimum(np.arange(side) + 0.5, side - np.arange(side) - 0.5) / scale
+    alpha *= np.clip(np.minimum.outer(edge, edge) / 2, 0, 1)
+    rgba[..., 3] = (255 * alpha).astype(np.uint8)
     return rgba
 
 

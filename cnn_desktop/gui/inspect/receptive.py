@@ -8,8 +8,8 @@ drawing -> input affine) and the latest Filters (kernels).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from cnn_desktop.core.explain import UnitInfo, describe_unit
 from cnn_desktop.core.messages import Filters, Prediction
@@ -17,6 +17,7 @@ from cnn_desktop.core.spec import ModelSpec
 from cnn_desktop.gui.panels.image_grid import ImageGridPanel
 
 KERNEL_HINT = "its kernel: the weights that computed it"
+KERNEL_PLACEHOLDER = "Its kernel (the weights that computed it) appears here."
 HINT = "Point at any feature map: the part of your drawing that unit sees lights up in orange."
 
 
@@ -37,13 +38,20 @@ class ReceptiveFieldPanel(QWidget):
         self.info.setMinimumHeight(2 * self.info.fontMetrics().lineSpacing() + 4)
         self.info.setStyleSheet("color: #222228;")
         self.kernel_grid = ImageGridPanel(KERNEL_HINT)
+        self.kernel_placeholder = QLabel(KERNEL_PLACEHOLDER)
+        self.kernel_placeholder.setWordWrap(True)
+        self.kernel_placeholder.setStyleSheet("color: #8a8a96;")
+        self.kernel_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.kernel_stack = QStackedWidget()
+        self.kernel_stack.addWidget(self.kernel_placeholder)
+        self.kernel_stack.addWidget(self.kernel_grid)
         # A fixed height: the panel must not grow or shrink as the pointer moves over the maps above,
         # or the map under the pointer would move away from it.
-        self.kernel_grid.setFixedHeight(140)
+        self.kernel_stack.setFixedHeight(140)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.info)
-        layout.addWidget(self.kernel_grid)
+        layout.addWidget(self.kernel_stack)
 
     def set_spec(self, spec: ModelSpec) -> None:
         self._spec = spec
@@ -67,6 +75,8 @@ class ReceptiveFieldPanel(QWidget):
         self.unit = unit
         if unit is None:
             self.info.setText(HINT)
+            self.kernel_placeholder.setText(KERNEL_PLACEHOLDER)
+            self.kernel_stack.setCurrentWidget(self.kernel_placeholder)
             self.field_changed.emit(None)
             return
         self.info.setText(unit.text)
@@ -77,6 +87,9 @@ class ReceptiveFieldPanel(QWidget):
                      + (f", one 5×5 slice per input map ({len(kernel)})" if len(kernel) > 1 else ""))
             self.kernel_grid.show_grid(kernel, diverging=True, title=title.replace("5×5", f"{kernel.shape[-1]}×{kernel.shape[-1]}"),
                                        columns=min(len(kernel), 8))
-        elif unit.kind == "fc":
-            self.kernel_grid.set_title("a fully connected unit: it weighs every unit of the layer before")
+            self.kernel_stack.setCurrentWidget(self.kernel_grid)
+        else:
+            self.kernel_placeholder.setText("A fully connected unit has no kernel: it weighs every unit of the "
+                                            "layer before it.")
+            self.kernel_stack.setCurrentWidget(self.kernel_placeholder)
         self.field_changed.emit(unit.box)

@@ -60,7 +60,7 @@ class SaliencyControls(QWidget):
         self._classes = [str(c) for c in classes]
         self.class_box.blockSignals(True)
         self.class_box.clear()
-        self.class_box.addItem("for its top guess", TOP)
+        self.class_box.addItem("for its guess", TOP)
         for index, name in enumerate(self._classes):
             self.class_box.addItem(f"for {name}", index)
         self.class_box.blockSignals(False)

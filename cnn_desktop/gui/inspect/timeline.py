@@ -7,6 +7,7 @@ and the prediction of the current drawing as they were then. Training itself is 
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
@@ -14,7 +15,7 @@ from cnn_desktop.core.messages import SnapshotInfo, Timeline
 from cnn_desktop.gui.throttle import Throttle
 
 SCRUB_INTERVAL_MS = 80  # at most ~12 snapshot requests a second while the slider is dragged
-NO_SNAPSHOTS = "Timeline: train to record how the network changes, then scrub back here."
+NO_SNAPSHOTS = "train to record how the network changes, then scrub back here."
 
 
 def describe(info: SnapshotInfo) -> str:
@@ -40,11 +41,25 @@ class TimelineBar(QWidget):
         self.now_button.clicked.connect(self.back_to_now)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(self.slider, 1)
+        layout.addWidget(QLabel("Timeline"))
+        layout.addWidget(self.slider, 3)
         layout.addWidget(self.label, 2)
         layout.addWidget(self.now_button)
+        self._markers: list[pg.InfiniteLine] = []
         self._send = Throttle(SCRUB_INTERVAL_MS, self._send_position, leading=True, parent=self)
         self.slider.valueChanged.connect(self._moved)
+        self.slider.setMinimumWidth(160)
+        self.label.setWordWrap(True)
+        self._describe()
+
+    def mark_on(self, *plots: pg.PlotWidget) -> None:
+        """Show the moment being looked at as a dashed vertical line (at its step) on these plots."""
+        for plot in plots:
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=pg.mkPen("#b35c00", width=2, style=Qt.PenStyle.DashLine))
+            line.hide()
+            plot.getPlotItem().addItem(line, ignoreBounds=True)
+            self._markers.append(line)
 
     @property
     def showing(self) -> int | None:
@@ -78,12 +93,17 @@ class TimelineBar(QWidget):
     def _describe(self) -> None:
         showing = self.showing
         self.now_button.setEnabled(showing is not None)
+        self.slider.setVisible(bool(self._snapshots))  # an empty slider looks like a checkbox
+        for line in self._markers:
+            line.setVisible(showing is not None)
+            if showing is not None:
+                line.setValue(self._snapshots[showing].step)
         if not self._snapshots:
             self.label.setText(NO_SNAPSHOTS)
             self.label.setStyleSheet("color: #55555f;")
         elif showing is None:
-            self.label.setText(f"Timeline: now (live weights) · {len(self._snapshots)} moments kept")
+            self.label.setText(f"now (live weights) · {len(self._snapshots)} moments kept")
             self.label.setStyleSheet("color: #55555f;")
         else:
-            self.label.setText(f"Showing the network {describe(self._snapshots[showing])}")
+            self.label.setText(f"Showing the network {describe(self._snapshots[showing])} (dashed line)")
             self.label.setStyleSheet("color: #b35c00; font-weight: bold;")

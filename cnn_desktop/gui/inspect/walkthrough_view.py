@@ -384,6 +384,13 @@ class StageCanvas(QWidget):
         zero_y = rect.bottom() - 30 - (0 - low) / span * (rect.height() - 50)
         slot = rect.width() / n
         top_index = int(np.argmax(values))
+        if probabilities:  # guide lines, as there is no axis: where 50% and 100% are
+            for level in (0.5, 1.0):
+                y = rect.bottom() - 30 - level * (rect.height() - 50)
+                painter.setPen(QPen(QColor(215, 215, 222), 1, Qt.PenStyle.DashLine))
+                painter.drawLine(rect.left(), y, rect.right(), y)
+                self.text(painter, QRectF(rect.left(), y - 18, 60, 17), f"{level:.0%}", size=0.85,
+                          colour=MUTED_TEXT)
         painter.setPen(QPen(QColor(150, 150, 160), 1))
         painter.drawLine(rect.left(), zero_y, rect.right(), zero_y)
         for i, v in enumerate(values):
@@ -425,13 +432,23 @@ class StageCanvas(QWidget):
         best = int(np.argmax(step.values))
         if step.name == "softmax":
             logits = steps[steps.index(step) - 1].values
-            exps = np.exp(logits - logits.max())
-            lines = [f"p({classes[best]}) = e^{logits[best]:.2f} / Σ e^score",
-                     f"        = {exps[best]:.3f} / {exps.sum():.3f}  (scores shifted by the largest, "
-                     "which changes nothing)",
-                     f"        = {step.values[best]:.1%}",
-                     "", "A larger score always means a larger probability; softmax only rescales them so "
-                         "they add up to 100%."]
+            top = float(logits.max())
+            exps = np.exp(logits - top)
+            lines = [f"Every score minus the largest ({top:.2f}), then e^ of it:", "",
+                     "class    score    e^(score − largest)    probability"]
+            for i in np.argsort(-logits):
+                lines.append(f"{classes[i]:>5}  {logits[i]:>8.2f}  {exps[i]:>15.4f}  {step.values[i]:>16.1%}")
+            lines += ["", f"sum of e^: {exps.sum():.4f};  each probability = its e^ / that sum",
+                      f"p({classes[best]}) = {exps[best]:.4f} / {exps.sum():.4f} = {step.values[best]:.1%}",
+                      "(Subtracting the largest score changes no probability: it only keeps e^ small.)"]
+            font = QFont("DejaVu Sans Mono")
+            font.setStyleHint(QFont.StyleHint.Monospace)
+            font.setPointSizeF(painter.font().pointSizeF())
+            old = painter.font()
+            painter.setFont(font)
+            self.text(painter, rect, "\n".join(lines))
+            painter.setFont(old)
+            return
         else:
             hidden = steps[steps.index(step) - 1].values
             weights, bias = self.view.dense_layers["out"]
