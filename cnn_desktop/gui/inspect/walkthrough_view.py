@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -59,6 +59,33 @@ def ink(value: float) -> QColor:
     """The input as the canvas shows it: dark ink on white paper."""
     grey = round(255 * (1 - max(0.0, min(1.0, value))))
     return QColor(grey, grey, grey)
+
+
+class Diverging:
+    """``diverging`` with a fixed extent, per value (QColor) or for a whole array at once (RGB)."""
+
+    def __init__(self, extent: float) -> None:
+        self.extent = extent
+
+    def __call__(self, value: float) -> QColor:
+        return diverging(value, self.extent)
+
+    def rgb(self, values: np.ndarray) -> np.ndarray:
+        t = np.clip(np.nan_to_num(values) / self.extent, -1, 1) if self.extent > 0 else np.zeros_like(values)
+        pos, neg = np.maximum(t, 0), np.minimum(t, 0)
+        r = np.where(t >= 0, 255, 255 + 215 * neg)
+        g = np.where(t >= 0, 255 - 200 * pos, 255 + 150 * neg)
+        b = np.where(t >= 0, 255 - 215 * pos, 255)
+        return np.round(np.stack([r, g, b], axis=-1)).astype(np.uint8)
+
+
+class Ink:
+    def __call__(self, value: float) -> QColor:
+        return ink(value)
+
+    def rgb(self, values: np.ndarray) -> np.ndarray:
+        grey = np.round(255 * (1 - np.clip(np.nan_to_num(values), 0, 1))).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=-1)
 
 
 def text_colour_on(colour: QColor) -> QColor:
@@ -169,7 +196,9 @@ class StageCanvas(QWidget):
         small.setPointSizeF(max(6.5, min(10.0, cell / 3.6)))
         painter.setFont(small)
         painter.setPen(Qt.PenStyle.NoPen)
-        for r in range(h):
+        if not numbers and hasattr(colour, "rgb"):
+            self._grid_image(painter, x, y, cell, values, colour, shown, pad)
+        for r in (range(h) if numbers or not hasattr(colour, "rgb") else ()):
             for c in range(w):
                 index = r * w + c
                 rect = QRectF(x + c * cell, y + r * cell, cell, cell)
@@ -181,9 +210,17 @@ class StageCanvas(QWidget):
                     fill = colour(float(values[r, c]))
                 painter.fillRect(rect, fill)
                 if numbers and (shown is None or index <= shown):
+                    label = number(float(values[r, c]))
+                    wide = painter.fontMetrics().horizontalAdvance(label) > cell - 3
+                    if wide:  # a long number gets a smaller font rather than spilling into its neighbours
+                        tight = QFont(small)
+                        tight.setPointSizeF(small.pointSizeF() * (cell - 3) / painter.fontMetrics().horizontalAdvance(label))
+                        painter.setFont(tight)
                     painter.setPen(text_colour_on(fill))
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, number(float(values[r, c])))
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
                     painter.setPen(Qt.PenStyle.NoPen)
+                    if wide:
+                        painter.setFont(small)
         painter.setFont(font)
         frame = QRectF(x, y, w * cell, h * cell)
         painter.setPen(QPen(QColor(180, 180, 190), 1))
@@ -196,6 +233,26 @@ class StageCanvas(QWidget):
             for i in range(1, h):
                 painter.drawLine(x, y + i * cell, x + w * cell, y + i * cell)
         return frame
+
+    @staticmethod
+    def _grid_image(painter: QPainter, x: float, y: float, cell: float, values: np.ndarray, colour, shown, pad) -> None:
+        """A grid without numbers as one image: a few hundred cells in one draw instead of one each."""
+        h, w = values.shape
+        rgb = colour.rgb(values)
+        if pad:
+            ring = np.zeros((h, w), bool)
+            ring[:pad], ring[-pad:], ring[:, :pad], ring[:, -pad:] = True, True, True, True
+            rgb[ring] = (PADDING_COLOUR.red(), PADDING_COLOUR.green(), PADDING_COLOUR.blue())
+        hidden = ~np.isfinite(values)
+        if shown is not None:
+            hidden |= (np.arange(h * w) > shown).reshape(h, w)
+        rgb[hidden] = (NOT_YET.red(), NOT_YET.green(), NOT_YET.blue())
+        rgb = np.ascontiguousarray(rgb)
+        image = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(QRectF(x, y, w * cell, h * cell), image)
+        painter.restore()
 
     @staticmethod
     def outline(painter: QPainter, x: float, y: float, cell: float, row: int, col: int, rows: int, cols: int,
@@ -236,7 +293,7 @@ class StageCanvas(QWidget):
         space = self.height() - top - 250
         cell = max(4.0, min(24.0, space / padded.shape[0], (self.width() * 0.38) / padded.shape[1]))
         is_input = walk.layer == view.first_conv
-        colour = ink if is_input else (lambda v: diverging(v, max(float(np.abs(padded).max()), 1e-6)))
+        colour = Ink() if is_input else Diverging(max(float(np.abs(padded).max()), 1e-6))
         pad_note = f", padded with {walk.padding} zeros (blue-grey)" if walk.padding else ""
         size_note = f"{walk.inputs.shape[1]}×{walk.inputs.shape[2]}"
         title = f"input: {size_note}{pad_note}" if is_input else f"input map {channel} ({size_note}){pad_note}"
@@ -248,7 +305,7 @@ class StageCanvas(QWidget):
         ox = frame.right() + 90
         self.text(painter, QRectF(frame.right() + 8, top + frame.height() / 2 - 20, 80, 40), "→", size=2.2,
                   flags=Qt.AlignmentFlag.AlignCenter)
-        self.grid(painter, ox, top, out_cell, walk.conv, lambda v: diverging(v, extent),
+        self.grid(painter, ox, top, out_cell, walk.conv, Diverging(extent),
                   title=f"feature map: {rows}×{cols} (red +, blue −)", shown=position)
         self.outline(painter, ox, top, out_cell, row, col, 1, 1)
         # The arithmetic of this position.
@@ -258,16 +315,16 @@ class StageCanvas(QWidget):
         kx = max(float(np.abs(kernel).max()), 1e-6)
         px = max(float(np.abs(step.products[channel]).max()), 1e-6)
         x = 16
-        window_colour = ink if is_input else colour
+        window_colour = Ink() if is_input else colour
         self.grid(painter, x, y, small, step.window[channel], window_colour, numbers=True, title="window")
         x += k * small + 8
         self.text(painter, QRectF(x, y, 30, k * small), "×", size=1.8, flags=Qt.AlignmentFlag.AlignCenter)
         x += 38
-        self.grid(painter, x, y, small, kernel, lambda v: diverging(v, kx), numbers=True, title="kernel (weights)")
+        self.grid(painter, x, y, small, kernel, Diverging(kx), numbers=True, title="kernel (weights)")
         x += k * small + 8
         self.text(painter, QRectF(x, y, 30, k * small), "=", size=1.8, flags=Qt.AlignmentFlag.AlignCenter)
         x += 38
-        self.grid(painter, x, y, small, step.products[channel], lambda v: diverging(v, px), numbers=True,
+        self.grid(painter, x, y, small, step.products[channel], Diverging(px), numbers=True,
                   title="products, element by element")
         x += k * small + 24
         lines = [f"position: row {row}, column {col}"]
@@ -292,13 +349,13 @@ class StageCanvas(QWidget):
         cell = max(4.0, min(14.0, (self.height() - top - 160) / rows, (self.width() - 200) / (2 * cols)))
         extent = max(float(np.abs(walk.conv).max()), 1e-6)
         left = 16
-        frame = self.grid(painter, left, top, cell, walk.conv, lambda v: diverging(v, extent),
+        frame = self.grid(painter, left, top, cell, walk.conv, Diverging(extent),
                           title=f"{walk.layer} map {walk.filter}: before ReLU")
         self.outline(painter, left, top, cell, row, col, 1, 1)
         ox = frame.right() + 90
         self.text(painter, QRectF(frame.right() + 8, top + frame.height() / 2 - 20, 80, 40), "→", size=2.2,
                   flags=Qt.AlignmentFlag.AlignCenter)
-        self.grid(painter, ox, top, cell, walk.relu, lambda v: diverging(v, extent), title="after ReLU",
+        self.grid(painter, ox, top, cell, walk.relu, Diverging(extent), title="after ReLU",
                   shown=position)
         self.outline(painter, ox, top, cell, row, col, 1, 1)
         value = float(walk.conv[row, col])
@@ -318,7 +375,7 @@ class StageCanvas(QWidget):
         cell = max(4.0, min(14.0, (self.height() - top - 190) / walk.relu.shape[0],
                             (self.width() * 0.45) / walk.relu.shape[1]))
         extent = max(float(walk.relu.max()), 1e-6)
-        colour = lambda v: diverging(v, extent)  # noqa: E731
+        colour = Diverging(extent)
         left = 16
         frame = self.grid(painter, left, top, cell, walk.relu, colour, title=f"after ReLU ({walk.relu.shape[0]}×"
                                                                               f"{walk.relu.shape[1]})")
@@ -369,7 +426,7 @@ class StageCanvas(QWidget):
             padded = np.full(int(np.ceil(values.size / columns)) * columns, np.nan)
             padded[: values.size] = values
             extent = max(float(np.abs(values).max()), 1e-6)
-            frame = self.grid(painter, left, top, cell, padded.reshape(-1, columns), lambda v: diverging(v, extent),
+            frame = self.grid(painter, left, top, cell, padded.reshape(-1, columns), Diverging(extent),
                               title=f"{values.size} numbers, 50 per row (red +, blue −, white 0)")
             nonzero = int((values != 0).sum())
             self.text(painter, QRectF(left, frame.bottom() + 12, width, 60),
@@ -485,6 +542,7 @@ class WalkthroughView(QWidget):
         self._started = False  # the first walk starts at the first window that touches ink
 
         self.layer_box = QComboBox()
+        self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_box.setToolTip("Which conv layer to step through")
         self.filter_spin = QSpinBox(minimum=0, maximum=0)
         self.filter_spin.setToolTip("Which of the layer's filters")
