@@ -310,6 +310,9 @@ def test_200_random_clicks_on_train_pause_stop_never_leave_the_window_out_of_ste
             settle(qtbot, window)
         assert shown_controls(window) == expected_controls(window), done[-4:]
         seen_states.add(controls.state)
+    clicks = sum(1 for action in done if action != "start while training")
+    print(f"\n200 random actions: {clicks} click actions, {starts} starts while training, states seen "
+          f"{sorted(seen_states)}")
     assert {"running", "paused", "stopped"} <= seen_states and starts > 0
 
 
