@@ -32,8 +32,10 @@ def style_plot(plot: pg.PlotItem, *, x_label: str | None, y_label: str | None) -
         # Let a tick label at the very end of the axis (0, 100 %, probability 1) overflow a little
         # rather than vanish. (pyqtgraph's own grid would cancel this, hence ``add_guide_lines``.)
         axis.setStyle(hideOverlappingLabels=False)
-        # A loss of 0.7 must read "0.7", not "700" on an axis titled "loss (x0.001)".
+        # A loss of 0.7 must read "0.7", not "700" on an axis titled "loss (x0.001)". pyqtgraph 0.14
+        # rescales unitless values below 1 even with auto SI prefix off, unless no range allows it.
         axis.enableAutoSIPrefix(False)
+        axis.setSIPrefixEnableRanges(())
     if x_label:
         plot.setLabel("bottom", x_label, color=TEXT_COLOUR)
     if y_label:
