@@ -25,6 +25,10 @@ def style_plot(plot: pg.PlotItem, *, x_label: str | None, y_label: str | None) -
     Learners who pan a plot off-screen by mistake rarely find the way back; the right-click menu and
     the auto-range button only add confusion for them.
     """
+    if x_label:
+        plot.setLabel("bottom", x_label, color=TEXT_COLOUR)
+    if y_label:
+        plot.setLabel("left", y_label, color=TEXT_COLOUR)
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOUR))
@@ -33,13 +37,10 @@ def style_plot(plot: pg.PlotItem, *, x_label: str | None, y_label: str | None) -
         # rather than vanish. (pyqtgraph's own grid would cancel this, hence ``add_guide_lines``.)
         axis.setStyle(hideOverlappingLabels=False)
         # A loss of 0.7 must read "0.7", not "700" on an axis titled "loss (x0.001)". pyqtgraph 0.14
-        # rescales unitless values below 1 even with auto SI prefix off, unless no range allows it.
+        # rescales unitless values below 1 even with auto SI prefix off, unless no range allows it;
+        # setLabel resets those ranges, so this comes after the labels.
         axis.enableAutoSIPrefix(False)
         axis.setSIPrefixEnableRanges(())
-    if x_label:
-        plot.setLabel("bottom", x_label, color=TEXT_COLOUR)
-    if y_label:
-        plot.setLabel("left", y_label, color=TEXT_COLOUR)
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
     plot.hideButtons()
