@@ -194,10 +194,10 @@ def test_training_on_a_collection_it_cannot_learn_from_says_why(capsys, files, d
 def test_a_diverging_run_stops_says_so_and_leaves_the_output_file_as_it_was(capsys, files, tmp_path):
     out = tmp_path / "previous.safetensors"
     out.write_bytes(files["model"].read_bytes())  # a model saved earlier: it must survive the failed run
-    message = refused(capsys, ["train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "3",
-                               "--lr", "1000", "--out", out], out, "not written: training stopped: the",
-                      "loss diverged to ", "(learning rate 1000 is probably too high); the weights went back to",
-                      progress=True)
+    refused(capsys, ["train", "--preset", "ticks-crosses", "--data", files["collection"], "--epochs", "3",
+                     "--lr", "1000", "--out", out], out, "not written: training stopped: the",
+            "loss diverged to ", "(learning rate 1000 is probably too high); the weights went back to",
+            progress=True)
     assert out.read_bytes() == files["model"].read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["previous.safetensors"]  # no temp file either
 

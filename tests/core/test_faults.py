@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from cnn_desktop import cli
 from cnn_desktop.core import store as store_module
 from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.errors import ModelFileError, TrainingError
+from cnn_desktop.core.errors import TrainingError
 from cnn_desktop.core.model import build_model
 from cnn_desktop.core.spec import TrainConfig, lenet_spec
 from cnn_desktop.core.store import DrawingStore
@@ -192,7 +193,8 @@ def test_kill_9_while_saving_drawings_and_models_loses_nothing(tmp_path, monkeyp
             # Every drawing visible in the collection is complete (checked once each).
             for path in sorted(collection.rglob("[!.]*.png")):
                 if path not in checked:
-                    assert store_module._png_frame_problem(path) is None, path
+                    with Image.open(path) as image:
+                        assert np.asarray(image).shape == (28, 28), path  # decodes: complete
                     checked.add(path)
     finally:
         helper.stdin.close()

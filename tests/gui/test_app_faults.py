@@ -28,7 +28,7 @@ from cnn_desktop.core.messages import Predict, SaveModel, TrainingState
 from cnn_desktop.core.model import build_model
 from cnn_desktop.core.paths import collection_dir, user_model_path
 from cnn_desktop.core.presets import PRESETS
-from cnn_desktop.core.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.spec import lenet_spec
 from cnn_desktop.core.store import DrawingStore
 from cnn_desktop.core.strokes import Strokes
 from cnn_desktop.core.synth import generate_ticks_crosses
