@@ -46,14 +46,14 @@ class Soak:
     def __init__(self, window, drawings, minutes: float, out=sys.stdout):
         from PySide6.QtCore import QTimer
 
-        from cnn_desktop.core.messages import EngineError, TrainingState, TrainingStep
+        from cnn_desktop.core.messages import EngineError, Prediction, TrainingState, TrainingStep
 
         self.window, self.drawings, self.out = window, drawings, out
         self.seconds = minutes * 60
         self.samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB)
-        self.steps = self.runs = self.drawn = self.added = 0
+        self.steps = self.runs = self.drawn = self.added = self.answers = 0
         self.problems: list[str] = []
-        self._types = {"error": EngineError, "state": TrainingState, "step": TrainingStep}
+        self._types = {"error": EngineError, "state": TrainingState, "step": TrainingStep, "answer": Prediction}
         self._drawing = self._point = 0
         self._minute = 0
         self.started = time.monotonic()
@@ -120,6 +120,8 @@ class Soak:
 
         if isinstance(message, self._types["step"]):
             self.steps += 1
+        elif isinstance(message, self._types["answer"]):
+            self.answers += 1
         elif isinstance(message, self._types["error"]):
             self.problems.append(message.message)
         elif isinstance(message, self._types["state"]) and message.state in ("finished", "stopped", "failed"):
@@ -150,8 +152,9 @@ class Soak:
         lines.append(f"peak RSS sampled: {peak:.1f} MB")
         minutes = max(elapsed / 60, 1e-9)
         lines.append(f"trained {self.steps} steps in {self.runs} runs ({self.steps / minutes:.0f} per minute); "
-                     f"drew {self.drawn} drawings (added {self.added}); "
-                     f"{self.window._shown_request} live guesses shown ({self.window._shown_request / minutes:.0f} per minute)")
+                     f"drew {self.drawn} drawings (added {self.added}); the drawing changed "
+                     f"{self.window._request_id} times and {self.answers} guesses were computed "
+                     f"({self.answers / minutes:.0f} per minute; only the newest change is answered)")
         lines += [f"problem: {text}" for text in self.problems]
         return lines
 
