@@ -215,6 +215,7 @@ def test_a_batch_larger_than_the_data_trains_on_all_of_it_in_one_step_per_epoch(
 # --- real processes: exit status, stderr, no traceback ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_real_processes_exit_2_with_one_line_per_category(files, tmp_path):
     # (Faults have theirs in tests/core/test_faults.py: a real full disk and a read-only mount.)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

@@ -143,6 +143,7 @@ def wait_until_ready(path: Path, timeout: float = 20.0) -> None:
     pytest.fail(f"writer not ready after {timeout}s: {path.read_text() if path.exists() else 'no output'}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(signal, "SIGKILL"), reason="needs fork and SIGKILL (POSIX)")
 def test_kill_9_while_saving_drawings_and_models_loses_nothing(tmp_path, monkeypatch, record_property):
     collection, model_path = tmp_path / "collection", tmp_path / "models" / "ticks.safetensors"
@@ -310,6 +311,7 @@ ls -A "$FULL" "$RO" "$RO/collection" "$RO/collection/tick" > "$OUT/ls"
 """
 
 
+@pytest.mark.slow
 def test_real_full_disk_and_read_only_folder_in_a_private_mount_namespace(tmp_path, collection):
     unshare = shutil.which("unshare")
     probe = subprocess.run([unshare, "--mount", "--propagation", "private", "sh", "-c",
@@ -377,6 +379,7 @@ def test_starting_again_reports_where_training_really_stands(collection, paused)
 # --- load: a burst of drawings --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_burst_of_1000_drawings_are_all_kept_and_counted(tmp_path, record_property):
     from cnn_desktop.core.strokes import Strokes
 

@@ -281,6 +281,7 @@ def shown_controls(window) -> dict:
     return shown
 
 
+@pytest.mark.slow
 def test_200_random_clicks_on_train_pause_stop_never_leave_the_window_out_of_step(qtbot, open_window, home):
     fill(home, 20, 20)
     window = open_window()
