@@ -19,6 +19,7 @@ import time
 from collections import deque
 from dataclasses import asdict
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -190,19 +191,23 @@ class Engine:
                 self._emit(EngineError(f"{error} (starting with an untrained network instead)"))
             else:
                 self._stop_training("stopped")
-                self._set_model(saved.model, list(saved.history), dict(saved.info), command.label or command.path.name)
+                self._set_model(
+                    saved.model, list(saved.history), dict(saved.info), command.label or command.path.name, command.path
+                )
                 return
         if command.spec is None:
             raise CnnDesktopError("no model given")
         self._stop_training("stopped")
         self._set_model(build_model(command.spec, seed=0), [], {}, command.label or "untrained network")
 
-    def _set_model(self, model: CNN, history: list, info: dict, label: str) -> None:
+    def _set_model(self, model: CNN, history: list, info: dict, label: str, path: Path | None = None) -> None:
         model.eval()
         self.model, self.history, self.info, self.label = model, history, info, label
         self._forget_timeline()
         self._weights_changed()
-        self._emit(ModelReady(model.spec, label, bool(history), tuple(history), model.parameter_count()))
+        origin = "file" if path is not None else "fresh"
+        trained = path is not None or bool(history)  # a model file holds trained weights, history or not
+        self._emit(ModelReady(model.spec, label, trained, tuple(history), model.parameter_count(), origin, path))
 
     def _start_training(self, command: StartTraining) -> None:
         if self.model is None:
@@ -282,7 +287,9 @@ class Engine:
         self.label = "trained in the app"
         self._weights_changed()
         self._emit(TrainingState(state, message))
-        self._emit(ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count()))
+        self._emit(
+            ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count(), "training")
+        )
 
     def _save(self, command: SaveModel) -> None:
         if self.model is None:

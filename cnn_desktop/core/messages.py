@@ -130,6 +130,8 @@ class ModelReady:
     trained: bool  # False for fresh, untrained weights
     history: tuple[dict[str, Any], ...]
     parameters: int
+    origin: str = "fresh"  # "file" (loaded from ``path``), "fresh" (untrained) or "training" (just trained)
+    path: Path | None = None
 
 
 @dataclass(frozen=True)

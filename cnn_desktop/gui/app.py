@@ -22,4 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_pyqtgraph()
     window = MainWindow()
     window.show()
-    return app.exec()
+    code = app.exec()
+    # The window is gone; if it closed while torch was still loading in the compute thread, let the
+    # import finish rather than tear it down mid-way at interpreter exit (which prints a traceback).
+    window.worker.wait(10.0)
+    return code

@@ -117,7 +117,8 @@ class MainWindow(QMainWindow):
         self._request_id = 0
         self._shown_request = -1
         self._training = False
-        self._save_after_training = False
+        self._save_trained_model = False  # set when a run ends well; the ModelReady that follows saves it
+        self._adopt_path: Path | None = None  # a model file opened by the person, saved as theirs once it loads
         self._label_shortcuts: list[QShortcut] = []
         self._import_job: ImportJob | None = None
         self._message_box: QMessageBox | None = None
@@ -291,9 +292,10 @@ class MainWindow(QMainWindow):
         if self._training:
             # Switching mid-training ends the run; the model it trained is saved under its own mode
             # before the other mode's model is loaded (the engine takes commands in order).
-            self._save_after_training = False
             self.worker.submit(StopTraining())
             self._save_current_model()
+        self._save_trained_model = False  # the run's ModelReady arrives after the switch: not this mode's
+        self._adopt_path = None
         self.preset = PRESETS[name]
         index = self.mode_box.findData(name)
         if self.mode_box.currentIndex() != index:
@@ -380,7 +382,6 @@ class MainWindow(QMainWindow):
         if self.store is None:
             self.training.set_state("failed", "No collection to train on.")
             return
-        self._save_after_training = True
         self.worker.submit(StartTraining(self.store.root, config, from_scratch))
 
     # --- models ---
@@ -388,8 +389,12 @@ class MainWindow(QMainWindow):
     def open_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", str(self.home), "cnn-desktop models (*.safetensors);;All files (*)")
         if path:
-            self.worker.submit(UseModel(Path(path), self.preset.spec(), Path(path).name, fallback_to_fresh=False))
-            self._save_after_training = True  # adopt it as this mode's model once it loads
+            self.open_model_file(Path(path))
+
+    def open_model_file(self, path: Path) -> None:
+        """Use a model file in this mode; once it loads, it is kept as the person's model for the mode."""
+        self._adopt_path = path
+        self.worker.submit(UseModel(path, self.preset.spec(), path.name, fallback_to_fresh=False))
 
     def save_model_as(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save model", str(self.home / f"{self.preset.name}.safetensors"),
@@ -480,8 +485,12 @@ class MainWindow(QMainWindow):
         advice = "" if message.trained else ": train it, or open a model"
         self.model_label.setText(f"Model: {message.label}{advice} · {message.parameters:,} parameters")
         self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
-        if self._save_after_training and message.trained:
-            self._save_after_training = False
+        if message.spec.classes != self.preset.classes:
+            return  # the other mode's model, announced after a switch
+        adopted = message.origin == "file" and message.path is not None and message.path == self._adopt_path
+        if adopted or (message.origin == "training" and self._save_trained_model):
+            self._save_trained_model = False
+            self._adopt_path = None
             self._save_current_model()
 
     def _save_current_model(self) -> None:
@@ -506,14 +515,15 @@ class MainWindow(QMainWindow):
     def _training_state(self, message: TrainingState) -> None:
         self._training = message.state in ("running", "paused")
         self.training.set_state(message.state, message.message)
+        # A run that finished or was stopped is worth keeping; a failed one was rolled back by the engine.
+        self._save_trained_model = message.state in ("finished", "stopped")
         if message.state == "failed":
-            self._save_after_training = False
             self.show_problem(message.message)
 
     def _engine_error(self, message: EngineError) -> None:
         if self.training.state == "starting":
             self.training.set_state("failed", message.message)
-            self._save_after_training = False
+        self._adopt_path = None  # whatever was being opened, it was refused
         self.show_problem(message.message)
 
     def show_problem(self, text: str) -> None:
@@ -528,7 +538,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._training:
-            self._save_after_training = False
+            self._save_trained_model = False
             self.worker.submit(StopTraining())
             self._save_current_model()
         if self._import_job is not None:

@@ -119,7 +119,8 @@ class TrainingControls(QWidget):
         for widget in (self.epochs, self.learning_rate, self.batch_size, self.optimizer, self.augment, self.from_scratch):
             widget.setEnabled(not active)
         if state == "paused":
-            self.status.setText("Paused. " + self.status.text())
+            if not self.status.text().startswith("Paused."):
+                self.status.setText("Paused. " + self.status.text())
         elif message:
             self.status.setText(message)
         elif state in ("finished", "stopped"):

@@ -54,6 +54,11 @@ class ComputeWorker(QObject):
             self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait for the thread to end (after ``shutdown``); True if it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     @property
     def running(self) -> bool:
         return self._thread.is_alive()

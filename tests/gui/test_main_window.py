@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from cnn_desktop.core.checkpoint import load_model
+from cnn_desktop.core.checkpoint import load_model, save_model
 from cnn_desktop.core.messages import UseModel
-from cnn_desktop.core.model import predict_proba
+from cnn_desktop.core.model import build_model, predict_proba
 from cnn_desktop.core.paths import collection_dir, user_model_path
 from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.presets import PRESETS
@@ -251,3 +251,22 @@ def test_a_broken_model_file_is_a_message_not_a_crash(qtbot, open_window, tmp_pa
     window._message_box.close()
     draw(qtbot, window.canvas, TICK_POINTS)  # and the app still works
     qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith(("Guess", "Not sure")), timeout=5000)
+
+
+def test_only_a_model_file_that_loads_becomes_the_persons_model(qtbot, open_window, home, tmp_path):
+    window = open_window("ticks-crosses")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    window.open_model_file(bad)
+    qtbot.waitUntil(lambda: window._message_box is not None and window._message_box.isVisible(), timeout=5000)
+    window._message_box.close()
+    window.switch_mode("digits")
+    window.switch_mode("ticks-crosses")
+    qtbot.waitUntil(lambda: window.worker.engine.model.classes == TICKS.classes, timeout=5000)
+    assert not user_model_path(TICKS, home).exists()  # the refused file left nothing to adopt
+
+    good = tmp_path / "good.safetensors"
+    save_model(good, build_model(TICKS.spec(), seed=4))
+    window.open_model_file(good)
+    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)
+    qtbot.waitUntil(lambda: "good.safetensors" in window.model_label.text(), timeout=5000)
