@@ -21,7 +21,7 @@ from cnn_desktop.gui.inspect.confusion_view import ConfusionPanel
 from cnn_desktop.gui.inspect.overlays import OverlayManager
 from cnn_desktop.gui.inspect.receptive import ReceptiveFieldPanel
 from cnn_desktop.gui.inspect.saliency import SaliencyControls
-from cnn_desktop.gui.inspect.timeline import TimelineBar, describe
+from cnn_desktop.gui.inspect.timeline import TimelineBar
 from cnn_desktop.gui.inspect.walkthrough_view import WalkthroughDialog
 
 

@@ -8,7 +8,7 @@ shown; otherwise the heat map, if one is switched on.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, Qt
+from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from cnn_desktop.core.explain import input_box_to_drawing
