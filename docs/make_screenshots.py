@@ -71,26 +71,35 @@ def main() -> int:
     later(300, lambda: draw_with_mouse(window, TWO))
     later(1200, lambda: shot(window, "drawing"))
 
+    def fit_to_canvas(strokes):
+        """Generated drawings live on canvases of up to 1000 px: scale one into the middle of ours."""
+        x0, y0, x1, y1 = strokes.bounds()
+        side = 0.7 * min(window.canvas.width(), window.canvas.height())
+        scale = side / max(x1 - x0, y1 - y0, 1.0)
+        cx, cy = window.canvas.width() / 2, window.canvas.height() / 2
+        return strokes.transformed(np.array([[scale, 0, cx - scale * (x0 + x1) / 2],
+                                             [0, scale, cy - scale * (y0 + y1) / 2]]))
+
     def prepare_training():
         window.switch_mode("ticks-crosses")
         drawings, labels = generate_ticks_crosses(15, seed=5)
         for strokes, label in zip(drawings, labels):
-            window.canvas.set_strokes(strokes)
+            window.canvas.set_strokes(fit_to_canvas(strokes))
             window.add_drawing(window.preset.classes[label])
         window.training.from_scratch.setChecked(True)
         window.training.epochs.setValue(40)
         window.training.batch_size.setValue(8)
-        window.canvas.set_strokes(generate_ticks_crosses(3, seed=99)[0][0])
+        window.canvas.set_strokes(fit_to_canvas(generate_ticks_crosses(3, seed=99)[0][0]))
         window.training.start_button.click()
 
     later(500, prepare_training)
-    later(2500, lambda: shot(window, "training"))
+    later(6000, lambda: shot(window, "training"))
 
     def show_collection():
         window.docks["collection"].raise_()
         window.collection.refresh()
 
-    later(6000, show_collection)
+    later(4000, show_collection)
     later(800, lambda: shot(window, "collection"))
     later(200, window.close)
 
