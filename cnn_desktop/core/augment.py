@@ -1,7 +1,8 @@
 """Batch augmentation of preprocessed 28x28 images, done in one pass on the whole batch.
 
-Drawings vary in slant, size, position and pen width; showing the network slightly rotated, scaled,
-shifted, thinned and thickened copies of each example teaches it that these do not change the class.
+Drawings vary in slant, size, proportions, position and pen width; showing the network slightly
+rotated, scaled, slanted, stretched, shifted, thinned and thickened copies of each example teaches it
+that these do not change the class.
 Working on the batch tensor (one affine grid, one grid_sample, two max-pools) costs a fraction of a
 training step, unlike per-sample image transforms in a DataLoader.
 """
@@ -36,9 +37,19 @@ def _random_affine(images: torch.Tensor, config: TrainConfig, generator: torch.G
     shift_x = _uniform(n, config.max_shift_pixels, generator) * 2 / w  # grid units span 2 per image
     shift_y = _uniform(n, config.max_shift_pixels, generator) * 2 / h
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin, shift_x], dim=1), torch.stack([sin, cos, shift_y], dim=1)], dim=1
-    )
+    # output -> input: rotation and scale, then (when enabled) slant and aspect, each drawn per image.
+    # Drawn only when enabled, so that runs without them keep their random numbers.
+    a, b, c, d = cos, -sin, sin, cos
+    if config.max_shear > 0:
+        shear = _uniform(n, config.max_shear, generator)  # x moves by shear * y: a slant either way
+        b = b + a * shear
+        d = d + c * shear
+    if config.max_aspect_change > 0:
+        # Width and height change in opposite directions by exp(+-max) overall, keeping the area.
+        stretch = torch.exp(_uniform(n, config.max_aspect_change, generator) / 2)
+        a, c = a * stretch, c * stretch
+        b, d = b / stretch, d / stretch
+    theta = torch.stack([torch.stack([a, b, shift_x], dim=1), torch.stack([c, d, shift_y], dim=1)], dim=1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 

@@ -37,7 +37,21 @@ PRESETS: dict[str, Preset] = {
         classes=DIGIT_CLASSES,
         keys=DIGIT_CLASSES,
         model_file="digits.safetensors",
-        train_config=TrainConfig(epochs=20, batch_size=64, learning_rate=2e-3),
+        # Chosen among the variants listed in resources/models/digits.md: SGD with momentum and weight
+        # decay generalised better from 9,000 MNIST digits than Adam (99.3-99.4% on the held-out split
+        # at 30 epochs for seeds 0, 1 and 2, against 98.8-98.9% for Adam); 30 epochs rather than 20
+        # because the last epochs of a 20-epoch run still swing by +-0.3%; slant, aspect and a little
+        # more rotation in the augmentation are what mouse drawings add to MNIST's variety.
+        train_config=TrainConfig(
+            epochs=30,
+            batch_size=64,
+            optimizer="sgd",
+            learning_rate=0.05,
+            weight_decay=5e-4,
+            max_rotation_degrees=15.0,
+            max_shear=0.3,
+            max_aspect_change=0.2,
+        ),
     ),
     "ticks-crosses": Preset(
         name="ticks-crosses",

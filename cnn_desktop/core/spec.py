@@ -219,6 +219,8 @@ class TrainConfig:
     max_scale_change: float = 0.12  # augmentation: scale drawn from 1 +- this
     max_shift_pixels: float = 2.0  # augmentation: shift drawn from +- this many input pixels
     thickness_change: float = 0.5  # augmentation: strokes thinned or thickened by up to this share
+    max_shear: float = 0.0  # augmentation: slant, x moved by up to +-this times y
+    max_aspect_change: float = 0.0  # augmentation: width/height ratio changed by a factor up to exp(+-this)
     lr_schedule: str = "cosine"  # "cosine" (decays to 5% of the rate over all steps) or "constant"
 
     def __post_init__(self) -> None:

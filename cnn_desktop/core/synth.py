@@ -514,7 +514,9 @@ def _nine(style: str, rng):
         tail = _bent(joint, np.array([joint[0] + _u(rng, -0.08, 0.02), 1.0]), rng.normal(0, 0.02))
     else:
         bottom = np.array([_u(rng, 0.3, 0.45), 1.0])
-        tail = _join(_bent(joint, bottom, rng.normal(-0.06, 0.03)), _bent(bottom, bottom + [-_u(rng, 0.15, 0.3), -0.06], 0.1))
+        down = _bent(joint, bottom, rng.normal(-0.06, 0.03))
+        hook = bottom + [-_u(rng, 0.15, 0.3), -0.06]  # the tail curls back to the left
+        tail = _join(down, _bent(bottom, hook, 0.1))
     return [_join(loop, _bent(loop[-1], joint, 0.0), tail)]
 
 

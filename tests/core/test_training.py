@@ -137,3 +137,51 @@ def test_split_is_seeded_stratified_and_covers_everything():
     again, _ = split_indices(labels, 0.2, seed=1)
     other, _ = split_indices(labels, 0.2, seed=2)
     assert np.array_equal(train, again) and not np.array_equal(train, other)
+
+
+def test_slant_and_aspect_augmentation_tilt_and_stretch_a_bar():
+    """max_shear slants (either way, up to the limit); max_aspect_change stretches one axis against the other."""
+    import torch
+
+    from cnn_desktop.core.augment import augment_batch
+
+    bar = torch.zeros(1, 1, 28, 28)
+    bar[0, 0, 4:24, 13:15] = 1.0  # a vertical bar, 20 px tall
+    still = dict(max_rotation_degrees=0.0, max_scale_change=0.0, max_shift_pixels=0.0, thickness_change=0.0)
+    out = augment_batch(bar.repeat(200, 1, 1, 1), TrainConfig(max_shear=0.3, **still), torch.Generator().manual_seed(0))
+    rows = torch.arange(28.0)
+    top = (out[:, 0, 6] * rows).sum(1) / out[:, 0, 6].sum(1)  # centre column of the bar near its top
+    bottom = (out[:, 0, 21] * rows).sum(1) / out[:, 0, 21].sum(1)
+    slant = (top - bottom) / 15  # columns moved per row
+    assert slant.min() < -0.2 and slant.max() > 0.2 and slant.abs().max() < 0.32
+
+    square = torch.zeros(1, 1, 28, 28)
+    square[0, 0, 8:20, 8:20] = 1.0
+    out = augment_batch(square.repeat(200, 1, 1, 1), TrainConfig(max_aspect_change=0.2, **still), torch.Generator().manual_seed(1))
+    coords = torch.arange(28.0)
+
+    def spread(profile):  # standard deviation of the ink along one axis, proportional to the side
+        profile = profile / profile.sum(1, keepdim=True)
+        mean = (profile * coords).sum(1, keepdim=True)
+        return ((profile * (coords - mean) ** 2).sum(1)).sqrt()
+
+    ratio = spread(out[:, 0].sum(1)) / spread(out[:, 0].sum(2))  # width / height
+    assert ratio.min() < 0.95 and ratio.max() > 1.05
+    assert ratio.max() < 1.25 and ratio.min() > 1 / 1.25  # exp(0.2) = 1.22 at most, and a little blur
+
+
+def test_without_slant_and_aspect_augmentation_draws_the_same_random_numbers():
+    """Adding the two options must not change what existing seeded configurations produce."""
+    import torch
+
+    from cnn_desktop.core.augment import augment_batch
+
+    images = torch.rand(8, 1, 28, 28)
+    a = augment_batch(images, TrainConfig(), torch.Generator().manual_seed(3))
+    generator = torch.Generator().manual_seed(3)
+    b = augment_batch(images, TrainConfig(max_shear=0.0, max_aspect_change=0.0), generator)
+    assert torch.equal(a, b)
+    # Both consumed the same amount of the generator: the next draw agrees with a fresh sequence.
+    reference = torch.Generator().manual_seed(3)
+    augment_batch(images, TrainConfig(), reference)
+    assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=reference))
