@@ -176,9 +176,9 @@ def test_fine_tuning_on_ten_drawings_a_class_learns_a_persons_style(ticks_crosse
     assert before < 0.85, f"the style should be new to the bundled model, but it gets {before:.1%} already"
 
     own_x, own_y = _persons_drawings(10, seed=1)  # the ten of each class the person labels
-    # One torch thread while timing: on this 2-core machine a second thread buys ~1.6x when the other
-    # core is idle, but when it is busy (another process, or the app's own window) every op waits for
-    # it and these 15 small steps take 7-8 s instead of 0.15 s (measured; see ticks-crosses.md).
+    # One torch thread while timing: on this 2-core machine, shared with other jobs, these 15 small
+    # steps took 6.6-9.1 s with torch's two threads and 0.12-0.15 s with one (runs alternating under
+    # the same load; about 0.07 s either way on a quiet machine). See ticks-crosses.md.
     configure_torch()  # the process-wide settings the Trainer would make on first use, made now
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
