@@ -26,14 +26,14 @@ def configure_torch(threads: int | None = None) -> None:
 
     torch only lets the inter-op pool be sized before its first parallel work, and changing the
     intra-op count later makes every op re-create its pool, so this is done once, early, and never
-    again. ``CNN_DESKTOP_THREADS`` overrides the default (all cores).
+    again. ``CNN_DESKTOP_THREADS`` overrides both ``threads`` and the default (all cores).
     """
     global _torch_configured
     with _torch_lock:
         if _torch_configured:
             return
         _torch_configured = True
-        wanted = threads or int(os.environ.get("CNN_DESKTOP_THREADS", "0")) or (os.cpu_count() or 1)
+        wanted = int(os.environ.get("CNN_DESKTOP_THREADS", "0")) or threads or (os.cpu_count() or 1)
         torch.set_num_threads(wanted)
         try:
             torch.set_num_interop_threads(1)  # one model, one stream of ops: no use for a second pool
