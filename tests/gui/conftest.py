@@ -4,3 +4,41 @@ import os
 
 # Must happen before the QApplication exists (pytest-qt creates it lazily, after this import).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402  (after the platform is chosen)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh data folder, and no bundled models: every window starts from a known, untrained network."""
+    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def open_window(qtbot, home):
+    """Opens main windows on ``home`` in a given mode, once the engine has that mode's model; closes
+    them after the test and checks that their compute threads ended."""
+    from cnn_desktop.core.presets import PRESETS
+    from cnn_desktop.gui.main_window import MainWindow
+
+    windows = []
+
+    def opener(mode="digits"):
+        window = MainWindow(home=home)
+        qtbot.addWidget(window)
+        window.show()
+        classes = PRESETS[mode].classes
+        if mode != "digits":
+            window.switch_mode(mode)
+        qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None
+                        and window.worker.engine.model.classes == classes
+                        and "Model:" in window.model_label.text(), timeout=10000)
+        windows.append(window)
+        return window
+
+    yield opener
+    for window in windows:
+        window.close()
+        assert not window.worker.running
+

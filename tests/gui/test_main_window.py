@@ -1,7 +1,6 @@
 """The app as a person uses it: draw, see the guess, label, train, watch, pause, stop, close."""
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from cnn_desktop.core.checkpoint import load_model, save_model
@@ -12,40 +11,10 @@ from cnn_desktop.core.preprocess import preprocess
 from cnn_desktop.core.presets import PRESETS
 from cnn_desktop.core.store import DrawingStore
 from cnn_desktop.core.synth import draw_cross, draw_tick, generate_ticks_crosses
-from cnn_desktop.gui.main_window import MainWindow
 from gui_helpers import draw
 
 TICKS = PRESETS["ticks-crosses"]
 TICK_POINTS = [(120, 240), (150, 270), (180, 300), (230, 230), (280, 160), (330, 90)]
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    # No bundled models: every test starts from a known, untrained network.
-    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def open_window(qtbot, home):
-    windows = []
-
-    def opener(mode="digits"):
-        window = MainWindow(home=home)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitUntil(lambda: "Model:" in window.model_label.text(), timeout=10000)
-        if mode != "digits":
-            window.switch_mode(mode)
-            qtbot.waitUntil(lambda: window.probabilities.headline.text() != "" and
-                            window.filters.layer_names() == ["conv1", "conv2"], timeout=10000)
-        windows.append(window)
-        return window
-
-    yield opener
-    for window in windows:
-        window.close()
-        assert not window.worker.running
 
 
 def _fill_collection(home, images, labels):

@@ -2,7 +2,6 @@
 the step-by-step dialog, the mistakes of the collection, and the training timeline."""
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from cnn_desktop.core.messages import StopTraining
@@ -11,39 +10,11 @@ from cnn_desktop.core.presets import PRESETS
 from cnn_desktop.core.store import DrawingStore
 from cnn_desktop.gui.inspect.overlays import box_rect
 from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV, POOL, RELU
-from cnn_desktop.gui.main_window import MainWindow
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from gui_helpers import draw
 
 TICKS = PRESETS["ticks-crosses"]
 SEVEN = [(120, 90), (330, 90), (260, 220), (200, 380)]
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def open_window(qtbot, home):
-    windows = []
-
-    def opener(mode="digits"):
-        window = MainWindow(home=home)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitUntil(lambda: "Model:" in window.model_label.text(), timeout=10000)
-        if mode != "digits":
-            window.switch_mode(mode)
-            qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None
-                            and window.worker.engine.model.classes == TICKS.classes, timeout=10000)
-        windows.append(window)
-        return window
-
-    yield opener
-    for window in windows:
-        window.close()
 
 
 def _drawn(qtbot, window, points=SEVEN):
