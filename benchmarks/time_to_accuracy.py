@@ -10,7 +10,8 @@ not timed; the Trainer's own end-of-epoch validation is, since the app pays for 
 - the project's Trainer with the digits preset's settings (``cnn-desktop train --preset digits``: Adam
   2e-3, cosine schedule over 20 epochs, batch 64, augmentation on);
 - the same Trainer with augmentation off (to tell the schedule from the augmentation);
-- the plain loop: DataLoader(shuffle=True), Adam 2e-3 constant, batch 64, no augmentation.
+- the plain loop: DataLoader(shuffle=True, seeded), Adam at its default 1e-3, constant, batch 64, no
+  augmentation.
 
 A side that does not reach the target within the time cap is reported at the cap, marked "not reached".
 """
@@ -25,6 +26,9 @@ from benchmarks.common import Row, digits_data, ratio
 
 NAME = "time_to_accuracy"
 TARGET_SECONDS = 30.0
+# The plain loop uses Adam's default rate, as one writes it first. At the preset's 2e-3 without warm-up
+# it sometimes never leaves chance level (11.4 %, seen in 2 of 5 runs here), which measures nothing.
+PLAIN_LEARNING_RATE = 1e-3
 
 
 def _accuracy(model, images, labels) -> float:
@@ -46,6 +50,7 @@ class _Side:
         self.seconds = 0.0
         self.steps = 0
         self.reached: float | None = None  # training seconds when the target was reached
+        self.reached_second: float | None = None  # ... and when the secondary (lower) target was
         self.best = 0.0
         self.curve: list[tuple[int, float, float]] = []
 
@@ -63,12 +68,14 @@ class _TrainerSide(_Side):
         self.trainer = Trainer(build_model(lenet_spec(), seed=config.seed), images, labels, config)
         self.model = self.trainer.model
 
-    def train(self, steps: int) -> None:
+    def train(self, steps: int, cap: float) -> None:
         started = time.perf_counter()
         for _ in range(steps):
             if self.trainer.step() is None:
                 break
             self.steps += 1
+            if self.seconds + time.perf_counter() - started >= cap:
+                break
         self.seconds += time.perf_counter() - started
 
     def accuracy(self, val_x, val_y) -> float:
@@ -89,10 +96,12 @@ class _PlainSide(_Side):
         self.model = build_model(lenet_spec(), seed=0)
         self.model.train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
-        self.loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size, shuffle=True)
+        # Seeded shuffling: the same reference from run to run (the weights are seeded too).
+        self.loader = DataLoader(TensorDataset(train_x, train_y), batch_size=batch_size, shuffle=True,
+                                 generator=torch.Generator().manual_seed(0))
         self._batches = iter(self.loader)
 
-    def train(self, steps: int) -> None:
+    def train(self, steps: int, cap: float) -> None:
         started = time.perf_counter()
         for _ in range(steps):
             try:
@@ -105,6 +114,8 @@ class _PlainSide(_Side):
             loss.backward()
             self.optimizer.step()
             self.steps += 1
+            if self.seconds + time.perf_counter() - started >= cap:
+                break
         self.seconds += time.perf_counter() - started
 
     def accuracy(self, val_x, val_y) -> float:
@@ -121,7 +132,8 @@ def run(quick: bool = False) -> list[Row]:
     configure_torch()
     images, labels, source = digits_data()
     target = 0.95 if quick else 0.985
-    cap = 8.0 if quick else 120.0
+    second = 0.90 if quick else 0.98  # a lower bar too: a plain loop without schedule often stalls near 98 %
+    cap = 4.0 if quick else 120.0
     check_every = 25 if quick else 50
     config = PRESETS["digits"].train_config  # epochs 20, batch 64, lr 2e-3, cosine, augmentation on
     train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
@@ -131,22 +143,27 @@ def run(quick: bool = False) -> list[Row]:
     sides = [
         _TrainerSide("trainer", images, labels, config),
         _PlainSide("plain", data[train_idx].contiguous(), targets[train_idx].contiguous(),
-                   config.learning_rate, config.batch_size),
+                   PLAIN_LEARNING_RATE, config.batch_size),
         _TrainerSide("trainer_noaug", images, labels, config.with_(augment=False)),
     ]
     while not all(side.done(cap) for side in sides):
         for side in sides:
             if side.done(cap):
                 continue
-            side.train(check_every)
+            side.train(check_every, cap)
             accuracy = side.accuracy(val_x, val_y)
             side.best = max(side.best, accuracy)
             side.curve.append((side.steps, round(side.seconds, 2), round(accuracy, 4)))
+            if accuracy >= second and side.reached_second is None:
+                side.reached_second = side.seconds
             if accuracy >= target:
                 side.reached = side.seconds
 
     def seconds(side) -> float:
         return side.reached if side.reached is not None else side.seconds
+
+    def seconds_second(side) -> float:
+        return side.reached_second if side.reached_second is not None else side.seconds
 
     def status(side) -> str:
         if side.reached is not None:
@@ -162,6 +179,11 @@ def run(quick: bool = False) -> list[Row]:
             "plain DataLoader loop, same split", seconds(plain), ratio(seconds(trainer), seconds(plain)),
             f"<= {TARGET_SECONDS:.0f} s", trainer.reached is not None and seconds(trainer) <= TARGET_SECONDS,
             note=note, extra={"curve": trainer.curve, "ref_curve": plain.curve}),
+        Row(NAME, f"Trainer (digits preset) to {second:.1%} val. accuracy", seconds_second(trainer), "s",
+            f"plain DataLoader loop to {second:.1%}", seconds_second(plain),
+            ratio(seconds_second(trainer), seconds_second(plain)), "", None,
+            note=(f"lower bar; reached: trainer {trainer.reached_second is not None}, "
+                  f"plain {plain.reached_second is not None}")),
         Row(NAME, f"Trainer, augmentation off, to {target:.1%}", seconds(noaug), "s",
             "plain DataLoader loop, same split", seconds(plain), ratio(seconds(noaug), seconds(plain)), "", None,
             extra={"curve": noaug.curve}),

@@ -86,11 +86,16 @@ class _PlainSide:
         self.optimizer.step()
 
 
-def _rate(side, steps: int) -> float:
+def _rate(side, steps: int, max_seconds: float = float("inf")) -> float:
+    """Samples per second over ``steps`` steps, or fewer if ``max_seconds`` runs out first."""
     started = time.perf_counter()
-    for _ in range(steps):
+    done = 0
+    while done < steps:
         side.step()
-    return steps * side.batch_size / (time.perf_counter() - started)
+        done += 1
+        if time.perf_counter() - started > max_seconds:
+            break
+    return done * side.batch_size / (time.perf_counter() - started)
 
 
 def measure(quick: bool) -> dict:
@@ -107,12 +112,13 @@ def measure(quick: bool) -> dict:
     }
     reps = 2 if quick else 5
     steps = {64: 12 if quick else 120, 256: 4 if quick else 36}
+    budget = 0.4 if quick else float("inf")  # quick: bounded time per round, whatever the machine's load
     for side in sides.values():  # warm-up: first-call allocations, oneDNN primitive creation
-        _rate(side, 3 if quick else 10)
+        _rate(side, 3 if quick else 10, budget)
     rates: dict[str, list[float]] = {key: [] for key in sides}
     for _ in range(reps):
         for key, side in sides.items():
-            rates[key].append(_rate(side, steps[side.batch_size]))
+            rates[key].append(_rate(side, steps[side.batch_size], budget))
     return {"source": source, "reps": reps, "steps": steps, "rates": rates}
 
 
