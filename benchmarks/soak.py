@@ -46,14 +46,14 @@ class Soak:
     def __init__(self, window, drawings, minutes: float, out=sys.stdout):
         from PySide6.QtCore import QTimer
 
-        from cnn_desktop.core.messages import EngineError, Prediction, TrainingState, TrainingStep
+        from cnn_desktop.core.messages import EngineError, Prediction, TrainingState, TrainingSteps
 
         self.window, self.drawings, self.out = window, drawings, out
         self.seconds = minutes * 60
         self.samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB)
         self.steps = self.runs = self.drawn = self.added = self.answers = 0
         self.problems: list[str] = []
-        self._types = {"error": EngineError, "state": TrainingState, "step": TrainingStep, "answer": Prediction}
+        self._types = {"error": EngineError, "state": TrainingState, "step": TrainingSteps, "answer": Prediction}
         self._drawing = self._point = 0
         self._minute = 0
         self.started = time.monotonic()
@@ -119,7 +119,7 @@ class Soak:
         from PySide6.QtCore import QTimer
 
         if isinstance(message, self._types["step"]):
-            self.steps += 1
+            self.steps += len(message.steps)
         elif isinstance(message, self._types["answer"]):
             self.answers += 1
         elif isinstance(message, self._types["error"]):

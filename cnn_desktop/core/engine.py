@@ -50,7 +50,7 @@ from cnn_desktop.core.messages import (
     TrainingEpoch,
     TrainingStarted,
     TrainingState,
-    TrainingStep,
+    TrainingSteps,
     UseModel,
 )
 from cnn_desktop.core.model import CNN, build_model, configure_torch, predict_proba
@@ -59,17 +59,23 @@ from cnn_desktop.core.saliency import saliency_map
 from cnn_desktop.core.spec import TrainConfig
 from cnn_desktop.core.store import DrawingStore
 from cnn_desktop.core.timeline import Snapshot, SnapshotKeeper
-from cnn_desktop.core.training import EpochInfo, Trainer, split_indices
+from cnn_desktop.core.training import EpochInfo, StepInfo, Trainer, split_indices
 
 # While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
 # enough to watch them move, slow enough to cost a few percent of the training time.
 REFRESH_SECONDS = 0.25
+# Training steps are reported in batches at this interval: the curves and the status line cannot show
+# more than a few updates a second anyway, and each message costs the window's thread time (and the GIL).
+STEP_REPORT_SECONDS = 0.1
 _IDLE_WAIT_SECONDS = 1.0
 
 
 class Engine:
-    def __init__(self, emit: Callable[[object], None]):
+    def __init__(self, emit: Callable[[object], None], step_report_seconds: float = STEP_REPORT_SECONDS):
         self._emit = emit
+        self._step_report_seconds = step_report_seconds
+        self._unreported_steps: list[StepInfo] = []
+        self._last_step_report = 0.0
         self._commands: deque[Command] = deque()
         self._latest_request: Predict | None = None
         self._lock = threading.Lock()  # guards only the two inboxes above, never the model
@@ -167,6 +173,7 @@ class Engine:
             self._start_training(command)
         elif isinstance(command, PauseTraining) and self.trainer and not self.trainer.finished:
             self.trainer.pause()
+            self._report_steps()
             self._emit(TrainingState("paused"))
         elif isinstance(command, ResumeTraining) and self.trainer and not self.trainer.finished:
             self.trainer.resume()
@@ -225,7 +232,7 @@ class Engine:
                 dataset.images,
                 dataset.labels,
                 command.config,
-                on_step_end=lambda info: self._emit(TrainingStep(info)),
+                on_step_end=self._step_ended,
                 on_epoch_end=self._epoch_ended,
             )
         except CnnDesktopError as error:
@@ -236,6 +243,8 @@ class Engine:
             self.model, self.history = model, []
             self._weights_changed()
         self.trainer = trainer
+        self._unreported_steps.clear()
+        self._last_step_report = 0.0  # the run's first step is reported at once
         self.snapshots.start(trainer.total_steps)
         self._take_snapshot(0, 0.0, None)
         self.info = {
@@ -266,7 +275,20 @@ class Engine:
         elif time.monotonic() - self._last_refresh > REFRESH_SECONDS:
             self._refresh()
 
+    def _step_ended(self, info: StepInfo) -> None:
+        self._unreported_steps.append(info)
+        if time.monotonic() - self._last_step_report >= self._step_report_seconds:
+            self._report_steps()
+
+    def _report_steps(self) -> None:
+        """Send the steps not reported yet; before any epoch, state or model message, to keep the order."""
+        if self._unreported_steps:
+            self._emit(TrainingSteps(tuple(self._unreported_steps)))
+            self._unreported_steps.clear()
+        self._last_step_report = time.monotonic()
+
     def _epoch_ended(self, info: EpochInfo) -> None:
+        self._report_steps()
         self.history.append(info.to_dict())
         self._emit(TrainingEpoch(info))
 
@@ -276,6 +298,7 @@ class Engine:
             self._end_training(state)
 
     def _end_training(self, state: str, message: str = "") -> None:
+        self._report_steps()
         trainer, self.trainer = self.trainer, None
         self.model.eval()
         self.info.update(

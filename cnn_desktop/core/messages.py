@@ -143,8 +143,18 @@ class TrainingStarted:
 
 
 @dataclass(frozen=True)
-class TrainingStep:
-    info: StepInfo
+class TrainingSteps:
+    """The optimiser steps since the last report, oldest first (never empty).
+
+    Steps are reported in batches a few times a second rather than one message per step: at ~100 steps
+    a second, a message (and a status-line update) per step kept the window's thread busy for nothing.
+    """
+
+    steps: tuple[StepInfo, ...]
+
+    @property
+    def last(self) -> StepInfo:
+        return self.steps[-1]
 
 
 @dataclass(frozen=True)

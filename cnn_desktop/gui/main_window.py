@@ -45,7 +45,7 @@ from cnn_desktop.core.messages import (
     TrainingStarted,
     TrainingState,
     Timeline,
-    TrainingStep,
+    TrainingSteps,
     UseModel,
 )
 from cnn_desktop.core.geometry import layer_geometry
@@ -436,8 +436,7 @@ class MainWindow(QMainWindow):
             Filters: self._show_filters,
             ModelReady: self._model_ready,
             TrainingStarted: self._training_started,
-            TrainingStep: lambda m: (self.curves.add_step(m.info.step, m.info.loss, m.info.accuracy),
-                                     self.training.show_step(m.info)),
+            TrainingSteps: self._training_steps,
             TrainingEpoch: self._training_epoch,
             TrainingState: self._training_state,
             ModelSaved: lambda m: self.statusBar().showMessage(f"Model saved: {m.path}", 4000),
@@ -506,6 +505,11 @@ class MainWindow(QMainWindow):
     def _training_started(self, message: TrainingStarted) -> None:
         self.curves.clear()
         self.training.training_started(message.total_steps, message.config.epochs, message.train_size, message.val_size)
+
+    def _training_steps(self, message: TrainingSteps) -> None:
+        for info in message.steps:
+            self.curves.add_step(info.step, info.loss, info.accuracy)
+        self.training.show_step(message.last)  # the status line only ever shows the newest
 
     def _training_epoch(self, message: TrainingEpoch) -> None:
         info = message.info

@@ -24,7 +24,7 @@ from cnn_desktop.core.messages import (
     TrainingEpoch,
     TrainingStarted,
     TrainingState,
-    TrainingStep,
+    TrainingSteps,
     UseModel,
 )
 from cnn_desktop.core.model import build_model
@@ -52,11 +52,15 @@ class Recorder:
         with self._lock:
             self.messages.clear()
 
+    def steps(self):
+        """Every reported training step, out of the batched TrainingSteps messages."""
+        return [info for batch in self.of(TrainingSteps) for info in batch.steps]
+
 
 @pytest.fixture
 def engine():
     recorder = Recorder()
-    engine = Engine(recorder)
+    engine = Engine(recorder, step_report_seconds=0)  # every step reported at once: step-exact tests
     engine.recorder = recorder
     engine.submit(UseModel(None, SPEC, "fresh"))
     engine.run_once()
@@ -115,7 +119,7 @@ def test_training_reports_steps_epochs_and_changes_filters_and_feature_maps(engi
     _run_until_training_ends(engine)
 
     (started,) = engine.recorder.of(TrainingStarted)
-    steps, epochs = engine.recorder.of(TrainingStep), engine.recorder.of(TrainingEpoch)
+    steps, epochs = engine.recorder.steps(), engine.recorder.of(TrainingEpoch)
     assert len(steps) == started.total_steps and [e.info.epoch for e in epochs] == [1, 2, 3]
     assert epochs[-1].info.val_accuracy >= 0.9
     assert [s.state for s in engine.recorder.of(TrainingState)] == ["running", "finished"]
@@ -133,7 +137,7 @@ def test_predictions_keep_coming_while_training(engine, bars_collection):
         engine.run_once()
     answered = [p.request_id for p in engine.recorder.of(Prediction)]
     assert {1, 2, 3, 4, 5} <= set(answered) and answered == sorted(answered)
-    assert len(engine.recorder.of(TrainingStep)) >= 5  # a training step in every round too
+    assert len(engine.recorder.steps()) >= 5  # a training step in every round too
 
 
 def test_pause_resume_and_stop(engine, bars_collection):
@@ -141,12 +145,12 @@ def test_pause_resume_and_stop(engine, bars_collection):
     engine.run_once()
     engine.submit(PauseTraining())
     engine.run_once()
-    steps = len(engine.recorder.of(TrainingStep))
+    steps = len(engine.recorder.steps())
     assert engine.run_once() is False  # paused and nothing else to do: the loop may sleep
-    assert len(engine.recorder.of(TrainingStep)) == steps
+    assert len(engine.recorder.steps()) == steps
     engine.submit(ResumeTraining())
     engine.run_once()
-    assert len(engine.recorder.of(TrainingStep)) == steps + 1
+    assert len(engine.recorder.steps()) == steps + 1
     engine.submit(StopTraining())
     engine.run_once()
     assert [s.state for s in engine.recorder.of(TrainingState)] == ["running", "paused", "running", "stopped"]
@@ -215,10 +219,38 @@ def test_the_thread_leaves_promptly_when_shut_down_mid_training(engine, bars_col
     thread = threading.Thread(target=engine.run)
     thread.start()
     deadline = time.monotonic() + 30
-    while len(engine.recorder.of(TrainingStep)) < 5 and time.monotonic() < deadline:
+    while len(engine.recorder.steps()) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     asked = time.monotonic()
     engine.request_shutdown()
     thread.join(5)
     assert not thread.is_alive()
     assert time.monotonic() - asked < 1.0
+
+
+def test_steps_are_reported_in_batches_without_losing_or_reordering_any(bars_collection):
+    recorder = Recorder()
+    engine = Engine(recorder, step_report_seconds=60)  # only the first step and the forced reports
+    engine.submit(UseModel(None, SPEC, "fresh"))
+    engine.submit(StartTraining(bars_collection, TrainConfig(epochs=3, batch_size=16)))
+    engine.run_once()
+    assert [len(m.steps) for m in recorder.of(TrainingSteps)] == [1]  # the first step shows at once
+    engine.submit(PauseTraining())
+    for _ in range(3):
+        engine.run_once()
+    paused_at = len(recorder.steps())
+    assert paused_at == engine.trainer.step_count  # pausing reports what is pending
+    engine.submit(ResumeTraining())
+    _run_until_training_ends(engine)
+
+    (started,) = recorder.of(TrainingStarted)
+    steps = recorder.steps()
+    assert [s.step for s in steps] == list(range(1, started.total_steps + 1))
+    assert len(recorder.of(TrainingSteps)) <= 3 + 3  # first, pause, one per epoch end: not one per step
+    # Each epoch's report comes after that epoch's steps: the window never sees an epoch before its steps.
+    seen = 0
+    for message in recorder.messages:
+        if isinstance(message, TrainingSteps):
+            seen = message.last.step
+        elif isinstance(message, TrainingEpoch):
+            assert seen == message.info.step

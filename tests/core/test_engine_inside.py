@@ -8,7 +8,7 @@ import torch
 from cnn_desktop.core.engine import Engine
 from cnn_desktop.core.messages import (
     CollectionEvaluation, EngineError, EvaluateCollection, Filters, Predict, Prediction, ShowSnapshot, StartTraining,
-    Timeline, TrainingStep, UseModel)
+    Timeline, TrainingSteps, UseModel)
 from cnn_desktop.core.model import build_model
 from cnn_desktop.core.saliency import saliency_map
 from cnn_desktop.core.spec import TICK_CROSS_CLASSES, TrainConfig, lenet_spec
@@ -25,7 +25,7 @@ TICK = Strokes.from_points([[(100, 300), (160, 380), (330, 120)]])
 @pytest.fixture
 def engine():
     recorder = Recorder()
-    engine = Engine(recorder)
+    engine = Engine(recorder, step_report_seconds=0)
     engine.recorder = recorder
     engine.submit(UseModel(None, SPEC, "fresh"))
     engine.run_once()
@@ -123,10 +123,10 @@ def test_snapshots_are_kept_during_training_and_shown_without_disturbing_it(engi
     assert shown and shown[-1].request_id == 1
     assert not np.allclose(filters.layers[0][1], engine.model.layers.conv1.weight.detach().numpy())
     assert any(not torch.equal(live_weights[k], v) for k, v in engine.model.state_dict().items())  # training went on
-    steps = len(engine.recorder.of(TrainingStep))
+    steps = len(engine.recorder.steps())
     for _ in range(3):
         engine.run_once()
-    assert len(engine.recorder.of(TrainingStep)) == steps + 3
+    assert len(engine.recorder.steps()) == steps + 3
     assert all(p.snapshot == 0 for p in engine.recorder.of(Prediction))  # live refreshes held back meanwhile
     engine.submit(Predict(2, TICK))  # a new drawing is answered by the snapshot too
     engine.run_once()
