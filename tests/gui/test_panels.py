@@ -67,12 +67,14 @@ def test_probabilities_show_the_top_class_or_no_guess(qtbot, show):
     assert not np.any(panel.bars.opts["height"])
 
 
-def test_probabilities_coalesce_a_burst_into_the_newest(qtbot, show):
+def test_probabilities_draw_at_once_then_coalesce_a_burst_into_the_newest(qtbot, show):
     panel = show(ProbabilitiesPanel(["tick", "cross"]))
+    panel.show_probabilities(np.array([0.2, 0.8]))
+    assert panel.headline.text() == "Guess: cross  (80%)"  # the first guess is drawn without waiting
     for p in np.linspace(0.1, 0.9, 50):
         panel.show_probabilities(np.array([p, 1 - p]))
-    assert panel.headline.text() == EMPTY_TEXT  # nothing drawn yet: the redraw waits for its timer
-    qtbot.waitUntil(lambda: panel.headline.text() == "Guess: tick  (90%)", timeout=1000)
+    assert panel.headline.text() == "Guess: cross  (80%)"  # the burst waits for the interval to end...
+    qtbot.waitUntil(lambda: panel.headline.text() == "Guess: tick  (90%)", timeout=1000)  # ...then the newest
 
 
 def test_probabilities_reject_a_wrong_number_of_values(show):
