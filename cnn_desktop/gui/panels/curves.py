@@ -18,6 +18,8 @@ REDRAW_INTERVAL_MS = 33
 # Per-batch losses jump around; an exponential moving average shows the trend. 0.9 averages over
 # roughly the last ten steps: smooth, yet it still follows the fast drop at the start.
 SMOOTHING = 0.9
+# The items with one point per optimiser step: thousands of points after a minute of training.
+PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
 
 
 class GrowingSeries:
@@ -58,6 +60,17 @@ def _line(colour: str, width: float) -> dict:
 def _markers(colour: str, symbol: str) -> dict:
     return {"pen": pg.mkPen(colour, width=2), "symbol": symbol, "symbolSize": 8,
             "symbolBrush": colour, "symbolPen": pg.mkPen(colour), "antialias": True}
+
+
+def _thin_out(item: pg.PlotDataItem) -> None:
+    """Paint about two points per pixel column: the highest and the lowest of the steps falling into it.
+
+    The noisy per-step band keeps its envelope and the smoothed line its shape, while the painter
+    handles a few hundred points instead of every step of the run.
+    """
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    item.opts["autoDownsampleFactor"] = 1.0  # one (max, min) pair per pixel; pyqtgraph's default is 5
 
 
 class CurvesPanel(QWidget):
@@ -101,6 +114,8 @@ class CurvesPanel(QWidget):
         self._smoothed_accuracy = curve("smoothed_accuracy", accuracy, "training, smoothed", _line(MUTED, 1.5))
         self._train_accuracy = curve("train_accuracy", accuracy, "training, each epoch", _markers(PRIMARY, "s"))
         self._val_accuracy = curve("val_accuracy", accuracy, "validation, each epoch", _markers(ACCENT, "o"))
+        for key in PER_STEP:
+            _thin_out(self.items[key])
 
         self._loss_average = self._accuracy_average = 0.0
         self._averaged_steps = 0
