@@ -6,6 +6,8 @@ other; per-epoch values are drawn as markers at the step where their epoch ended
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
@@ -18,6 +20,11 @@ REDRAW_INTERVAL_MS = 33
 # Per-batch losses jump around; an exponential moving average shows the trend. 0.9 averages over
 # roughly the last ten steps: smooth, yet it still follows the fast drop at the start.
 SMOOTHING = 0.9
+EMPTY_STEPS = 100  # the x axis before the first step of a run whose length is not known
+EMPTY_LOSS = 2.5  # the loss axis before the first step: about ln(10), where a 10-class network starts
+PADDING = 0.02  # of each range, on both sides, so that markers at the ends are not cut in half
+# Loss axis tops: fine-grained, so that the curve fills most of the plot's height.
+LOSS_TOPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
 # The items with one point per optimiser step: thousands of points after a minute of training.
 PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
 
@@ -51,6 +58,16 @@ class GrowingSeries:
     @property
     def y(self) -> np.ndarray:
         return self._data[1, :self._size]
+
+
+def nice_ceiling(value: float, mantissas: tuple[float, ...] = (1, 2, 5, 10)) -> float:
+    """The smallest ``m * 10^k`` (``m`` one of ``mantissas``, ascending from 1 to 10) that is at least
+    ``value``, a positive finite number."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    for mantissa in mantissas:
+        if mantissa * scale >= value * (1 - 1e-9):
+            return mantissa * scale
+    return mantissas[-1] * scale
 
 
 def _line(colour: str, width: float) -> dict:
@@ -90,13 +107,15 @@ class CurvesPanel(QWidget):
         accuracy = self.accuracy_plot.getPlotItem()
         style_plot(accuracy, x_label="step", y_label="accuracy (%)")
         accuracy.setTitle("Accuracy (higher is better)", color=TEXT_COLOUR)
-        accuracy.setYRange(0, 100, padding=0.02)
+        accuracy.setYRange(0, 100, padding=PADDING)
         set_fixed_ticks(accuracy.getAxis("left"), (0, 25, 50, 75, 100))
         add_guide_lines(accuracy, (25, 50, 75, 100))
         accuracy_legend = accuracy.addLegend(offset=(-8, -8), labelTextColor=TEXT_COLOUR,
                                              brush=(255, 255, 255, 200))
         for legend in (loss_legend, accuracy_legend):
             legend.setZValue(10)  # above the curves it describes
+        for plot in (loss, accuracy):
+            plot.disableAutoRange()  # the ranges move in jumps, see _update_ranges
 
         # Every item is created once here and only ever gets setData; ``items`` names them for callers.
         self._series: list[tuple[GrowingSeries, pg.PlotDataItem]] = []
@@ -119,8 +138,11 @@ class CurvesPanel(QWidget):
 
         self._loss_average = self._accuracy_average = 0.0
         self._averaged_steps = 0
-        self._empty_axes_shown = False
-        self._show_empty_axes()
+        self._total_steps: int | None = None
+        self._last_step = 0  # the largest step holding a point
+        self._highest_loss = 0.0  # the largest finite loss holding a point
+        self._shown_ranges: tuple[float, float] | None = None  # (x top, loss top) on screen
+        self._update_ranges()
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -128,6 +150,12 @@ class CurvesPanel(QWidget):
         layout.addWidget(self.accuracy_plot)
 
         self._redraw = Throttle(REDRAW_INTERVAL_MS, self._draw, leading=False, parent=self)
+
+    def set_total_steps(self, total_steps: int | None) -> None:
+        """The run takes ``total_steps`` steps: the x axes span them from the start, so the curves fill
+        the plots as training goes on (None: not known; the axes then grow in jumps)."""
+        self._total_steps = total_steps or None
+        self._update_ranges()
 
     def add_step(self, step: int, loss: float, accuracy: float) -> None:
         """One optimiser step: the batch's loss and accuracy (0..1)."""
@@ -139,6 +167,9 @@ class CurvesPanel(QWidget):
         self._step_loss.append(step, loss)
         self._smoothed_loss.append(step, self._loss_average / correction)
         self._smoothed_accuracy.append(step, 100 * self._accuracy_average / correction)
+        self._last_step = max(self._last_step, step)
+        if math.isfinite(loss):
+            self._highest_loss = max(self._highest_loss, loss)
         self._redraw.request()
 
     def add_epoch(self, epoch: int, step: int, train_loss: float, train_acc: float,
@@ -149,37 +180,50 @@ class CurvesPanel(QWidget):
         step, and the smoothed curve already shows the training loss.
         """
         self._train_accuracy.append(step, 100 * train_acc)
+        self._last_step = max(self._last_step, step)
         if val_loss is not None:
             self._val_loss.append(step, val_loss)
+            if math.isfinite(val_loss):
+                self._highest_loss = max(self._highest_loss, val_loss)
         if val_acc is not None:
             self._val_accuracy.append(step, 100 * val_acc)
         self._redraw.request()
 
-    def clear(self) -> None:
-        """Forget every point (a new training run)."""
+    def clear(self, total_steps: int | None = None) -> None:
+        """Forget every point: a new training run, of ``total_steps`` steps when that is known."""
         for series, _ in self._series:
             series.clear()
         self._loss_average = self._accuracy_average = 0.0
         self._averaged_steps = 0
+        self._total_steps = total_steps or None
+        self._last_step = 0
+        self._highest_loss = 0.0
         self._redraw.cancel()
         self._draw()
 
     def _draw(self) -> None:
         for series, item in self._series:
             item.setData(series.x, series.y)
-        has_data = any(len(series) for series, _ in self._series)
-        if has_data and self._empty_axes_shown:
-            self._empty_axes_shown = False
-            self.loss_plot.getPlotItem().enableAutoRange()
-            self.accuracy_plot.getPlotItem().enableAutoRange(axis="x")
-        elif not has_data:
-            self._show_empty_axes()
+        self._update_ranges()
 
-    def _show_empty_axes(self) -> None:
-        """Before training, pyqtgraph would label empty axes 0 to 1 in tenths: "step 0.4" means nothing."""
-        if self._empty_axes_shown:
+    def _update_ranges(self) -> None:
+        """Move the axes in jumps only. Each move lays the axis ticks out anew and repaints the whole
+        plot; following every new step, as pyqtgraph's auto-range does, cost that on every redraw.
+
+        x: 0 to the run's total steps when known, else to a round number (100, 200, 500, 1000...) at
+        or past the last step. Loss: 0 to a round number at or above the highest loss so far, which
+        only grows during a run, as an auto-range over all points would. Accuracy: always 0-100 %.
+        Before the first point: 0-100 steps (or the total) and a loss of 0-2.5, not pyqtgraph's 0-1
+        in tenths ("step 0.4" means nothing).
+        """
+        if self._total_steps is not None and self._last_step <= self._total_steps:
+            x_top = float(self._total_steps)
+        else:
+            x_top = max(float(EMPTY_STEPS), nice_ceiling(self._last_step) if self._last_step else 0.0)
+        loss_top = nice_ceiling(self._highest_loss, LOSS_TOPS) if self._highest_loss > 0 else EMPTY_LOSS
+        if self._shown_ranges == (x_top, loss_top):
             return
-        self._empty_axes_shown = True
+        self._shown_ranges = (x_top, loss_top)
         for widget in (self.loss_plot, self.accuracy_plot):
-            widget.getPlotItem().setXRange(0, 100, padding=0.02)
-        self.loss_plot.getPlotItem().setYRange(0, 2.5, padding=0.02)
+            widget.getPlotItem().setXRange(0, x_top, padding=PADDING)
+        self.loss_plot.getPlotItem().setYRange(0, loss_top, padding=PADDING)

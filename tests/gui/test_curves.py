@@ -1,0 +1,97 @@
+"""The curves panel: axes that move in jumps, thinned-out per-step lines, batches of steps, clearing."""
+
+import numpy as np
+import pytest
+
+from cnn_desktop.gui.panels.curves import PADDING, CurvesPanel, nice_ceiling
+
+
+@pytest.fixture
+def panel(qtbot):
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(880, 250)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def feed(panel, steps, losses, accuracies) -> None:
+    for step, loss, accuracy in zip(steps, losses, accuracies):
+        panel.add_step(int(step), float(loss), float(accuracy))
+
+
+def drawn_points(item) -> int:
+    x, _ = item.getData()  # (None, None) when the item holds no data
+    return 0 if x is None else len(x)
+
+
+def x_range(plot_widget) -> tuple[float, float]:
+    return tuple(plot_widget.getPlotItem().getViewBox().viewRange()[0])
+
+
+def y_range(plot_widget) -> tuple[float, float]:
+    return tuple(plot_widget.getPlotItem().getViewBox().viewRange()[1])
+
+
+def shows(plot_widget, top: float, axis=x_range) -> bool:
+    """The axis spans 0..top with the panel's padding, no more."""
+    low, high = axis(plot_widget)
+    return low == pytest.approx(-PADDING * top) and high == pytest.approx((1 + PADDING) * top)
+
+
+def test_nice_ceiling_rounds_up_to_the_next_round_number():
+    assert [nice_ceiling(v) for v in (1, 101, 150, 200, 201, 999, 1001)] == [1, 200, 200, 200, 500, 1000, 2000]
+    assert nice_ceiling(2.31, (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)) == pytest.approx(2.5)
+    assert nice_ceiling(0.693, (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)) == pytest.approx(0.8)
+    assert nice_ceiling(0.8, (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)) == pytest.approx(0.8)  # already round
+
+
+def test_x_axes_span_the_runs_total_steps_from_the_start(qtbot, panel):
+    assert shows(panel.loss_plot, 100) and shows(panel.accuracy_plot, 100)  # before any run
+    panel.clear(total_steps=850)
+    assert shows(panel.loss_plot, 850) and shows(panel.accuracy_plot, 850)
+    feed(panel, np.arange(1, 301), np.full(300, 0.5), np.full(300, 0.5))
+    qtbot.waitUntil(lambda: drawn_points(panel.items["step_loss"]) == 300, timeout=2000)
+    assert shows(panel.loss_plot, 850) and shows(panel.accuracy_plot, 850)  # no auto-range to the data
+    for plot_widget in (panel.loss_plot, panel.accuracy_plot):
+        assert plot_widget.getPlotItem().getViewBox().autoRangeEnabled() == [False, False]
+
+    panel.set_total_steps(2000)
+    assert shows(panel.loss_plot, 2000) and shows(panel.accuracy_plot, 2000)
+    panel.clear()  # a new run of unknown length
+    assert shows(panel.loss_plot, 100) and shows(panel.accuracy_plot, 100)
+
+
+def test_without_a_total_the_x_axes_grow_in_jumps_past_the_last_step(qtbot, panel):
+    tops = []
+    for step in range(1, 1201):
+        panel.add_step(step, 1.0, 0.5)
+        if step in (50, 150, 201, 1200):
+            panel._draw()  # what the throttle does, at these moments
+            tops.append(x_range(panel.accuracy_plot)[1] / (1 + PADDING))
+    assert tops == pytest.approx([100, 200, 500, 2000])
+
+    panel.clear(total_steps=100)
+    feed(panel, np.arange(1, 131), np.ones(130), np.ones(130))  # more steps than announced
+    panel._draw()
+    assert shows(panel.loss_plot, 200)  # the curve still fits
+
+
+def test_loss_axis_starts_at_zero_and_rises_in_jumps_above_the_highest_loss(qtbot, panel):
+    assert shows(panel.loss_plot, 2.5, y_range)  # before any run
+    feed(panel, [1, 2, 3], [2.31, 1.2, float("inf")], [0.1, 0.2, 0.3])  # a diverging step ignored
+    panel._draw()
+    assert shows(panel.loss_plot, 2.5, y_range)
+    feed(panel, [4, 5], [float("nan"), 0.9], [0.3, 0.3])
+    panel._draw()
+    assert shows(panel.loss_plot, 2.5, y_range)  # it does not shrink back during the run
+    panel.add_epoch(1, 5, train_loss=1.0, train_acc=0.3, val_loss=3.2, val_acc=0.3)
+    panel._draw()
+    assert shows(panel.loss_plot, 4, y_range)
+
+    panel.clear()
+    panel.add_step(1, 0.693, 0.5)  # two classes start near ln 2
+    panel._draw()
+    assert shows(panel.loss_plot, 0.8, y_range)
+    assert y_range(panel.accuracy_plot) == pytest.approx((-2, 102))  # accuracy always 0-100 %
