@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -68,6 +68,7 @@ from cnn_desktop.gui.worker import ComputeWorker
 
 # Settings the app starts with for training on a person's own (small) collection.
 APP_TRAIN_CONFIG = TrainConfig(epochs=15, batch_size=32, learning_rate=0.002)
+FIRST_FRAME_FALLBACK_MS = 1000
 HINTS = {"digits": "Draw a digit here", "ticks-crosses": "Draw a tick or a cross here"}
 LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "pool": "max-pool", "fc": "fully connected"}
 
@@ -127,8 +128,25 @@ class MainWindow(QMainWindow):
         self.worker.message.connect(self._on_message)
         self._build_widgets()
         self._build_menus()
-        self.worker.start()
-        self.switch_mode("digits")
+        self.switch_mode("digits")  # its commands wait in the worker until the compute thread runs
+
+    # --- starting the compute thread after the first frame ---
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.worker.running:
+            # The compute thread imports torch (~1 s of Python holding the GIL much of the time). Started
+            # before the window was built and painted, it slowed that down by ~0.6 s; started after the
+            # first frame, the window appears first and torch loads while the person looks at it.
+            self.canvas.installEventFilter(self)
+            # Should no paint come (a window shown minimised), start anyway, a little later.
+            QTimer.singleShot(FIRST_FRAME_FALLBACK_MS, self.worker, self.worker.start)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.canvas and event.type() == QEvent.Type.Paint:
+            self.canvas.removeEventFilter(self)
+            QTimer.singleShot(0, self.worker, self.worker.start)  # once this frame is finished
+        return super().eventFilter(watched, event)
 
     # --- construction ---
 

@@ -33,7 +33,11 @@ class ComputeWorker(QObject):
         self._thread = threading.Thread(target=self._run, name="cnn-desktop-compute", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        """Start the thread (and so the torch import); does nothing if started already or shut down."""
+        with self._lock:
+            if self._shutdown_requested or self.started:
+                return
+            self._thread.start()
 
     def submit(self, command: Command) -> None:
         """Queue a command; never blocks."""
@@ -56,13 +60,20 @@ class ComputeWorker(QObject):
         return not self._thread.is_alive()
 
     def wait(self, timeout: float) -> bool:
-        """Wait for the thread to end (after ``shutdown``); True if it has."""
+        """Wait for the thread to end (after ``shutdown``); True if it has (or never started)."""
+        if not self.started:
+            return True
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def started(self) -> bool:
+        """Whether the thread was ever started (it may have ended since)."""
+        return self._thread.ident is not None
 
     def _run(self) -> None:
         from cnn_desktop.core.engine import Engine  # imports torch: here, not on the GUI thread

@@ -8,7 +8,7 @@ import torch
 from cnn_desktop.core.engine import Engine
 from cnn_desktop.core.messages import (
     CollectionEvaluation, EngineError, EvaluateCollection, Filters, Predict, Prediction, ShowSnapshot, StartTraining,
-    Timeline, TrainingSteps, UseModel)
+    Timeline, UseModel)
 from cnn_desktop.core.model import build_model
 from cnn_desktop.core.saliency import saliency_map
 from cnn_desktop.core.spec import TICK_CROSS_CLASSES, TrainConfig, lenet_spec

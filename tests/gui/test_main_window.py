@@ -239,3 +239,23 @@ def test_only_a_model_file_that_loads_becomes_the_persons_model(qtbot, open_wind
     window.open_model_file(good)
     qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)
     qtbot.waitUntil(lambda: "good.safetensors" in window.model_label.text(), timeout=5000)
+
+
+def test_the_compute_thread_starts_after_the_first_frame_and_never_after_closing(qtbot, home):
+    from cnn_desktop.gui.main_window import MainWindow
+
+    window = MainWindow(home=home)
+    qtbot.addWidget(window)
+    assert not window.worker.started  # built, not shown: torch is not being imported yet
+    window.show()
+    assert not window.worker.started  # not before the first frame is painted
+    qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None, timeout=10000)
+    window.close()
+    assert not window.worker.running
+
+    never_shown = MainWindow(home=home)
+    qtbot.addWidget(never_shown)
+    never_shown.close()
+    never_shown.show()  # a show after close (or the fallback timer) must not bring the thread back
+    qtbot.wait(50)
+    assert not never_shown.worker.started and never_shown.worker.wait(0.1)
