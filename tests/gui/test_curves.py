@@ -95,3 +95,22 @@ def test_loss_axis_starts_at_zero_and_rises_in_jumps_above_the_highest_loss(qtbo
     panel._draw()
     assert shows(panel.loss_plot, 0.8, y_range)
     assert y_range(panel.accuracy_plot) == pytest.approx((-2, 102))  # accuracy always 0-100 %
+
+
+def test_per_step_lines_are_thinned_out_to_their_envelope_and_not_antialiased(qtbot, panel):
+    rng = np.random.default_rng(0)
+    losses = rng.uniform(0.2, 1.0, 6000)
+    losses[10], losses[3000] = 2.0, 0.05  # one spike up and one down, which must stay visible
+    panel.clear(total_steps=6000)
+    feed(panel, range(1, 6001), losses, np.full(6000, 0.5))
+    panel._draw()
+    for key in ("step_loss", "smoothed_loss", "smoothed_accuracy"):
+        item = panel.items[key]
+        assert item.opts["autoDownsample"] and item.opts["downsampleMethod"] == "peak"
+        assert item.opts["clipToView"] and not item.opts["antialias"]
+        assert item.opts["pen"].widthF() <= 2
+        assert len(item.xData) == 6000  # every point is kept...
+    shown_x, shown_y = panel.items["step_loss"].curve.getData()
+    assert 200 < len(shown_x) < 2000  # ...and a (max, min) pair per pixel column of ~400 is painted
+    assert shown_y.max() == 2.0 and shown_y.min() == 0.05
+    assert panel.items["val_loss"].opts["antialias"]  # a few epoch markers: drawn smoothly

@@ -36,6 +36,7 @@ class GrowingSeries:
     def __init__(self, capacity: int = 256) -> None:
         self._data = np.empty((2, capacity), np.float64)
         self._size = 0
+        self.version = 0  # changes with every change of the points
 
     def append(self, x: float, y: float) -> None:
         if self._size == self._data.shape[1]:
@@ -44,9 +45,11 @@ class GrowingSeries:
             self._data = grown
         self._data[:, self._size] = (x, y)
         self._size += 1
+        self.version += 1
 
     def clear(self) -> None:
         self._size = 0
+        self.version += 1
 
     def __len__(self) -> int:
         return self._size
@@ -71,7 +74,10 @@ def nice_ceiling(value: float, mantissas: tuple[float, ...] = (1, 2, 5, 10)) -> 
 
 
 def _line(colour: str, width: float) -> dict:
-    return {"pen": pg.mkPen(colour, width=width), "antialias": True}
+    """A dense line with a point per step. Not antialiased: Qt's raster engine takes several times
+    longer for antialiased polylines (offscreen, 6000 steps thinned out: ~10 ms against ~2.3 ms for
+    a repaint of both plots), and at a pixel or two wide the difference hardly shows."""
+    return {"pen": pg.mkPen(colour, width=width), "antialias": False}
 
 
 def _markers(colour: str, symbol: str) -> dict:
@@ -119,12 +125,14 @@ class CurvesPanel(QWidget):
 
         # Every item is created once here and only ever gets setData; ``items`` names them for callers.
         self._series: list[tuple[GrowingSeries, pg.PlotDataItem]] = []
+        self._drawn_versions: list[int | None] = []  # the version of its series each item shows
         self.items: dict[str, pg.PlotDataItem] = {}
 
         def curve(key: str, plot: pg.PlotItem, name: str, style: dict) -> GrowingSeries:
             series = GrowingSeries()
             self.items[key] = plot.plot(name=name, **style)
             self._series.append((series, self.items[key]))
+            self._drawn_versions.append(None)
             return series
 
         self._step_loss = curve("step_loss", loss, "training, each step", _line(MUTED, 1))
@@ -202,8 +210,10 @@ class CurvesPanel(QWidget):
         self._draw()
 
     def _draw(self) -> None:
-        for series, item in self._series:
-            item.setData(series.x, series.y)
+        for index, (series, item) in enumerate(self._series):
+            if self._drawn_versions[index] != series.version:  # epoch markers change rarely
+                self._drawn_versions[index] = series.version
+                item.setData(series.x, series.y)
         self._update_ranges()
 
     def _update_ranges(self) -> None:
