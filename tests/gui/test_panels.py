@@ -178,10 +178,12 @@ def test_curves_accumulate_points_and_draw_them_when_the_timer_fires(qtbot, show
     panel = show(CurvesPanel(), 800, 300)
     smoothed_loss = panel.items["smoothed_loss"]
     validation_accuracy = panel.items["val_accuracy"]
-    for step in range(1, 301):
+    panel.add_step(1, loss=2.0, accuracy=1 / 300)
+    assert drawn_points(smoothed_loss) == 1  # the first step of a run is drawn at once...
+    for step in range(2, 301):
         panel.add_step(step, loss=2.0 / step, accuracy=step / 300)
     panel.add_epoch(1, 300, train_loss=0.5, train_acc=0.8, val_loss=0.6, val_acc=0.75)
-    assert drawn_points(smoothed_loss) == 0  # not drawn yet: the redraw waits for its timer
+    assert drawn_points(smoothed_loss) == 1  # ...the next ones wait for the redraw's timer
 
     qtbot.waitUntil(lambda: drawn_points(smoothed_loss) == 300, timeout=1000)
     x, y = smoothed_loss.getData()
