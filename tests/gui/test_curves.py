@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_desktop.gui.panels.curves import PADDING, CurvesPanel, nice_ceiling
+from cnn_desktop.gui.panels.curves import PADDING, CurvesPanel, GrowingSeries, nice_ceiling
 
 
 @pytest.fixture
@@ -114,3 +114,55 @@ def test_per_step_lines_are_thinned_out_to_their_envelope_and_not_antialiased(qt
     assert 200 < len(shown_x) < 2000  # ...and a (max, min) pair per pixel column of ~400 is painted
     assert shown_y.max() == 2.0 and shown_y.min() == 0.05
     assert panel.items["val_loss"].opts["antialias"]  # a few epoch markers: drawn smoothly
+
+
+def test_growing_series_extends_by_whole_arrays_across_reallocations():
+    series = GrowingSeries(capacity=4)
+    series.append(0, 0)
+    series.extend(np.arange(1, 4), np.arange(1, 4) ** 2)  # fills it exactly
+    series.extend(np.arange(4, 50), np.arange(4, 50) ** 2)  # more than doubling
+    series.extend(np.array([]), np.array([]))
+    series.append(50, 2500)
+    np.testing.assert_array_equal(series.x, np.arange(51))
+    np.testing.assert_array_equal(series.y, np.arange(51) ** 2)
+
+
+def test_add_steps_draws_a_batch_exactly_as_add_step_one_by_one(qtbot, panel):
+    one_by_one = CurvesPanel()
+    qtbot.addWidget(one_by_one)
+    rng = np.random.default_rng(1)
+    steps = np.arange(1, 501)
+    losses, accuracies = rng.uniform(0.1, 2.5, 500), rng.integers(0, 33, 500) / 32
+    feed(one_by_one, steps, losses, accuracies)
+    start = 0
+    for size in (1, 7, 100, 92, 300):  # batches of any size, as arrays or lists
+        batch = slice(start, start + size)
+        panel.add_steps(steps[batch], losses[batch].tolist(), accuracies[batch])
+        start += size
+    panel.add_steps([], [], [])  # nothing new: no harm
+    # Served by the throttle, as in the window (the first batch was drawn at once, the rest waits).
+    qtbot.waitUntil(lambda: drawn_points(panel.items["step_loss"]) == 500, timeout=2000)
+    one_by_one._draw()
+    for key in ("step_loss", "smoothed_loss", "smoothed_accuracy"):
+        x, y = panel.items[key].getData()
+        expected_x, expected_y = one_by_one.items[key].getData()
+        np.testing.assert_array_equal(x, expected_x)
+        np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(panel.items["step_loss"].getData()[1], losses)
+    assert panel.items["smoothed_loss"].getData()[1][0] == losses[0]  # bias-corrected from the start
+
+    with pytest.raises(ValueError, match="3 steps, 2 losses"):
+        panel.add_steps([501, 502, 503], [1.0, 1.0], [0.5, 0.5, 0.5])
+
+
+def test_clear_forgets_every_point_and_the_moving_averages(qtbot, panel):
+    panel.add_steps(np.arange(1, 101), np.full(100, 3.0), np.full(100, 0.9))
+    panel.add_epoch(1, 100, train_loss=3.0, train_acc=0.9, val_loss=2.9, val_acc=0.8)
+    panel._draw()
+    panel.clear(total_steps=40)
+    assert all(drawn_points(item) == 0 for item in panel.items.values())
+    panel.add_steps([1, 2], [0.5, 0.5], [0.25, 0.25])
+    panel._draw()
+    np.testing.assert_allclose(panel.items["smoothed_loss"].getData()[1], [0.5, 0.5])  # no trace of 3.0
+    np.testing.assert_allclose(panel.items["smoothed_accuracy"].getData()[1], [25, 25])
+    assert shows(panel.loss_plot, 0.5, y_range) and shows(panel.loss_plot, 40)

@@ -7,6 +7,7 @@ other; per-epoch values are drawn as markers at the step where their epoch ended
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -48,6 +49,21 @@ class GrowingSeries:
             self._data = grown
         self._data[:, self._size] = (x, y)
         self._size += 1
+        self.version += 1
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append many points at once (equal-length 1-d arrays)."""
+        count = len(x)
+        if not count:
+            return
+        needed = self._size + count
+        if needed > self._data.shape[1]:
+            grown = np.empty((2, max(needed, 2 * self._data.shape[1])), np.float64)
+            grown[:, :self._size] = self._data[:, :self._size]
+            self._data = grown
+        self._data[0, self._size:needed] = x
+        self._data[1, self._size:needed] = y
+        self._size = needed
         self.version += 1
 
     def clear(self) -> None:
@@ -170,18 +186,46 @@ class CurvesPanel(QWidget):
 
     def add_step(self, step: int, loss: float, accuracy: float) -> None:
         """One optimiser step: the batch's loss and accuracy (0..1)."""
+        smoothed_loss, smoothed_accuracy = self._smooth(loss, accuracy)
+        self._step_loss.append(step, loss)
+        self._smoothed_loss.append(step, smoothed_loss)
+        self._smoothed_accuracy.append(step, 100 * smoothed_accuracy)
+        self._last_step = max(self._last_step, step)
+        if math.isfinite(loss):
+            self._highest_loss = max(self._highest_loss, loss)
+        self._redraw.request()
+
+    def add_steps(self, steps: Sequence[int] | np.ndarray, losses: Sequence[float] | np.ndarray,
+                  accuracies: Sequence[float] | np.ndarray) -> None:
+        """Several optimiser steps at once, in order: the same as ``add_step`` for each, in one go."""
+        steps = np.asarray(steps, np.float64).ravel()
+        losses = np.asarray(losses, np.float64).ravel()
+        accuracies = np.asarray(accuracies, np.float64).ravel()
+        if not len(steps) == len(losses) == len(accuracies):
+            raise ValueError(f"{len(steps)} steps, {len(losses)} losses and {len(accuracies)} accuracies")
+        if not len(steps):
+            return
+        # The moving average is a recurrence; over a batch of ~10-100 steps a Python loop is cheap, and
+        # it gives exactly the numbers add_step would.
+        smoothed = [self._smooth(loss, accuracy) for loss, accuracy in zip(losses.tolist(), accuracies.tolist())]
+        smoothed_losses, smoothed_accuracies = np.array(smoothed, np.float64).T
+        self._step_loss.extend(steps, losses)
+        self._smoothed_loss.extend(steps, smoothed_losses)
+        self._smoothed_accuracy.extend(steps, 100 * smoothed_accuracies)
+        self._last_step = max(self._last_step, int(steps.max()))
+        finite = losses[np.isfinite(losses)]
+        if finite.size:
+            self._highest_loss = max(self._highest_loss, float(finite.max()))
+        self._redraw.request()
+
+    def _smooth(self, loss: float, accuracy: float) -> tuple[float, float]:
+        """Takes one step into the moving averages; returns them (loss, accuracy 0..1)."""
         self._averaged_steps += 1
         self._loss_average = SMOOTHING * self._loss_average + (1 - SMOOTHING) * loss
         self._accuracy_average = SMOOTHING * self._accuracy_average + (1 - SMOOTHING) * accuracy
         # The average starts at 0; dividing by (1 - SMOOTHING^k) removes that pull towards 0 early on.
         correction = 1 - SMOOTHING**self._averaged_steps
-        self._step_loss.append(step, loss)
-        self._smoothed_loss.append(step, self._loss_average / correction)
-        self._smoothed_accuracy.append(step, 100 * self._accuracy_average / correction)
-        self._last_step = max(self._last_step, step)
-        if math.isfinite(loss):
-            self._highest_loss = max(self._highest_loss, loss)
-        self._redraw.request()
+        return self._loss_average / correction, self._accuracy_average / correction
 
     def add_epoch(self, epoch: int, step: int, train_loss: float, train_acc: float,
                   val_loss: float | None, val_acc: float | None) -> None:
