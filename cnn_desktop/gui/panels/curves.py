@@ -28,7 +28,7 @@ EMPTY_STEPS = 100  # the x axis before the first step of a run whose length is n
 EMPTY_LOSS = 2.5  # the loss axis before the first step: about ln(10), where a 10-class network starts
 PADDING = 0.02  # of each range, on both sides, so that markers at the ends are not cut in half
 # Loss axis tops: fine-grained, so that the curve fills most of the plot's height.
-LOSS_TOPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+LOSS_TOPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
 # The items with one point per optimiser step: thousands of points after a minute of training.
 PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
 
