@@ -14,6 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
+from cnn_desktop.gui.panels.colour_scale import ColourScale
 from cnn_desktop.gui.panels.plot_style import AXIS_COLOUR, BACKGROUND, TEXT_COLOUR, style_title_label
 from cnn_desktop.gui.throttle import Throttle
 
@@ -171,12 +172,7 @@ class ImageGridPanel(QWidget):
         self.view.addItem(self.gap_backdrop, ignoreBounds=True)
         self.image_item = _HoverReportingImage(self._on_pixel_hovered)
         self.view.addItem(self.image_item)
-        self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap=SEQUENTIAL_MAP, interactive=False,
-                                          width=12)
-        self.colour_bar.setImageItem(self.image_item)
-        for side in ("left", "top", "right", "bottom"):  # the main axis and the bar's frame
-            self.colour_bar.getAxis(side).setPen(pg.mkPen(AXIS_COLOUR))
-        self.colour_bar.axis.setTextPen(pg.mkPen(TEXT_COLOUR))
+        self.colour_bar = ColourScale(SEQUENTIAL_MAP, width=12, axis_colour=AXIS_COLOUR, text_colour=TEXT_COLOUR)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
         self.colour_bar.hide()  # a scale for no image would only puzzle; shown with the first images
 
@@ -211,13 +207,13 @@ class ImageGridPanel(QWidget):
         packed = pack_tiles(images, columns)
         levels = symmetric_levels(images) if diverging else activation_levels(images)
         if diverging != self._diverging:
-            self.colour_bar.setColorMap(DIVERGING_MAP if diverging else SEQUENTIAL_MAP)
+            self.image_item.setColorMap(self.colour_bar.set_colour_map(DIVERGING_MAP if diverging else SEQUENTIAL_MAP))
             self._diverging = diverging
         previous = self.image_item.image
         reshaped = previous is None or previous.shape != packed.shape
         # Fixed levels: a pyqtgraph auto-level would rescale each update and hide real changes in scale.
         self.image_item.setImage(packed, autoLevels=False, levels=levels)
-        self.colour_bar.setLevels(levels)
+        self.colour_bar.set_levels(*levels)
         if not self.colour_bar.isVisible():
             self.colour_bar.show()
             self.caption.setText(" ")  # a space, not "": the line keeps its height for hover values
