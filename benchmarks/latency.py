@@ -9,8 +9,9 @@ is the engine's own work for each prediction (preprocessing + forward pass, ``Pr
 ratio says how much the way from the mouse to the screen adds to the computing itself.
 
 Each move's way is also split into stages, kept in the JSON: move -> canvas emits the drawing (the
-canvas's 16 ms throttle) -> the Prediction reaches the GUI thread (engine queue, compute, signal) ->
-the panel draws it (the panel's 33 ms throttle) -> the plot is painted.
+canvas merges the moves of one event-loop pass) -> the Prediction reaches the GUI thread (engine
+queue, compute, signal) -> the panel draws it (at once, or after its 8 ms leading-edge throttle during
+a burst) -> the plot is painted.
 """
 
 from __future__ import annotations
