@@ -521,12 +521,12 @@ class MainWindow(QMainWindow):
         self.worker.submit(SaveModel(path))
 
     def _training_started(self, message: TrainingStarted) -> None:
-        self.curves.clear()
+        self.curves.clear(message.total_steps)  # the x axes span the whole run from the start
         self.training.training_started(message.total_steps, message.config.epochs, message.train_size, message.val_size)
 
     def _training_steps(self, message: TrainingSteps) -> None:
-        for info in message.steps:
-            self.curves.add_step(info.step, info.loss, info.accuracy)
+        steps = message.steps
+        self.curves.add_steps([s.step for s in steps], [s.loss for s in steps], [s.accuracy for s in steps])
         self.training.show_step(message.last)  # the status line only ever shows the newest
 
     def _training_epoch(self, message: TrainingEpoch) -> None:
