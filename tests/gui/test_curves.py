@@ -166,3 +166,14 @@ def test_clear_forgets_every_point_and_the_moving_averages(qtbot, panel):
     np.testing.assert_allclose(panel.items["smoothed_loss"].getData()[1], [0.5, 0.5])  # no trace of 3.0
     np.testing.assert_allclose(panel.items["smoothed_accuracy"].getData()[1], [25, 25])
     assert shows(panel.loss_plot, 0.5, y_range) and shows(panel.loss_plot, 40)
+
+
+def test_a_wider_panel_thins_the_curves_out_for_its_new_width(qtbot, panel):
+    panel.clear(total_steps=6000)
+    panel.add_steps(np.arange(1, 6001), np.random.default_rng(2).uniform(0.1, 2.0, 6000), np.full(6000, 0.5))
+    painted = panel.items["step_loss"].curve
+    qtbot.waitUntil(lambda: painted.getData()[0] is not None and len(painted.getData()[0]) > 0, timeout=2000)
+    before = len(painted.getData()[0])
+    panel.resize(2400, 250)  # about three times the plot width: three times the (max, min) pairs
+    qtbot.waitUntil(lambda: len(painted.getData()[0]) > 2 * before, timeout=2000)
+    assert len(panel.items["step_loss"].xData) == 6000

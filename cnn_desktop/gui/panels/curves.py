@@ -177,6 +177,8 @@ class CurvesPanel(QWidget):
         layout.addWidget(self.accuracy_plot)
 
         self._redraw = Throttle(REDRAW_INTERVAL_MS, self._draw, leading=True, parent=self)
+        for plot in (loss, accuracy):
+            plot.getViewBox().sigResized.connect(self._resized)
 
     def set_total_steps(self, total_steps: int | None) -> None:
         """The run takes ``total_steps`` steps: the x axes span them from the start, so the curves fill
@@ -255,6 +257,14 @@ class CurvesPanel(QWidget):
         self._highest_loss = 0.0
         self._redraw.cancel()
         self._draw()
+
+    def _resized(self, _view: pg.ViewBox) -> None:
+        """pyqtgraph thins a curve out for the width it has when it gets its points, and keeps that on
+        a resize: hand the per-step items their points again, thinned out for the new width."""
+        for index, (_, item) in enumerate(self._series):
+            if item.opts["autoDownsample"]:
+                self._drawn_versions[index] = None
+        self._redraw.request()
 
     def _draw(self) -> None:
         for index, (series, item) in enumerate(self._series):
