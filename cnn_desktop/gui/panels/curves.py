@@ -2,6 +2,11 @@
 
 Both plots use the optimiser step as x axis, so a point on one lines up with the same moment on the
 other; per-epoch values are drawn as markers at the step where their epoch ended.
+
+Training adds ~100 points a second, and painting on the GUI thread holds the GIL the training thread
+needs. So the panel redraws 5 times a second, paints the per-step lines thinned out to their envelope
+(about two points per pixel column) without antialiasing, and moves its axes in jumps rather than
+re-laying them out on every redraw.
 """
 
 from __future__ import annotations
