@@ -22,8 +22,8 @@ def feed(panel, steps, losses, accuracies) -> None:
 
 
 def drawn_points(item) -> int:
-    x, _ = item.getData()  # (None, None) when the item holds no data
-    return 0 if x is None else len(x)
+    """How many points the item holds (all of them, not only those painted after thinning out)."""
+    return 0 if item.xData is None else len(item.xData)
 
 
 def x_range(plot_widget) -> tuple[float, float]:
@@ -47,13 +47,13 @@ def test_nice_ceiling_rounds_up_to_the_next_round_number():
     assert nice_ceiling(0.8, (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)) == pytest.approx(0.8)  # already round
 
 
-def test_x_axes_span_the_runs_total_steps_from_the_start(qtbot, panel):
+def test_x_axes_span_a_short_runs_total_steps_from_the_start(qtbot, panel):
     assert shows(panel.loss_plot, 100) and shows(panel.accuracy_plot, 100)  # before any run
-    panel.clear(total_steps=850)
-    assert shows(panel.loss_plot, 850) and shows(panel.accuracy_plot, 850)
+    panel.clear(total_steps=450)
+    assert shows(panel.loss_plot, 450) and shows(panel.accuracy_plot, 450)
     feed(panel, np.arange(1, 301), np.full(300, 0.5), np.full(300, 0.5))
     qtbot.waitUntil(lambda: drawn_points(panel.items["step_loss"]) == 300, timeout=2000)
-    assert shows(panel.loss_plot, 850) and shows(panel.accuracy_plot, 850)  # no auto-range to the data
+    assert shows(panel.loss_plot, 450) and shows(panel.accuracy_plot, 450)  # no auto-range to the data
     for plot_widget in (panel.loss_plot, panel.accuracy_plot):
         assert plot_widget.getPlotItem().getViewBox().autoRangeEnabled() == [False, False]
 
@@ -61,6 +61,18 @@ def test_x_axes_span_the_runs_total_steps_from_the_start(qtbot, panel):
     assert shows(panel.loss_plot, 2000) and shows(panel.accuracy_plot, 2000)
     panel.clear()  # a new run of unknown length
     assert shows(panel.loss_plot, 100) and shows(panel.accuracy_plot, 100)
+
+
+def test_a_long_run_zooms_out_in_jumps_until_a_tenth_is_done_then_spans_it_all(qtbot, panel):
+    panel.clear(total_steps=3000)
+    tops = []
+    for step in range(1, 601):
+        panel.add_step(step, 1.0, 0.5)
+        if step in (40, 100, 299, 300, 600):
+            panel._draw()
+            tops.append(x_range(panel.loss_plot)[1] / (1 + PADDING))
+    assert tops == pytest.approx([100, 200, 500, 3000, 3000])
+    assert shows(panel.accuracy_plot, 3000)
 
 
 def test_without_a_total_the_x_axes_grow_in_jumps_past_the_last_step(qtbot, panel):
@@ -86,14 +98,14 @@ def test_loss_axis_starts_at_zero_and_rises_in_jumps_above_the_highest_loss(qtbo
     feed(panel, [4, 5], [float("nan"), 0.9], [0.3, 0.3])
     panel._draw()
     assert shows(panel.loss_plot, 2.5, y_range)  # it does not shrink back during the run
-    panel.add_epoch(1, 5, train_loss=1.0, train_acc=0.3, val_loss=3.2, val_acc=0.3)
+    panel.add_epoch(1, 5, train_loss=1.0, train_acc=0.3, val_loss=3.6, val_acc=0.3)
     panel._draw()
     assert shows(panel.loss_plot, 4, y_range)
 
     panel.clear()
     panel.add_step(1, 0.693, 0.5)  # two classes start near ln 2
     panel._draw()
-    assert shows(panel.loss_plot, 0.8, y_range)
+    assert shows(panel.loss_plot, 0.7, y_range)
     assert y_range(panel.accuracy_plot) == pytest.approx((-2, 102))  # accuracy always 0-100 %
 
 
@@ -143,13 +155,11 @@ def test_add_steps_draws_a_batch_exactly_as_add_step_one_by_one(qtbot, panel):
     # Served by the throttle, as in the window (the first batch was drawn at once, the rest waits).
     qtbot.waitUntil(lambda: drawn_points(panel.items["step_loss"]) == 500, timeout=2000)
     one_by_one._draw()
-    for key in ("step_loss", "smoothed_loss", "smoothed_accuracy"):
-        x, y = panel.items[key].getData()
-        expected_x, expected_y = one_by_one.items[key].getData()
-        np.testing.assert_array_equal(x, expected_x)
-        np.testing.assert_array_equal(y, expected_y)
-    np.testing.assert_array_equal(panel.items["step_loss"].getData()[1], losses)
-    assert panel.items["smoothed_loss"].getData()[1][0] == losses[0]  # bias-corrected from the start
+    for key in ("step_loss", "smoothed_loss", "smoothed_accuracy"):  # all points, not the painted ones
+        np.testing.assert_array_equal(panel.items[key].xData, one_by_one.items[key].xData)
+        np.testing.assert_array_equal(panel.items[key].yData, one_by_one.items[key].yData)
+    np.testing.assert_array_equal(panel.items["step_loss"].yData, losses)
+    assert panel.items["smoothed_loss"].yData[0] == losses[0]  # bias-corrected from the start
 
     with pytest.raises(ValueError, match="3 steps, 2 losses"):
         panel.add_steps([501, 502, 503], [1.0, 1.0], [0.5, 0.5, 0.5])

@@ -29,11 +29,16 @@ REDRAW_INTERVAL_MS = 200
 # Per-batch losses jump around; an exponential moving average shows the trend. 0.9 averages over
 # roughly the last ten steps: smooth, yet it still follows the fast drop at the start.
 SMOOTHING = 0.9
-EMPTY_STEPS = 100  # the x axis before the first step of a run whose length is not known
+EMPTY_STEPS = 100  # the x axis before the first step of a long run or one whose length is not known
+# The x axis spans the whole run once this share of it is done (or from the start, for runs of up to
+# 10 x EMPTY_STEPS / 2 = 500 steps); before that it zooms out in jumps, the curve filling a third to
+# four fifths of it, so that the start of a long run is not a sliver that seems stuck.
+TOTAL_SHOWN_FROM = 0.1
+HEADROOM = 1.25  # x axis top / last step, at least, while zooming out in jumps
 EMPTY_LOSS = 2.5  # the loss axis before the first step: about ln(10), where a 10-class network starts
 PADDING = 0.02  # of each range, on both sides, so that markers at the ends are not cut in half
 # Loss axis tops: fine-grained, so that the curve fills most of the plot's height.
-LOSS_TOPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+LOSS_TOPS = (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10)
 # The items with one point per optimiser step: thousands of points after a minute of training.
 PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
 
@@ -186,8 +191,9 @@ class CurvesPanel(QWidget):
             plot.getViewBox().sigResized.connect(self._resized)
 
     def set_total_steps(self, total_steps: int | None) -> None:
-        """The run takes ``total_steps`` steps: the x axes span them from the start, so the curves fill
-        the plots as training goes on (None: not known; the axes then grow in jumps)."""
+        """The run takes ``total_steps`` steps: the x axes span them (from the start, or once a tenth
+        is done), so the curves fill the plots as training goes on and show how far it has to go.
+        None: not known; the axes then grow in jumps."""
         self._total_steps = total_steps or None
         self._update_ranges()
 
@@ -266,10 +272,12 @@ class CurvesPanel(QWidget):
     def _resized(self, _view: pg.ViewBox) -> None:
         """pyqtgraph thins a curve out for the width it has when it gets its points, and keeps that on
         a resize: hand the per-step items their points again, thinned out for the new width."""
-        for index, (_, item) in enumerate(self._series):
-            if item.opts["autoDownsample"]:
-                self._drawn_versions[index] = None
-        self._redraw.request()
+        thinned = [index for index, (series, item) in enumerate(self._series)
+                   if item.opts["autoDownsample"] and len(series)]
+        for index in thinned:
+            self._drawn_versions[index] = None
+        if thinned:  # (an empty panel has nothing to redo)
+            self._redraw.request()
 
     def _draw(self) -> None:
         for index, (series, item) in enumerate(self._series):
@@ -282,16 +290,18 @@ class CurvesPanel(QWidget):
         """Move the axes in jumps only. Each move lays the axis ticks out anew and repaints the whole
         plot; following every new step, as pyqtgraph's auto-range does, cost that on every redraw.
 
-        x: 0 to the run's total steps when known, else to a round number (100, 200, 500, 1000...) at
-        or past the last step. Loss: 0 to a round number at or above the highest loss so far, which
-        only grows during a run, as an auto-range over all points would. Accuracy: always 0-100 %.
-        Before the first point: 0-100 steps (or the total) and a loss of 0-2.5, not pyqtgraph's 0-1
-        in tenths ("step 0.4" means nothing).
+        x: 0 to the run's total steps when known and a tenth of the run is done (from the start for
+        a run of up to 500 steps); else to a round number (100, 200, 500, 1000...) at least 1.25 x the
+        last step. Loss: 0 to a round number at or above the highest loss so far, which only grows
+        during a run, as an auto-range over all points would. Accuracy: always 0-100 %. Before the
+        first point: 0-100 steps (or the total) and a loss of 0-2.5, not pyqtgraph's 0-1 in tenths
+        ("step 0.4" means nothing).
         """
-        if self._total_steps is not None and self._last_step <= self._total_steps:
-            x_top = float(self._total_steps)
+        total, last = self._total_steps, self._last_step
+        if total is not None and last <= total and max(last, EMPTY_STEPS / 2) >= TOTAL_SHOWN_FROM * total:
+            x_top = float(total)
         else:
-            x_top = max(float(EMPTY_STEPS), nice_ceiling(self._last_step) if self._last_step else 0.0)
+            x_top = max(float(EMPTY_STEPS), nice_ceiling(HEADROOM * last) if last else 0.0)
         loss_top = nice_ceiling(self._highest_loss, LOSS_TOPS) if self._highest_loss > 0 else EMPTY_LOSS
         if self._shown_ranges == (x_top, loss_top):
             return
