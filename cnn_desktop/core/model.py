@@ -66,7 +66,9 @@ class CNN(nn.Module):
         x = _as_batch(x)
         activations: "OrderedDict[str, torch.Tensor]" = OrderedDict(input=x)
         for name, module in self.layers.named_children():
-            x = module(x)
+            # contiguous(): a model trained in channels-last layout (training.py) gives NHWC maps; the
+            # panels get plain row-major ones (a no-op for a model in the default layout).
+            x = module(x).contiguous()
             activations[name] = x
         return x, activations
 

