@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
         self.worker.submit(SaveModel(path))
 
     def _training_started(self, message: TrainingStarted) -> None:
-        self.curves.clear(message.total_steps)  # the x axes span the whole run from the start
+        self.curves.clear(message.total_steps)  # lets the x axes show how far the run has to go
         self.training.training_started(message.total_steps, message.config.epochs, message.train_size, message.val_size)
 
     def _training_steps(self, message: TrainingSteps) -> None:
