@@ -50,6 +50,19 @@ def test_same_seed_same_weights(bars):
     assert torch.equal(weights[0], weights[1])
 
 
+def test_dropout_draws_from_a_private_seed_and_leaves_the_global_generator_as_it_was(bars):
+    images, labels = bars
+    weights = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        before = torch.get_rng_state()
+        model = _model()
+        Trainer(model, images, labels, TrainConfig(epochs=1, seed=5)).fit()
+        assert torch.equal(torch.get_rng_state(), before)
+        weights.append(model.layers.fc1.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])  # whatever state the global generator was in
+
+
 def test_pause_blocks_fit_until_resumed_and_stop_ends_it(bars):
     images, labels = bars
     paused_at = threading.Event()
