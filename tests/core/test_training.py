@@ -198,3 +198,23 @@ def test_without_slant_and_aspect_augmentation_draws_the_same_random_numbers():
     reference = torch.Generator().manual_seed(3)
     augment_batch(images, TrainConfig(), reference)
     assert torch.equal(torch.rand(3, generator=generator), torch.rand(3, generator=reference))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_trainers_forward_pass_gives_exactly_the_models_values_and_gradients(bars, training):
+    images, labels = bars
+    trainer = Trainer(_model(), images, labels, TrainConfig(epochs=1))
+    model = trainer.model
+    model.train(training)
+    x, y = torch.from_numpy(images[:48])[:, None], torch.from_numpy(labels[:48])
+    results = []
+    for forward in (model, trainer._forward):  # pool before ReLU against the spec's order
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(7)  # the same dropout mask both times
+        logits = forward(x)
+        torch.nn.functional.cross_entropy(logits, y).backward()
+        results.append((logits.detach(), {name: p.grad.clone() for name, p in model.named_parameters()}))
+    (reference, reference_grads), (logits, grads) = results
+    assert torch.equal(logits, reference)
+    for name, grad in grads.items():
+        assert torch.equal(grad, reference_grads[name]), name
