@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -30,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(args)
     options.argv = args
+    _plan_torch_threads(options)
     try:
         return options.run(options)
     except CnnDesktopError as error:
@@ -44,6 +46,22 @@ def _open_app() -> int:
     from cnn_desktop.gui.app import main as app_main  # Qt is only imported when the app is wanted
 
     return app_main()
+
+
+def _plan_torch_threads(options) -> None:
+    """Decide torch's threads from how busy the machine is now (core/threads.py). The wait policy must
+    be in the environment before torch is imported, which every command does later; the thread count
+    is applied by ``_use_planned_threads`` when torch is first needed."""
+    from cnn_desktop.core.threads import apply_wait_policy, plan_for_this_machine
+
+    options.thread_plan = plan_for_this_machine()
+    apply_wait_policy(options.thread_plan)
+
+
+def _use_planned_threads(options) -> None:
+    from cnn_desktop.core.model import configure_torch
+
+    configure_torch(options.thread_plan.threads)
 
 
 # --- argument parsing ---
@@ -112,6 +130,7 @@ def _load(options):
     from cnn_desktop.core.checkpoint import load_model
     from cnn_desktop.core.presets import get_preset
 
+    _use_planned_threads(options)
     path = options.model or get_preset(options.preset).bundled_model_path()
     if options.model is None and not path.exists():
         raise CnnDesktopError(f"{path}: the bundled {options.preset} model is missing; pass --model")
@@ -122,12 +141,15 @@ def _load(options):
 
 
 def _train(options) -> int:
+    import torch
+
     from cnn_desktop.core.checkpoint import load_model, save_model
     from cnn_desktop.core.errors import TrainingError, at
     from cnn_desktop.core.model import build_model
     from cnn_desktop.core.presets import get_preset
     from cnn_desktop.core.training import Trainer
 
+    _use_planned_threads(options)
     preset = get_preset(options.preset)
     config = preset.train_config.with_(seed=options.seed)
     overrides = {
@@ -161,9 +183,15 @@ def _train(options) -> int:
         )
     except TrainingError as error:  # no examples, one class...: the trainer only sees arrays, name the data
         raise TrainingError(at(dataset.source, str(error))) from None
+    plan = options.thread_plan
+    busy = ""
+    if plan.busy:  # say why training may be slower than usual (core/threads.py)
+        waiting = f", OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in os.environ else ""
+        busy = (f" (machine busy: load average {plan.load:.2f} on {plan.cores} cores; "
+                f"{torch.get_num_threads()} torch thread(s){waiting})")
     print(
         f"training {preset.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
-        f"{model.parameter_count()} parameters, {config.epochs} epochs",
+        f"{model.parameter_count()} parameters, {config.epochs} epochs{busy}",
         file=sys.stderr,
     )
     try:
