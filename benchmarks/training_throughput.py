@@ -3,8 +3,13 @@
 Both sides train the default digits network (``lenet_spec()``, same seed) with Adam at a constant rate
 on the same in-memory data, no augmentation, no validation split (the same work per sample). The plain
 side is what anyone would write first: ``TensorDataset`` + ``DataLoader(shuffle=True)`` and the usual
-zero_grad / backward / step. The variants run interleaved, ``reps`` rounds of ``steps`` steps each after a
-warm-up, and the median round counts, so that a load change on the shared machine hits both sides alike.
+zero_grad / backward / step, with the model as ``build_model`` makes it (default memory layout) and
+``torch.optim.Adam`` as it comes. The Trainer computes the same network and the same Adam update its own
+way (cnn_desktop/core/training.py): channels-last conv weights, each ReLU before a max-pool run after the
+pool (exactly equal), fused Adam, dropout seeded without ``torch.manual_seed``; tests/core checks that
+its steps match such a plain loop. The variants run interleaved, ``reps`` rounds of ``steps`` steps each
+after a warm-up, and the median round counts, so that a load change on the shared machine hits both sides
+alike.
 """
 
 from __future__ import annotations
