@@ -1,3 +1,4 @@
+import math
 import threading
 
 import numpy as np
@@ -218,3 +219,15 @@ def test_the_trainers_forward_pass_gives_exactly_the_models_values_and_gradients
     assert torch.equal(logits, reference)
     for name, grad in grads.items():
         assert torch.equal(grad, reference_grads[name]), name
+
+
+def test_thickness_augmentation_dilates_and_erodes_exactly_as_torch_pooling_would():
+    from cnn_desktop.core.augment import _extreme_3x3
+
+    images = torch.randn(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))  # negatives: borders matter
+    images[0] = 0.0
+    images[1, 0, 0, :] = 7.0  # a line along the border
+    dilated = torch.nn.functional.max_pool2d(images, 3, stride=1, padding=1)
+    eroded = -torch.nn.functional.max_pool2d(-images, 3, stride=1, padding=1)
+    assert torch.equal(_extreme_3x3(images, torch.maximum, -math.inf), dilated)
+    assert torch.equal(_extreme_3x3(images, torch.minimum, math.inf), eroded)
