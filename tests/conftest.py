@@ -5,6 +5,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnn_desktop.core.model import configure_torch
+
+# One torch thread for the whole test process. These 2-core machines are shared: with two threads,
+# torch's spinning worker threads made training steps 10-50x slower whenever another process wanted a
+# core (benchmarks/RESULTS.md), and one file of tests took 80 s instead of 14 s. The tests check results,
+# not speed, so nothing is lost. (configure_torch acts once per process; later calls keep this.)
+configure_torch(1)
+
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 
