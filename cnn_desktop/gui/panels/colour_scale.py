@@ -47,6 +47,8 @@ class ColourScale(pg.GraphicsLayout):
         """The values at the bottom and the top of the ramp (the image's levels)."""
         if not high > low:
             high = low + 1.0
+        if (low, high) == self.levels:
+            return  # the axis keeps its ticks: no re-layout
         self.levels = (float(low), float(high))
         self.ramp.setRect(QRectF(0.0, low, 1.0, high - low))
         self.view.setRange(xRange=(0.0, 1.0), yRange=(low, high), padding=0)
