@@ -82,7 +82,7 @@ def main() -> int:
 
     def prepare_training():
         window.switch_mode("ticks-crosses")
-        drawings, labels = generate_ticks_crosses(15, seed=5)
+        drawings, labels = generate_ticks_crosses(50, seed=5)
         for strokes, label in zip(drawings, labels):
             window.canvas.set_strokes(fit_to_canvas(strokes))
             window.add_drawing(window.preset.classes[label])
@@ -91,9 +91,18 @@ def main() -> int:
         window.training.batch_size.setValue(8)
         window.canvas.set_strokes(fit_to_canvas(generate_ticks_crosses(3, seed=99)[0][0]))
         window.training.start_button.click()
+        shoot_mid_run()
+
+    def shoot_mid_run():
+        """The training shot, taken live: once the run is about two thirds done (it takes a second or two)."""
+        progress = window.training.progress
+        if progress.maximum() > 0 and progress.value() >= 0.65 * progress.maximum():
+            shot(window, "training")
+        else:
+            QTimer.singleShot(20, shoot_mid_run)
 
     later(500, prepare_training)
-    later(6000, lambda: shot(window, "training"))
+    later(6000, lambda: None)  # the run ends meanwhile
 
     def show_collection():
         window.docks["collection"].raise_()
