@@ -9,6 +9,18 @@ import pytest  # noqa: E402  (after the platform is chosen)
 
 
 @pytest.fixture
+def show(qtbot):
+    """Shows a widget at a given size (closed after the test) and waits until it is on screen."""
+    def shown(widget, width=500, height=400):
+        qtbot.addWidget(widget)
+        widget.resize(width, height)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+    return shown
+
+
+@pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh data folder, and no bundled models: every window starts from a known, untrained network."""
     monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path / "no-resources"))

@@ -17,13 +17,8 @@ NO_MODIFIER = Qt.KeyboardModifier.NoModifier
 
 
 @pytest.fixture
-def canvas(qtbot):
-    widget = DrawingCanvas()
-    qtbot.addWidget(widget)
-    widget.resize(400, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def canvas(show):
+    return show(DrawingCanvas(), 400, 300)
 
 
 def as_lists(strokes: Strokes) -> list[list[list[float]]]:

@@ -7,13 +7,8 @@ from cnn_desktop.gui.panels.curves import PADDING, CurvesPanel, GrowingSeries, n
 
 
 @pytest.fixture
-def panel(qtbot):
-    panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(880, 250)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+def panel(show):
+    return show(CurvesPanel(), 880, 250)
 
 
 def feed(panel, steps, losses, accuracies) -> None:

@@ -11,17 +11,6 @@ from cnn_desktop.gui.panels.layers import LayerStackPanel
 from cnn_desktop.gui.panels.probabilities import EMPTY_TEXT, ProbabilitiesPanel
 
 
-@pytest.fixture
-def show(qtbot):
-    def shown(widget, width=500, height=400):
-        qtbot.addWidget(widget)
-        widget.resize(width, height)
-        widget.show()
-        qtbot.waitExposed(widget)
-        return widget
-    return shown
-
-
 # --- packing tiles ---
 
 def test_pack_tiles_lays_images_out_row_major_with_nan_gaps():
