@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self._shown_request = -1
         self._training = False
         self._save_trained_model = False  # set when a run ends well; the ModelReady that follows saves it
+        self._asked_from_scratch = False  # what the last Train asked for, to name the model while it runs
         self._adopt_path: Path | None = None  # a model file opened by the person, saved as theirs once it loads
         self._label_shortcuts: list[QShortcut] = []
         self._import_job: ImportJob | None = None
@@ -400,6 +401,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             self.training.set_state("failed", "No collection to train on.")
             return
+        self._asked_from_scratch = from_scratch
         self.worker.submit(StartTraining(self.store.root, config, from_scratch))
 
     # --- models ---
@@ -521,6 +523,10 @@ class MainWindow(QMainWindow):
         self.worker.submit(SaveModel(path))
 
     def _training_started(self, message: TrainingStarted) -> None:
+        if self._asked_from_scratch:
+            # The engine has replaced the model with new random weights: the guesses on screen are theirs.
+            self.model_label.setText("Model: a new network, training from scratch")
+            self.model_label.setStyleSheet("")
         self.curves.clear(message.total_steps)  # lets the x axes show how far the run has to go
         self.training.training_started(message.total_steps, message.config.epochs, message.train_size, message.val_size)
 

@@ -4,7 +4,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.messages import UseModel
+from cnn_desktop.core.messages import TrainingStarted, UseModel
 from cnn_desktop.core.model import build_model, predict_proba
 from cnn_desktop.core.paths import collection_dir, user_model_path
 from cnn_desktop.core.preprocess import preprocess
@@ -185,8 +185,13 @@ def test_ten_ticks_and_ten_crosses_then_train_tells_new_ones_apart(qtbot, open_w
     window.training.from_scratch.setChecked(True)
     window.training.epochs.setValue(40)
     window.training.batch_size.setValue(8)
+    labels_while_training = []  # the model's name as the run starts (this slot runs after the window's)
+    window.worker.message.connect(lambda m: isinstance(m, TrainingStarted)
+                                  and labels_while_training.append(window.model_label.text()))
     qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training.state == "finished", timeout=120000)
+    assert labels_while_training == ["Model: a new network, training from scratch"]  # not the old model's name
+    assert "trained in the app" in window.model_label.text()
 
     new_drawings, new_labels = generate_ticks_crosses(50, seed=12)
     images = np.stack([preprocess(s) for s in new_drawings])
