@@ -23,7 +23,7 @@ class _Cancelled(Exception):
 
 class ImportJob(QObject):
     progress = Signal(int, int)  # (done, total) while reading
-    finished = Signal(int, str)  # (examples added, problem or "")
+    finished = Signal(int, object, str)  # (examples added, tuple of "<file>: why" left out, problem or "")
 
     def __init__(self, source: Path, collection: Path, classes: Sequence[str], parent: QObject | None = None):
         super().__init__(parent)
@@ -49,13 +49,13 @@ class ImportJob(QObject):
             items = ((dataset.classes[label], image, None) for image, label in zip(dataset.images, dataset.labels))
             added = store.add_many(self._until_cancelled(items))
         except _Cancelled:
-            self.finished.emit(0, "import cancelled")
+            self.finished.emit(0, (), "import cancelled")
         except CnnDesktopError as error:
-            self.finished.emit(0, str(error))
+            self.finished.emit(0, (), str(error))
         except Exception as error:  # noqa: BLE001 - a bug must still reach the person, not vanish
-            self.finished.emit(0, f"import failed: {type(error).__name__}: {error}")
+            self.finished.emit(0, (), f"import failed: {type(error).__name__}: {error}")
         else:
-            self.finished.emit(len(added), "")
+            self.finished.emit(len(added), tuple(dataset.skipped), "")
 
     def _report(self, done: int, total: int) -> None:
         if self._cancel.is_set():

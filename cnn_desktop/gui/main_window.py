@@ -8,6 +8,7 @@ kind routed to the panel that shows it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -105,6 +106,15 @@ def as_tiles(activation: np.ndarray) -> tuple[np.ndarray, int | None]:
     padded = np.zeros(rows * columns, np.float32)
     padded[: flat.size] = flat
     return padded.reshape(1, rows, columns), 1
+
+
+def import_summary(added: int, left_out: Sequence[str]) -> str:
+    """"Imported 4 drawings." and, when some files were left out, how many and the first of them."""
+    text = f"Imported {added} drawings."
+    if left_out:
+        more = f" (and {len(left_out) - 1} more)" if len(left_out) > 1 else ""
+        text += f" Left out {len(left_out)}: {left_out[0]}{more}."
+    return text
 
 
 class MainWindow(QMainWindow):
@@ -438,12 +448,12 @@ class MainWindow(QMainWindow):
         job.start()
         return job
 
-    def _import_finished(self, added: int, problem: str) -> None:
+    def _import_finished(self, added: int, left_out: tuple[str, ...], problem: str) -> None:
         self._import_job = None
         if problem:
             self.show_problem(problem)
         else:
-            self.statusBar().showMessage(f"Imported {added} drawings.", 6000)
+            self.statusBar().showMessage(import_summary(added, left_out), 10000 if left_out else 6000)
         if self.store is not None:
             self.collection.set_store(self.store)
         self._update_counts()

@@ -145,12 +145,12 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     window = open_window()
     # The window connects its handler to ImportJob.finished before starting the job; waiting on the
     # job's signal from here could miss a fast failure, so record what the handler is given instead.
-    finished: list[tuple[int, str]] = []
+    finished: list[tuple[int, tuple, str]] = []
     handler = window._import_finished
-    monkeypatch.setattr(window, "_import_finished", lambda added, problem: (finished.append((added, problem)),
-                                                                            handler(added, problem)))
+    monkeypatch.setattr(window, "_import_finished", lambda added, left_out, problem: (
+        finished.append((added, left_out, problem)), handler(added, left_out, problem)))
 
-    def run_import(folder: Path, timeout: int = 30000) -> tuple[int, str]:
+    def run_import(folder: Path, timeout: int = 30000) -> tuple[int, tuple, str]:
         count = len(finished)
         window.start_import(folder)
         qtbot.waitUntil(lambda: len(finished) > count and window._import_job is None, timeout=timeout)
@@ -187,8 +187,8 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     before = snapshot(collection_dir(MODE, home))
     for folder, named, words in cases:
         path = folder / named if named else folder
-        added, problem = run_import(folder)
-        assert added == 0 and problem.startswith(f"{path}: ") and words in problem, problem
+        added, left_out, problem = run_import(folder)
+        assert added == 0 and left_out == () and problem.startswith(f"{path}: ") and words in problem, problem
         assert problem_shown(qtbot, window, f"{path}: ") == problem
         assert snapshot(collection_dir(MODE, home)) == before  # nothing half-imported
     assert window.store.counts() == {"tick": 2, "cross": 2}
@@ -196,8 +196,10 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     # Odd but valid pictures are imported; a blank one among them is left out.
     odd = folder_of("odd", ("tick", images["10000.png"]), ("tick", images["16bit.png"]),
                     ("tick", images["palette.png"]), ("tick", images["grey-alpha.png"]), ("cross", images["1x1.png"]))
-    assert run_import(odd, timeout=60000) == (4, "")
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Imported 4 drawings.", timeout=5000)
+    blank = odd / "cross" / "1x1.png"
+    assert run_import(odd, timeout=60000) == (4, (f"{blank}: blank image, left out",), "")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage()
+                    == f"Imported 4 drawings. Left out 1: {blank}: blank image, left out.", timeout=5000)
     assert window.store.counts() == {"tick": 6, "cross": 2}
     # Imported in name order: 10000, 16bit, grey-alpha, palette. The same pixels in three encodings
     # give the same input; the scan (the tick resampled to 6000 px) nearly the same.
@@ -444,3 +446,11 @@ def test_adding_a_drawing_decodes_only_its_own_thumbnail(qtbot, open_window, hom
     newest = [e.id for e in window.store.examples()[-2:]]
     assert decoded == newest  # each new drawing once, nothing else
     assert window.collection.list.count() == 300 and window.collection.list.item(0).text() == "cross"
+
+
+def test_the_import_summary_counts_what_was_left_out_and_names_the_first():
+    from cnn_desktop.gui.main_window import import_summary
+
+    assert import_summary(3, ()) == "Imported 3 drawings."
+    left_out = ("a/x.png: blank image, left out", "a/y.png: blank image, left out")
+    assert import_summary(3, left_out) == "Imported 3 drawings. Left out 2: a/x.png: blank image, left out (and 1 more)."
