@@ -9,11 +9,34 @@ import errno
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 # Temporary files are hidden siblings of their target: ".<name>.<8 hex>.tmp". Listings skip them, and
 # whoever owns a folder may delete stale ones.
 TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+# A temp file older than this is a crashed writer's leftover, not a write in progress (which takes
+# milliseconds; another process writing the same folder is spared).
+STALE_TEMP_SECONDS = 600
+
+
+def remove_stale_temp_files(folder: str | os.PathLike[str], target: str | None = None,
+                            older_than: float = STALE_TEMP_SECONDS) -> None:
+    """Delete the temp files a crashed ``write_atomically`` left in ``folder`` (only those for the file
+    named ``target``, when given), once older than ``older_than`` seconds. Never a committed file."""
+    folder = Path(folder)
+    too_old = time.time() - older_than
+    try:
+        names = [name for name in os.listdir(folder) if TEMP_NAME.match(name)
+                 and (target is None or name.startswith(f".{target}."))]
+    except OSError:
+        return  # vanished or unreadable: nothing to clean
+    for name in names:
+        try:
+            if os.stat(folder / name).st_mtime < too_old:
+                os.unlink(folder / name)
+        except OSError:
+            pass  # read-only, or gone meanwhile: hidden and harmless either way
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes, *, sync_folder: bool = True) -> None:

@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from cnn_desktop.core.atomic import write_atomically
+from cnn_desktop.core.atomic import remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
 from cnn_desktop.core.geometry import layer_geometry
 from cnn_desktop.core.model import CNN
@@ -68,8 +68,13 @@ def save_model(
     history: Sequence[dict[str, Any]] = (),
     info: dict[str, Any] | None = None,
 ) -> None:
-    """Write the model atomically: the file at ``path`` is the old one or the new one, never a mix."""
+    """Write the model atomically: the file at ``path`` is the old one or the new one, never a mix.
+
+    A save killed midway left a hidden temp file beside ``path``; the next save of the same file clears
+    such leftovers once they are old enough to be nobody's write in progress."""
     data = model_to_bytes(model, history, info)
+    path = Path(path)
+    remove_stale_temp_files(path.parent, target=path.name)
     try:
         write_atomically(path, data)
     except OSError as error:

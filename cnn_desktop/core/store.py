@@ -38,7 +38,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from cnn_desktop.core.atomic import TEMP_NAME, fsync_folder, write_atomically
+from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at
 from cnn_desktop.core.readers import read_image
 from cnn_desktop.core.strokes import Strokes
@@ -50,7 +50,6 @@ STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
 SIZE = 28  # side of a stored raster, in pixels
 
 # A live write holds its temp file for milliseconds (seconds on a very slow disk); older ones are debris.
-STALE_TEMP_SECONDS = 600
 # Characters that are path separators or not allowed in file names on some system we run on.
 _UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 _MAX_NAME = 100
@@ -85,7 +84,8 @@ class DrawingStore:
             self._refuse_foreign_folder()
         on_disk = self._label_folders()
         self._classes = _merge(given, marker_classes or [], sorted(on_disk))
-        self._remove_temp_files([self.root, *(self.root / label for label in on_disk)])
+        for folder in [self.root, *(self.root / label for label in on_disk)]:
+            remove_stale_temp_files(folder, older_than=STALE_TEMP_SECONDS)  # read now: tests change it
         if marker_classes != self._classes:
             self._update_marker(at_open=True)
 
@@ -393,23 +393,6 @@ class DrawingStore:
                 self.problems.append(message)
                 return
             raise DataError(message) from None
-
-    @staticmethod
-    def _remove_temp_files(folders: Iterable[Path]) -> None:
-        """Delete temp files a crashed writer left behind (never a committed example), sparing recent
-        ones that another open store may still be writing."""
-        too_old = time.time() - STALE_TEMP_SECONDS
-        for folder in folders:
-            try:
-                names = [name for name in os.listdir(folder) if TEMP_NAME.match(name)]
-            except OSError:
-                continue  # vanished or unreadable: nothing to clean
-            for name in names:
-                try:
-                    if os.stat(folder / name).st_mtime < too_old:
-                        os.unlink(folder / name)
-                except OSError:
-                    pass  # read-only, or gone meanwhile: hidden and harmless either way
 
     @staticmethod
     def _sync_folder(folder: Path, path_for_errors: Path) -> None:

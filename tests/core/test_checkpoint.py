@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import struct
+import time
 
 import pytest
 import torch
@@ -55,6 +56,20 @@ def _refused(tmp_path, data: bytes, match: str) -> str:
     message = str(caught.value)
     assert message.startswith(str(path)) and "\n" not in message
     return message
+
+
+def test_a_save_clears_the_temp_files_an_interrupted_save_left_but_spares_recent_and_other_ones(tmp_path, model):
+    old_leftover = tmp_path / ".digits.safetensors.0badf00d.tmp"  # a save killed midway, long ago
+    recent = tmp_path / ".digits.safetensors.12345678.tmp"  # maybe another process writing right now
+    other = tmp_path / ".notes.txt.0badf00d.tmp"  # not this file's: not ours to judge
+    for temp in (old_leftover, recent, other):
+        temp.write_bytes(b"half a model")
+    an_hour_ago = time.time() - 3600
+    for temp in (old_leftover, other):
+        os.utime(temp, (an_hour_ago, an_hour_ago))
+    save_model(tmp_path / "digits.safetensors", model)
+    assert not old_leftover.exists() and recent.exists() and other.exists()
+    assert load_model(tmp_path / "digits.safetensors").model.spec == model.spec
 
 
 def test_empty_file(tmp_path):
