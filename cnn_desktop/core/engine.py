@@ -309,10 +309,12 @@ class Engine:
         )
         self.label = "trained in the app"
         self._weights_changed()
-        self._emit(TrainingState(state, message))
+        # The model first, then the state: whoever sees "finished" or "stopped" already knows which
+        # model the run left (the window saves it then, and names it in its label).
         self._emit(
             ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count(), "training")
         )
+        self._emit(TrainingState(state, message))
 
     def _save(self, command: SaveModel) -> None:
         if self.model is None:

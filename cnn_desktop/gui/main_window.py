@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self._request_id = 0
         self._shown_request = -1
         self._training = False
-        self._save_trained_model = False  # set when a run ends well; the ModelReady that follows saves it
+        self._run_is_this_modes = False  # a run this mode started, whose model is saved when it ends well
         self._asked_from_scratch = False  # what the last Train asked for, to name the model while it runs
         self._adopt_path: Path | None = None  # a model file opened by the person, saved as theirs once it loads
         self._label_shortcuts: list[QShortcut] = []
@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
             # before the other mode's model is loaded (the engine takes commands in order).
             self.worker.submit(StopTraining())
             self._save_current_model()
-        self._save_trained_model = False  # the run's ModelReady arrives after the switch: not this mode's
+        self._run_is_this_modes = False  # the run's end arrives after the switch: not this mode's
         self._adopt_path = None
         self.preset = PRESETS[name]
         index = self.mode_box.findData(name)
@@ -412,6 +412,7 @@ class MainWindow(QMainWindow):
             self.training.set_state("failed", "No collection to train on.")
             return
         self._asked_from_scratch = from_scratch
+        self._run_is_this_modes = True
         self.worker.submit(StartTraining(self.store.root, config, from_scratch))
 
     # --- models ---
@@ -516,9 +517,7 @@ class MainWindow(QMainWindow):
         self.model_label.setStyleSheet("" if message.trained else "color: #b00020; font-weight: bold;")
         if message.spec.classes != self.preset.classes:
             return  # the other mode's model, announced after a switch
-        adopted = message.origin == "file" and message.path is not None and message.path == self._adopt_path
-        if adopted or (message.origin == "training" and self._save_trained_model):
-            self._save_trained_model = False
+        if message.origin == "file" and message.path is not None and message.path == self._adopt_path:
             self._adopt_path = None
             self._save_current_model()
 
@@ -554,7 +553,10 @@ class MainWindow(QMainWindow):
         self._training = message.state in ("running", "paused")
         self.training.set_state(message.state, message.message)
         # A run that finished or was stopped is worth keeping; a failed one was rolled back by the engine.
-        self._save_trained_model = message.state in ("finished", "stopped")
+        # The engine announced the run's model just before this message, so it is the one saved.
+        if message.state in ("finished", "stopped") and self._run_is_this_modes:
+            self._run_is_this_modes = False
+            self._save_current_model()
         if message.state == "failed":
             self.show_problem(message.message)
 
@@ -576,7 +578,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._training:
-            self._save_trained_model = False
+            self._run_is_this_modes = False  # saved here, before the thread ends
             self.worker.submit(StopTraining())
             self._save_current_model()
         if self._import_job is not None:

@@ -129,6 +129,21 @@ def test_training_reports_steps_epochs_and_changes_filters_and_feature_maps(engi
     assert refreshed.request_id == 1 and not np.allclose(refreshed.activations["conv1"], before_maps)
 
 
+@pytest.mark.parametrize("ending", ["finished", "stopped"])
+def test_a_run_announces_its_model_before_saying_it_ended(engine, bars_collection, ending):
+    # Whoever sees "finished" or "stopped" must already know the model the run left: the window saves
+    # and names it then (the reverse order made a GUI test flaky: label checked at "finished").
+    engine.submit(StartTraining(bars_collection, TrainConfig(epochs=1 if ending == "finished" else 50, batch_size=16)))
+    engine.run_once()
+    if ending == "stopped":
+        engine.submit(StopTraining())
+    _run_until_training_ends(engine)
+    kinds = [type(m).__name__ for m in engine.recorder.messages if isinstance(m, (ModelReady, TrainingState))]
+    assert kinds[-2:] == ["ModelReady", "TrainingState"]
+    assert engine.recorder.of(TrainingState)[-1].state == ending
+    assert engine.recorder.of(ModelReady)[-1].origin == "training"
+
+
 def test_predictions_keep_coming_while_training(engine, bars_collection):
     engine.submit(StartTraining(bars_collection, TrainConfig(epochs=50, batch_size=8)))
     engine.run_once()
