@@ -19,9 +19,9 @@ import numpy as np
 
 from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
 from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.readers import find_mnist_pair, list_image_folder, read_image, read_mnist_folder
+from cnn_desktop.core.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
 from cnn_desktop.core.spec import DIGIT_CLASSES
-from cnn_desktop.core.store import MARKER_NAME, DrawingStore
+from cnn_desktop.core.store import MARKER_NAME, DrawingStore, stored_input
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -42,10 +42,14 @@ class Dataset:
 
 
 def load_dataset(
-    path: str | os.PathLike[str], classes: Sequence[str] | None = None, progress: Progress | None = None
+    path: str | os.PathLike[str],
+    classes: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    mnist_files: MnistFiles = "train",
 ) -> Dataset:
     """Read and preprocess the data set at ``path``. With ``classes``, labels are mapped onto those
-    class names (a label outside them is an error); without, the data set's own classes are used."""
+    class names (a label outside them is an error); without, the data set's own classes are used.
+    ``mnist_files`` picks MNIST's training or test pair when a folder holds both."""
     path = Path(path)
     if not path.exists():
         raise DataError(at(path, "no such file or folder"))
@@ -54,7 +58,7 @@ def load_dataset(
     if (path / MARKER_NAME).exists():
         return _from_collection(path, classes)
     if find_mnist_pair(path):
-        return _from_mnist(path, classes, progress)
+        return _from_mnist(path, classes, progress, mnist_files)
     return _from_image_folder(path, classes, progress)
 
 
@@ -64,10 +68,11 @@ def _from_collection(path: Path, classes: Sequence[str] | None) -> Dataset:
     return _mapped(images, labels, tuple(store.classes), classes, str(path))
 
 
-def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
-    raw_images, raw_labels = read_mnist_folder(path)
+def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None, files: MnistFiles) -> Dataset:
+    images_path, _ = find_mnist_pair(path, files)
+    raw_images, raw_labels = read_mnist_folder(path, files)
     images = preprocess_images(raw_images, progress)  # MNIST digits are never blank
-    return _mapped(images, raw_labels.astype(np.int64), DIGIT_CLASSES, classes, str(path))
+    return _mapped(images, raw_labels.astype(np.int64), DIGIT_CLASSES, classes, str(images_path))
 
 
 def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
@@ -86,6 +91,13 @@ def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Prog
     stacked = np.stack(images).astype(np.float32)
     dataset = _mapped(stacked, np.asarray(labels, np.int64), tuple(found_classes), classes, str(path))
     return Dataset(dataset.images, dataset.labels, dataset.classes, dataset.source, tuple(skipped))
+
+
+def network_input(path: str | os.PathLike[str]) -> np.ndarray:
+    """The 28x28 input the network gets for one image file: a drawing the app stored is used as it is
+    (it was preprocessed when it was labelled), anything else goes through ``preprocess``."""
+    stored = stored_input(path)
+    return stored if stored is not None else preprocess(read_image(path))
 
 
 def preprocess_images(raw: np.ndarray, progress: Progress | None = None) -> np.ndarray:

@@ -148,14 +148,18 @@ def _reason(error: BaseException) -> str:
 
 _IMAGES_NAME = re.compile(r"images.*idx3", re.IGNORECASE)
 _LABELS_NAME = re.compile(r"labels.*idx1", re.IGNORECASE)
+MnistFiles = Literal["train", "test"]
+_MNIST_FILE_WORDS = {"train": "train", "test": "t10k"}  # MNIST names its test files t10k-*
 
 
-def find_mnist_pair(folder: str | os.PathLike[str]) -> tuple[Path, Path] | None:
+def find_mnist_pair(folder: str | os.PathLike[str], prefer: MnistFiles = "train") -> tuple[Path, Path] | None:
     """Find the (images, labels) IDX files in ``folder``; None when it holds neither.
 
     Files are paired by their name with "images"/"labels", "idx3"/"idx1" and ".gz" removed, so a
-    folder holding both "train-*" and "t10k-*" pairs works: the training pair is preferred. A raw file
-    is preferred to its gzipped twin. An images file without labels (or the reverse) is a DataError.
+    folder holding both "train-*" and "t10k-*" pairs (what ``cnn-desktop download mnist`` fetches)
+    works: ``prefer`` says which of the two to take, training for training and test for evaluating.
+    A raw file is preferred to its gzipped twin. An images file without labels (or the reverse) is a
+    DataError.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -177,8 +181,8 @@ def find_mnist_pair(folder: str | os.PathLike[str]) -> tuple[Path, Path] | None:
         lonely = next(iter((images or labels).values()))
         other = "labels (*labels*idx1*)" if images else "images (*images*idx3*)"
         raise DataError(at(folder, f"{lonely.name} has no matching {other} file"))
-    training = [key for key in keys if "train" in key.lower()]
-    key = (training or keys)[0]
+    wanted = [key for key in keys if _MNIST_FILE_WORDS[prefer] in key.lower()]
+    key = (wanted or keys)[0]
     return images[key], labels[key]
 
 
@@ -188,9 +192,9 @@ def _pair_key(name: str) -> str:
     return re.sub(r"idx[13]", "idx", name, flags=re.IGNORECASE)
 
 
-def read_mnist_folder(folder: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+def read_mnist_folder(folder: str | os.PathLike[str], prefer: MnistFiles = "train") -> tuple[np.ndarray, np.ndarray]:
     """Images uint8 (N, 28, 28) and labels int64 (N,) in 0..9 from a folder of MNIST IDX files."""
-    pair = find_mnist_pair(folder)
+    pair = find_mnist_pair(folder, prefer)
     if pair is None:
         raise DataError(at(folder, "no MNIST files (expected *images*idx3* and *labels*idx1*, gz or raw)"))
     images_path, labels_path = pair

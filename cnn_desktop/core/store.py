@@ -447,6 +447,27 @@ def _png_frame_problem(path: Path) -> str | None:
     return None
 
 
+def stored_input(path: str | os.PathLike[str]) -> np.ndarray | None:
+    """The network input a collection keeps in ``path``, or None when the file is not such a drawing.
+
+    A stored drawing already is the 28x28 input (preprocessed when it was labelled): preprocessing it
+    again would centre and scale it a second time and change the answer. It is recognised by the
+    strokes chunk the app writes, or, for drawings saved without strokes, by the collection marker two
+    folders up (``<collection>/<label>/<id>.png``)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        return None
+    in_collection = (path.parent.parent / MARKER_NAME).is_file()
+    if not in_collection:
+        try:
+            with Image.open(path) as image:
+                if STROKES_KEY not in image.info or image.size != (SIZE, SIZE):
+                    return None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            return None  # not readable as a PNG: the general reader says why
+    return _load_raster(path)
+
+
 def _load_raster(path: Path) -> np.ndarray:
     pixels = read_image(path)
     if pixels.shape != (SIZE, SIZE) or pixels.dtype != np.uint8:
