@@ -17,6 +17,13 @@ REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(autouse=True)
+def _private_data_home(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real user-data folder (a developer's drawings, a downloaded MNIST):
+    each starts with an empty one of its own. Tests that need a particular home set it again."""
+    monkeypatch.setenv("CNN_DESKTOP_HOME", str(tmp_path_factory.mktemp("home")))
+
+
 def make_bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A trivially learnable two-class set: horizontal bars (0) and vertical bars (1), 28x28 in [0, 1],
     at random positions and lengths."""
