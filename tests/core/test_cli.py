@@ -111,7 +111,7 @@ def paths(tmp_path):
     (["evaluate", "--model", "{model}", "{missing}"], "no such file or folder"),
     (["predict", "--model", "{garbage}", "{image}"], "not a cnn-desktop model"),
     (["predict", "--model", "{model}", "{garbage}"], "{garbage}"),
-    (["train", "--preset", "digits", "--out", "{model}"], "needs --data"),
+    (["train", "--preset", "digits", "--out", "{model}"], "cnn-desktop download mnist"),
 ])
 def test_bad_input_exits_2_with_one_line(paths, capsys, args, fragment):
     assert main([a.format(**paths) for a in args]) == 2

@@ -55,7 +55,7 @@ def test_the_seed_a_model_was_trained_on_is_refused(untrained, capsys):
         (["--generated", "somewhere"], "either DATA or --generated"),
         ([], "either DATA or --generated"),
         (["--generated", "--split", "validation"], "--split applies to DATA"),
-        (["--generated", "--samples", "0"], "--samples must be at least 1"),
+        (["--generated", "--samples", "0"], "--samples: must be at least 1"),
     ],
 )
 def test_wrong_combinations_are_one_line_errors(untrained, capsys, args, message):

@@ -1,0 +1,104 @@
+"""Argument parsing shared by every subcommand: one-line errors, checked values, help with defaults.
+
+argparse's own error prints the usage block and then the error: two or more lines for one mistake.
+A person (and a script reading stderr) gets one line instead, in the same form as every other error
+of the command, and the usage stays one ``cnn-desktop help COMMAND`` away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from cnn_desktop.core.presets import PRESETS
+
+EXIT_BAD_INPUT = 2
+# Seeds go to numpy's and torch's generators; both take any value in this range on every platform.
+MAX_SEED = 2**32 - 1
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = self.prog.removeprefix("cnn-desktop").strip()
+        see = f"; see 'cnn-desktop help {hint}'" if hint else "; see 'cnn-desktop help'"
+        print(f"{self.prog}: error: {message}{see}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the hand-laid examples at the end of each command's help as written."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+
+def seed(text: str) -> int:
+    value = _whole_number(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be a whole number from 0 to {MAX_SEED}, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def preset_default(field: str) -> str:
+    """How each preset sets a training option, for help texts: 'digits 30, ticks-crosses 6', or '64'
+    when every preset agrees."""
+    values = {name: getattr(preset.train_config, field) for name, preset in PRESETS.items()}
+    if len(set(values.values())) == 1:
+        return str(next(iter(values.values())))
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model FILE, or --preset NAME for that task's bundled model."""
+    parser.add_argument("--model", type=Path, metavar="FILE",
+                        help="model file (default: the bundled model of --preset)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="digits",
+                        help="whose bundled model to use when --model is not given (default: %(default)s)")
+
+
+def examples(*lines: str) -> str:
+    """The examples block that ends a command's help."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)

@@ -1,0 +1,121 @@
+"""``cnn-desktop evaluate``: accuracy per class and the confusion matrix of a model on a data set.
+
+Scripts read its last line, always ``accuracy 0.9876 n=1234``, or its one JSON object with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cnn_desktop.cli import arguments
+from cnn_desktop.cli.output import say
+from cnn_desktop.core.errors import CnnDesktopError
+
+HELP = "accuracy and confusion matrix of a model on a data set"
+DESCRIPTION = ("Classify every example of a data set and print the accuracy of each class, the confusion "
+               "matrix, and last the line 'accuracy 0.9876 n=1234'.")
+EXAMPLES = arguments.examples(
+    "cnn-desktop evaluate --model digits.safetensors ~/mnist             # MNIST's 10,000 test digits",
+    "cnn-desktop evaluate --mnist-files train ~/mnist                    # bundled model, unseen digits",
+    "cnn-desktop evaluate --model digits.safetensors my-digits/ --split validation --json",
+    "cnn-desktop evaluate --generated                                    # digits drawn with a mouse",
+    "cnn-desktop evaluate --preset ticks-crosses --generated --seed 1",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    arguments.add_model_options(parser)
+    parser.add_argument("data", type=Path, nargs="?", metavar="DATA",
+                        help="MNIST IDX folder, image folder <root>/<label>/*.png, or a collection of the app")
+    parser.add_argument("--mnist-files", choices=["train", "test"], default="test",
+                        help="when DATA holds both of MNIST's pairs: its 60,000 training digits or its "
+                             "10,000 test digits (default: %(default)s)")
+    parser.add_argument("--split", choices=["all", "validation", "train"], default="all",
+                        help="the whole data set, or the split the model was trained with (its seed and "
+                             "validation fraction are read from the model file) (default: %(default)s)")
+    parser.add_argument("--generated", action="store_true",
+                        help="instead of DATA, generated drawings: ticks and crosses, or digits drawn with "
+                             "a mouse (each seen as strokes and as a raster), with accuracy per group "
+                             "(default: off)")
+    parser.add_argument("--seed", type=arguments.seed, default=1,
+                        help="--generated: seed of the drawings (default: %(default)s)")
+    parser.add_argument("--samples", type=arguments.positive_int, metavar="N",
+                        help="--generated: drawings per class (default: 1000 ticks/crosses, 100 digits)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead (default: off)")
+
+
+def run(options: argparse.Namespace) -> int:
+    from cnn_desktop.cli import load_chosen_model
+    from cnn_desktop.core.datasets import load_dataset
+    from cnn_desktop.core.evaluation import evaluate_model, format_report
+
+    if (options.data is None) == (not options.generated):
+        raise CnnDesktopError("evaluate needs either DATA or --generated (not both)")
+    saved = load_chosen_model(options)
+    if options.generated:
+        return _evaluate_generated(options, saved)
+    dataset = load_dataset(options.data, saved.spec.classes, mnist_files=options.mnist_files)
+    if options.split != "all":
+        dataset = _split_like_training(dataset, saved, options.split)
+    report = evaluate_model(saved.model, dataset.images, dataset.labels)
+    if options.json:
+        say(json.dumps(report.to_dict(), allow_nan=False))
+    else:
+        for line in dataset.skipped:
+            print(f"skipped {line}", file=sys.stderr)
+        say(format_report(report))
+    return 0
+
+
+def _evaluate_generated(options: argparse.Namespace, saved) -> int:
+    """Accuracy on freshly generated drawings of the model's task, never the ones it was trained on."""
+    from cnn_desktop.core import synth
+    from cnn_desktop.core.evaluation import evaluate_model, format_groups, format_report, group_accuracy
+    from cnn_desktop.core.spec import DIGIT_CLASSES, TICK_CROSS_CLASSES
+
+    if options.split != "all":
+        raise CnnDesktopError("--split applies to DATA; generated drawings are all held out")
+    classes = saved.spec.classes
+    groups = {}
+    if classes == TICK_CROSS_CLASSES:
+        trained = saved.info.get("config", {}).get("seed")
+        if str(saved.info.get("data", "")).startswith("generated") and trained == options.seed:
+            raise CnnDesktopError(f"the model was trained on the drawings of seed {options.seed}; pass another --seed")
+        samples = options.samples or 1000
+        images, labels = synth.ticks_crosses_dataset(samples, options.seed)
+        source = f"generated ticks and crosses, seed {options.seed}, {samples} per class"
+    elif classes == DIGIT_CLASSES:
+        samples = options.samples or 100
+        drawn = synth.drawn_digits_dataset(samples, options.seed)
+        images, labels, groups = drawn.images, drawn.labels, drawn.groups()
+        source = (f"generated digit drawings, seed {options.seed}, {samples} per class, "
+                  "each as strokes and as a raster")
+    else:
+        raise CnnDesktopError(f"no generated drawings for a model of {len(classes)} classes other than digits "
+                              "or ticks and crosses")
+    report = evaluate_model(saved.model, images, labels)
+    grouped = group_accuracy(report, labels, groups)
+    if options.json:
+        say(json.dumps({**report.to_dict(), "data": source, "groups": grouped}, allow_nan=False))
+    else:
+        say(source)
+        if grouped:
+            say(format_groups(grouped))
+        say(format_report(report))
+    return 0
+
+
+def _split_like_training(dataset, saved, split: str):
+    from cnn_desktop.core.training import split_indices
+
+    config = saved.info.get("config") or {}
+    if "seed" not in config or "validation_fraction" not in config:
+        raise CnnDesktopError("the model file does not record its training split; use --split all")
+    train, val = split_indices(dataset.labels, config["validation_fraction"], config["seed"])
+    chosen = val if split == "validation" else train
+    if not len(chosen):
+        raise CnnDesktopError(f"the {split} split is empty (validation fraction {config['validation_fraction']})")
+    return dataset.subset(chosen)
