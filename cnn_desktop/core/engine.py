@@ -92,6 +92,7 @@ class Engine:
         self.snapshots = SnapshotKeeper()  # weight copies of the last training, for the timeline
         self._viewing: Snapshot | None = None  # the snapshot the window shows instead of the live weights
         self._viewing_model: CNN | None = None  # a separate network holding that snapshot's weights
+        self._handlers = self._command_handlers()
 
     # --- called from any thread (the window's) ---
 
@@ -167,25 +168,31 @@ class Engine:
     # --- commands ---
 
     def _handle(self, command: Command) -> None:
-        if isinstance(command, UseModel):
-            self._use_model(command)
-        elif isinstance(command, StartTraining):
-            self._start_training(command)
-        elif isinstance(command, PauseTraining) and self.trainer and not self.trainer.finished:
+        self._handlers[type(command)](command)
+
+    def _command_handlers(self) -> dict[type, Callable[[Any], None]]:
+        """What each command does: one entry per command type of core/messages.py."""
+        return {
+            UseModel: self._use_model,
+            StartTraining: self._start_training,
+            PauseTraining: self._pause_training,
+            ResumeTraining: self._resume_training,
+            StopTraining: lambda _: self._stop_training("stopped"),
+            SaveModel: self._save,
+            EvaluateCollection: self._evaluate_collection,
+            ShowSnapshot: lambda command: self._show_snapshot(command.index),
+        }
+
+    def _pause_training(self, _: PauseTraining) -> None:
+        if self.trainer and not self.trainer.finished:
             self.trainer.pause()
             self._report_steps()
             self._emit(TrainingState("paused"))
-        elif isinstance(command, ResumeTraining) and self.trainer and not self.trainer.finished:
+
+    def _resume_training(self, _: ResumeTraining) -> None:
+        if self.trainer and not self.trainer.finished:
             self.trainer.resume()
             self._emit(TrainingState("running"))
-        elif isinstance(command, StopTraining):
-            self._stop_training("stopped")
-        elif isinstance(command, SaveModel):
-            self._save(command)
-        elif isinstance(command, EvaluateCollection):
-            self._evaluate_collection(command)
-        elif isinstance(command, ShowSnapshot):
-            self._show_snapshot(command.index)
 
     def _use_model(self, command: UseModel) -> None:
         expected = command.spec.classes if command.spec is not None else None
