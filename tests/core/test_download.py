@@ -66,8 +66,7 @@ class MirrorServer:
             def do_GET(self):
                 owner.agents.append(self.headers.get("User-Agent", ""))
                 steps = owner.script.get(self.path, [])
-                sent = owner.serve(self, steps.pop(0) if steps else "ok")
-                owner.log.append((self.path, self.headers.get("Range"), sent))
+                owner.serve(self, steps.pop(0) if steps else "ok")
 
             def log_message(self, *args):
                 pass
@@ -81,11 +80,12 @@ class MirrorServer:
     def url(self, mirror: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_port}/{mirror}/"
 
-    def serve(self, handler: BaseHTTPRequestHandler, step: str) -> int:
+    def serve(self, handler: BaseHTTPRequestHandler, step: str) -> None:
         body = DATA.get(handler.path.rsplit("/", 1)[-1])
         if body is None or step in ("404", "500"):
+            self.record(handler, 0)
             handler.send_error(int(step) if step in ("404", "500") else 404)
-            return 0
+            return
         start = 0
         asked = handler.headers.get("Range", "")
         if asked.startswith("bytes=") and asked.endswith("-") and step != "no-range":
@@ -100,14 +100,18 @@ class MirrorServer:
             handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         if step != "endless":
             handler.send_header("Content-Length", str(len(rest)))
+        if step == "truncate":
+            rest = rest[: len(rest) // 2]
+        self.record(handler, 0 if step == "stall" else len(rest))
         handler.end_headers()
         if step == "stall":
             time.sleep(1.0)
-            return 0
-        if step == "truncate":
-            rest = rest[: len(rest) // 2]
-        handler.wfile.write(rest)
-        return len(rest)
+        else:
+            handler.wfile.write(rest)
+
+    def record(self, handler: BaseHTTPRequestHandler, sent: int) -> None:
+        # Before the response goes out, so the client can never see it before the log does.
+        self.log.append((handler.path, handler.headers.get("Range"), sent))
 
     def requests(self, prefix: str = "") -> list[tuple[str, str | None, int]]:
         return [entry for entry in self.log if entry[0].startswith(prefix)]
