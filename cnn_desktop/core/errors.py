@@ -27,6 +27,10 @@ class TrainingError(CnnDesktopError):
     """Training cannot start or had to stop (no data, one class only, a non-finite loss...)."""
 
 
+class DownloadError(CnnDesktopError):
+    """A data set could not be fetched: every mirror failed, or the destination folder is unusable."""
+
+
 class EmptyDrawingError(CnnDesktopError):
     """The drawing has no ink: there is nothing to classify."""
 
