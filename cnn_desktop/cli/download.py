@@ -6,6 +6,7 @@ The fetching, checking and resuming live in core/download.py; this draws a bar p
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from cnn_desktop.cli import arguments
@@ -35,6 +36,10 @@ def run(options: argparse.Namespace) -> int:
 
     folder = options.to or default_mnist_folder()
     with DownloadProgress() as progress:
-        report = download_mnist(folder, progress=progress.update)
-    say(f"MNIST is in {printable(folder)} ({report.summary()})")
+        report = download_mnist(folder, progress=progress.update,
+                                on_skip=lambda name: print(f"{name}: already here, checksum verified", file=sys.stderr))
+    for failure in report.failures:  # mirrors that failed before another one delivered
+        print(f"note: {printable(failure)}", file=sys.stderr)
+    done = f"{len(report.fetched)} fetched, {len(report.skipped)} already there"
+    say(f"MNIST is in {printable(folder)} ({done}, all checksums verified)")
     return 0
