@@ -4,8 +4,8 @@
     DISPLAY=:88 QT_QPA_PLATFORM=xcb python docs/make_screenshots_inside.py [--resources DIR] [--mnist DIR]
 
 It uses a throwaway data folder, draws with real X mouse events (xdotool) and points at a feature map
-with the real pointer, then saves docs/inside-*.png. The bundled models in resources/models are used
-(or those under ``--resources DIR/models``), so the pictures show a trained network on a freshly drawn
+with the real pointer, then saves docs/inside-*.png. The bundled models (cnn_desktop/resources/models) are
+used (or those under ``--resources DIR/models``), so the pictures show a trained network on a freshly drawn
 digit. ``--mnist`` (default ../shared/data/mnist) provides digits for the "Mistakes" picture, a few of
 them deliberately given a wrong label, as a person might. Nothing here runs in the tests.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from cnn_desktop.core.errors import CnnDesktopError
@@ -20,14 +21,14 @@ class Preset:
     title: str  # shown in the app
     classes: tuple[str, ...]
     keys: tuple[str, ...]  # the key that labels a drawing as each class, in class order
-    model_file: str  # bundled model, inside resources/models/
+    model_file: str  # bundled model, inside cnn_desktop/resources/models/
     train_config: TrainConfig  # what `cnn-desktop train --preset NAME` uses unless told otherwise
 
     def spec(self) -> ModelSpec:
         return lenet_spec(self.classes)
 
     def bundled_model_path(self) -> Path:
-        return resources_dir() / "models" / self.model_file
+        return bundled_file("models", self.model_file)
 
 
 PRESETS: dict[str, Preset] = {
@@ -71,7 +72,16 @@ def get_preset(name: str) -> Preset:
         raise CnnDesktopError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}") from None
 
 
-def resources_dir() -> Path:
-    """The project's resources/ folder (CNN_DESKTOP_RESOURCES overrides it, e.g. for a packaged app)."""
+def bundled_file(*parts: str) -> Path:
+    """A file shipped in the cnn_desktop.resources package: ``bundled_file("models", "digits.safetensors")``.
+
+    ``CNN_DESKTOP_RESOURCES=DIR`` replaces the package's folder with DIR (the tests start the app with
+    no bundled models that way; anyone can point it at a folder of their own models). The file may not
+    exist: callers check, and say so.
+    """
     override = os.environ.get("CNN_DESKTOP_RESOURCES")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "resources"
+    if override:
+        return Path(override).joinpath(*parts)
+    # pip, pipx and editable installs all put the package on disk, so this is a real file, and the
+    # model readers need one (Path() refuses anything else rather than hand back a wrong path).
+    return Path(resources.files("cnn_desktop.resources").joinpath(*parts))

@@ -12,6 +12,14 @@ def configure_pyqtgraph() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cnn_desktop.gui.display_check import window_problem
+
+    # Before Qt: without a display or the X libraries it would abort with a misleading message.
+    problem = window_problem()
+    if problem is not None:
+        print(f"cnn-desktop: error: {problem}", file=sys.stderr)
+        return 2  # the command line's status for bad input or a bad setup
+
     from PySide6.QtWidgets import QApplication
 
     from cnn_desktop.gui.main_window import MainWindow

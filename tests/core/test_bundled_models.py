@@ -1,7 +1,7 @@
 """The bundled models: what they recognise out of the box, and how quickly they learn a person's style.
 
 The figures asserted here are a little below the ones measured for the model cards
-(resources/models/*.md), so that they catch a worse model, not noise.
+(cnn_desktop/resources/models/*.md), so that they catch a worse model, not noise.
 """
 
 from __future__ import annotations
