@@ -227,8 +227,8 @@ class ProbabilitiesProbe:
         def draw():
             original_draw()
             if panel._shown is not None:
-                self.draws.append((time.perf_counter(), window._shown_request))
-                self._pending = window._shown_request
+                self.draws.append((time.perf_counter(), window.session.shown_request_id))
+                self._pending = window.session.shown_request_id
 
         def paint(event):
             original_paint(event)
@@ -242,7 +242,7 @@ class ProbabilitiesProbe:
 
 class RequestLog:
     """Which mouse moves each Predict request includes: connected to the canvas after the window, so
-    ``window._request_id`` is the id the window just gave the drawing."""
+    ``window.session.last_request_id`` is the id the window just gave the drawing."""
 
     def __init__(self, window):
         self.window = window
@@ -256,7 +256,7 @@ class RequestLog:
         self.move_times[sequence] = t
 
     def _on_strokes(self, _strokes) -> None:
-        self.included[self.window._request_id] = self.moves_sent
+        self.included[self.window.session.last_request_id] = self.moves_sent
 
     def latencies(self, shown: list[tuple[float, int]], first_move: int = 1, last_move: int | None = None) -> list[float]:
         """Seconds from each move to the first on-screen prediction whose drawing contains it."""

@@ -73,8 +73,8 @@ def run(quick: bool = False) -> list[Row]:
         config = set_training_controls(window, epochs=1000)
         path = digit_like_path(0, window.canvas.width(), window.canvas.height())
         window.canvas.set_strokes(Strokes.from_points([np.array(path, dtype=np.float32)]))
-        wanted = window._request_id
-        spin_until(lambda: window._shown_request >= wanted, 10)
+        wanted = window.session.last_request_id
+        spin_until(lambda: window.session.shown_request_id >= wanted, 10)
         strokes = window.canvas.strokes()
         seconds = 1.5 if quick else 8.0
         rounds = 1 if quick else 3

@@ -39,7 +39,7 @@ def _phase(window, seconds: float) -> dict:
     computes: list[float] = []
 
     def on_strokes(_strokes) -> None:
-        emits.append((time.perf_counter(), window._request_id))
+        emits.append((time.perf_counter(), window.session.last_request_id))
 
     def on_message(message) -> None:
         if isinstance(message, Prediction) and message.probabilities is not None:

@@ -67,8 +67,8 @@ class Soak:
         from PySide6.QtCore import QTimer
 
         engine = self.window.worker.engine
-        if engine is None or engine.model is None or self.window._shown_request < 1:
-            if engine is not None and engine.model is not None and self.window._request_id == 0:
+        if engine is None or engine.model is None or self.window.session.shown_request_id < 1:
+            if engine is not None and engine.model is not None and self.window.session.last_request_id == 0:
                 self.window.canvas.set_strokes(self.drawings[0])  # a first guess to wait for
             QTimer.singleShot(100, self.start)
             return
@@ -100,7 +100,7 @@ class Soak:
         self.drawn += 1
         if self.drawn % LABEL_EVERY == 0:
             label = ("tick", "cross")[self._drawing % 2]
-            self.window.add_drawing(label)  # clears the canvas once stored
+            self.window.session.add_drawing(label)  # clears the canvas once stored
             self.added += 1
         else:
             self.window.canvas.clear()
@@ -153,7 +153,7 @@ class Soak:
         minutes = max(elapsed / 60, 1e-9)
         lines.append(f"trained {self.steps} steps in {self.runs} runs ({self.steps / minutes:.0f} per minute); "
                      f"drew {self.drawn} drawings (added {self.added}); the drawing changed "
-                     f"{self.window._request_id} times and {self.answers} guesses were computed "
+                     f"{self.window.session.last_request_id} times and {self.answers} guesses were computed "
                      f"({self.answers / minutes:.0f} per minute; only the newest change is answered)")
         lines += [f"problem: {text}" for text in self.problems]
         return lines
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         window = MainWindow(home=home)
         window.resize(1280, 800)
         window.show()
-        window.switch_mode("ticks-crosses")
+        window.session.switch_task("ticks-crosses")
         soak = Soak(window, drawings, options.minutes)
         print(f"soak: {options.minutes:g} min, training on {2 * options.per_class} generated drawings "
               f"while drawing on the canvas; data in {home}", flush=True)

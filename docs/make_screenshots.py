@@ -81,11 +81,11 @@ def main() -> int:
                                              [0, scale, cy - scale * (y0 + y1) / 2]]))
 
     def prepare_training():
-        window.switch_mode("ticks-crosses")
+        window.session.switch_task("ticks-crosses")
         drawings, labels = generate_ticks_crosses(50, seed=5)
         for strokes, label in zip(drawings, labels):
             window.canvas.set_strokes(fit_to_canvas(strokes))
-            window.add_drawing(window.preset.classes[label])
+            window.session.add_drawing(window.session.task.classes[label])
         window.training.from_scratch.setChecked(True)
         window.training.epochs.setValue(40)
         window.training.batch_size.setValue(8)

@@ -82,8 +82,8 @@ def draw_with_mouse(window, strokes) -> None:
 
 def settle(window) -> None:
     """Wait until the newest drawing has been answered and the panels have redrawn."""
-    wanted = window._request_id
-    wait_until(lambda: window._shown_request >= wanted, what="the prediction")
+    wanted = window.session.last_request_id
+    wait_until(lambda: window.session.shown_request_id >= wanted, what="the prediction")
     pump(0.4)
 
 
@@ -177,7 +177,7 @@ def main() -> int:
 
     # 1. Receptive field: point at a strong conv2 unit of a freshly drawn 7.
     draw_with_mouse(window, SEVEN)
-    prediction = window.inside.prediction
+    prediction = window.session.prediction
     tile, y, x = strongest_map(prediction, "conv2")
     point_at_unit(window, "conv2", tile, y, x)
     shot(window, "receptive-field")
@@ -185,11 +185,11 @@ def main() -> int:
 
     # 2. What the network looks at: Grad-CAM for its guess, over the canvas and the input view.
     window.inside.saliency.toggle.setChecked(True)
-    wait_until(lambda: window.inside.prediction.saliency is not None, what="the heat map")
+    wait_until(lambda: window.session.prediction.saliency is not None, what="the heat map")
     pump(0.5)
     shot(window, "saliency")
     window.inside.saliency.method_box.setCurrentIndex(1)
-    wait_until(lambda: window.inside.prediction.saliency_method == "gradient-x-input", what="gradient x input")
+    wait_until(lambda: window.session.prediction.saliency_method == "gradient-x-input", what="gradient x input")
     pump(0.5)
     shot(window, "saliency-strokes")
     window.inside.saliency.toggle.setChecked(False)
@@ -201,7 +201,7 @@ def main() -> int:
     dialog.move(60, 40)
     view = dialog.view
     wait_until(lambda: view.walk is not None, what="the walkthrough")
-    conv1 = window.inside.prediction.activations["conv1"]
+    conv1 = window.session.prediction.activations["conv1"]
     best = int(np.argmax(conv1.reshape(len(conv1), -1).max(axis=1)))
     view.filter_spin.setValue(best)
     row, col = np.unravel_index(int(np.argmax(conv1[best])), conv1[best].shape)
@@ -214,7 +214,7 @@ def main() -> int:
     for strokes in DOUBTFUL:
         clear(window)
         draw_with_mouse(window, strokes)
-        if window.inside.prediction.probabilities.max() < window.probabilities.threshold:
+        if window.session.prediction.probabilities.max() < window.probabilities.threshold:
             break
     shot(window, "not-sure")
     # ... and the softmax behind that hesitation, step by step.
@@ -241,12 +241,12 @@ def main() -> int:
     shot(window, "mistakes")
 
     # 6. Timeline: train a ticks-and-crosses network from scratch, then scrub back to an early moment.
-    window.switch_mode("ticks-crosses")
+    window.session.switch_task("ticks-crosses")
     wait_until(lambda: window.worker.engine.model.classes == PRESETS["ticks-crosses"].classes, what="ticks mode")
     drawings, labels = generate_ticks_crosses(15, seed=5)
     for strokes, label in zip(drawings, labels):
         window.canvas.set_strokes(strokes)
-        window.add_drawing(window.preset.classes[label])
+        window.session.add_drawing(window.session.task.classes[label])
     window.docks["feature_maps"].raise_()
     window.training.from_scratch.setChecked(True)
     window.training.epochs.setValue(30)
@@ -257,7 +257,7 @@ def main() -> int:
     pump(1.0)
     timeline = window.inside.timeline
     timeline.slider.setValue(max(1, timeline.slider.maximum() // 8))
-    wait_until(lambda: window.inside.prediction.snapshot is not None and window.inside.filters.snapshot is not None,
+    wait_until(lambda: window.session.prediction.snapshot is not None and window.session.filters.snapshot is not None,
                what="the snapshot")
     pump(0.8)
     shot(window, "timeline")

@@ -23,6 +23,10 @@ class Preset:
     keys: tuple[str, ...]  # the key that labels a drawing as each class, in class order
     model_file: str  # bundled model, inside cnn_desktop/resources/models/
     train_config: TrainConfig  # what `cnn-desktop train --preset NAME` uses unless told otherwise
+    hint: str  # what the empty canvas invites the person to draw
+    # What the app's Train starts with: a person's collection is small (tens of drawings), so more
+    # epochs of smaller batches than the command line's presets, which train on thousands.
+    app_train_config: TrainConfig = TrainConfig(epochs=15, batch_size=32, learning_rate=0.002)
 
     def spec(self) -> ModelSpec:
         return lenet_spec(self.classes)
@@ -38,7 +42,7 @@ PRESETS: dict[str, Preset] = {
         classes=DIGIT_CLASSES,
         keys=DIGIT_CLASSES,
         model_file="digits.safetensors",
-        # Chosen among the variants listed in resources/models/digits.md: SGD with momentum and weight
+        # Chosen among the variants listed in cnn_desktop/resources/models/digits.md: SGD with momentum and weight
         # decay generalised better from 9,000 MNIST digits than Adam (99.3-99.4% on the held-out split
         # at 30 epochs for seeds 0, 1 and 2, against 98.8-98.9% for Adam); 30 epochs rather than 20
         # because the last epochs of a 20-epoch run still swing by +-0.3%; slant, aspect and a little
@@ -53,6 +57,7 @@ PRESETS: dict[str, Preset] = {
             max_shear=0.3,
             max_aspect_change=0.2,
         ),
+        hint="Draw a digit here",
     ),
     "ticks-crosses": Preset(
         name="ticks-crosses",
@@ -61,6 +66,7 @@ PRESETS: dict[str, Preset] = {
         keys=("T", "X"),  # X looks like what it labels; C would be the first letter of "cross"
         model_file="ticks-crosses.safetensors",
         train_config=TrainConfig(epochs=6, batch_size=64, learning_rate=2e-3),
+        hint="Draw a tick or a cross here",
     ),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -86,10 +86,9 @@ class CollectionView(QWidget):
     def set_store(self, store: DrawingStore) -> None:
         self._store = store
         self._icons = {}
-        self.filter.blockSignals(True)
-        self.filter.clear()
-        self.filter.addItems([ALL, *store.classes])
-        self.filter.blockSignals(False)
+        with QSignalBlocker(self.filter):
+            self.filter.clear()
+            self.filter.addItems([ALL, *store.classes])
         self.relabel_box.clear()
         self.relabel_box.addItems(list(store.classes))
         self.refresh()

@@ -42,7 +42,7 @@ def open_window(qtbot, home):
         window.show()
         classes = PRESETS[mode].classes
         if mode != "digits":
-            window.switch_mode(mode)
+            window.session.switch_task(mode)
         qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None
                         and window.worker.engine.model.classes == classes
                         and "Model:" in window.model_label.text(), timeout=10000)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QFileDialog
 import fault_files
 from cnn_desktop.core.checkpoint import load_model, save_model
 from cnn_desktop.core import atomic
-from cnn_desktop.core.messages import Predict, SaveModel, TrainingState
+from cnn_desktop.core.messages import SaveModel, TrainingState
 from cnn_desktop.core.model import build_model
 from cnn_desktop.core.paths import collection_dir, user_model_path
 from cnn_desktop.core.presets import PRESETS
@@ -54,7 +54,7 @@ def open_window(qtbot, home):
         window = MainWindow(home=home)
         qtbot.addWidget(window)
         window.show()
-        window.switch_mode("ticks-crosses")
+        window.session.switch_task("ticks-crosses")
         settle(qtbot, window)
         windows.append(window)
         return window
@@ -68,10 +68,9 @@ def open_window(qtbot, home):
 def settle(qtbot, window, timeout: int = 20000) -> None:
     """Send a drawing and wait for its answer: the engine has then handled every command sent before
     it, and the window every message the engine sent before the answer (one thread, in order)."""
-    window._request_id += 1
-    wanted = window._request_id
-    window.worker.submit(Predict(wanted, TICK))
-    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=timeout)
+    window.session.drawing_changed(TICK)
+    wanted = window.session.last_request_id
+    qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted, timeout=timeout)
 
 
 def fill(home: Path, ticks: int, crosses: int) -> DrawingStore:
@@ -191,7 +190,7 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
         assert added == 0 and left_out == () and problem.startswith(f"{path}: ") and words in problem, problem
         assert problem_shown(qtbot, window, f"{path}: ") == problem
         assert snapshot(collection_dir(MODE, home)) == before  # nothing half-imported
-    assert window.store.counts() == {"tick": 2, "cross": 2}
+    assert window.session.store.counts() == {"tick": 2, "cross": 2}
 
     # Odd but valid pictures are imported; a blank one among them is left out.
     odd = folder_of("odd", ("tick", images["10000.png"]), ("tick", images["16bit.png"]),
@@ -200,10 +199,10 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     assert run_import(odd, timeout=60000) == (4, (f"{blank}: blank image, left out",), "")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage()
                     == f"Imported 4 drawings. Left out 1: {blank}: blank image, left out.", timeout=5000)
-    assert window.store.counts() == {"tick": 6, "cross": 2}
+    assert window.session.store.counts() == {"tick": 6, "cross": 2}
     # Imported in name order: 10000, 16bit, grey-alpha, palette. The same pixels in three encodings
     # give the same input; the scan (the tick resampled to 6000 px) nearly the same.
-    scan, *same_pixels = [window.store.raster(e.id) for e in window.store.examples("tick")[-4:]]
+    scan, *same_pixels = [window.session.store.raster(e.id) for e in window.session.store.examples("tick")[-4:]]
     for raster in same_pixels[1:]:
         assert np.abs(raster - same_pixels[0]).max() <= 1 / 255 + 1e-6
     assert np.abs(scan - same_pixels[0]).mean() < 0.05
@@ -275,10 +274,10 @@ def expected_controls(window) -> dict:
 
 def shown_controls(window) -> dict:
     controls = window.training
-    shown = {"active": window._training, "start": controls.start_button.isEnabled(),
+    shown = {"active": window.session.run_state.active, "start": controls.start_button.isEnabled(),
              "pause": controls.pause_button.isEnabled(), "stop": controls.stop_button.isEnabled(),
              "pause_text": controls.pause_button.text()}
-    if window._training:
+    if window.session.run_state.active:
         shown["state"] = controls.state
     return shown
 
@@ -299,10 +298,10 @@ def test_200_random_clicks_on_train_pause_stop_never_leave_the_window_out_of_ste
         action = rng.choice(["train", "pause", "stop", "train", "pause", "stop", "start while training"])
         done.append(action)
         if action == "start while training":
-            if not window._training:
+            if not window.session.run_state.active:
                 continue
             trainer = window.worker.engine.trainer
-            window.start_training(controls.config(), False)  # as if Train could be pressed twice
+            window.session.start_training(controls.config(), False)  # as if Train could be pressed twice
             settle(qtbot, window)
             expected = TrainingState("paused" if trainer.paused else "running", "already training")
             assert window.worker.engine.trainer is trainer and states[-1] == expected
@@ -350,9 +349,9 @@ def test_a_drawing_that_cannot_be_saved_stays_on_the_canvas(qtbot, open_window, 
     assert text.endswith(f": cannot save ({words})")
     assert not window.canvas.strokes().is_empty  # the drawing is still there to try again
     assert snapshot(root) == before  # nothing half-written, nothing lost
-    assert window.store.counts() == {"tick": 1, "cross": 1} and "tick (1)" in window.label_bar.button("tick").text()
+    assert window.session.store.counts() == {"tick": 1, "cross": 1} and "tick (1)" in window.label_bar.button("tick").text()
     qtbot.keyClick(window, Qt.Key.Key_T)  # space again: the same drawing is saved
-    assert window.store.counts() == {"tick": 2, "cross": 1} and window.canvas.strokes().is_empty
+    assert window.session.store.counts() == {"tick": 2, "cross": 1} and window.canvas.strokes().is_empty
 
 
 def test_a_model_that_cannot_be_saved_after_training_keeps_the_previous_one(qtbot, open_window, home):
@@ -418,7 +417,7 @@ def test_a_burst_of_drawings_through_the_window_are_all_kept(qtbot, open_window,
     seconds = time.perf_counter() - started
     print(f"\n100 drawings added through the window in {seconds:.1f}s ({seconds * 10:.0f} ms each on average)")
     expected = {"tick": 50, "cross": 50}
-    assert window.store.counts() == expected and window.canvas.strokes().is_empty
+    assert window.session.store.counts() == expected and window.canvas.strokes().is_empty
     assert all(f"{c} ({n})" in window.label_bar.button(c).text() for c, n in expected.items())
     reopened = DrawingStore(collection_dir(MODE, home), TICKS)
     images, targets = reopened.arrays()
@@ -443,7 +442,7 @@ def test_adding_a_drawing_decodes_only_its_own_thumbnail(qtbot, open_window, hom
         window.canvas.set_strokes(TICK)
         qtbot.keyClick(window, key)
     window.collection.refresh()
-    newest = [e.id for e in window.store.examples()[-2:]]
+    newest = [e.id for e in window.session.store.examples()[-2:]]
     assert decoded == newest  # each new drawing once, nothing else
     assert window.collection.list.count() == 300 and window.collection.list.item(0).text() == "cross"
 

@@ -51,18 +51,18 @@ def test_label_keys_add_the_drawing_to_the_collection_and_clear_the_canvas(qtbot
     window = open_window()
     draw(qtbot, window.canvas, TICK_POINTS)
     qtbot.keyClick(window, Qt.Key.Key_7)
-    assert window.store.counts()["7"] == 1 and window.canvas.strokes().is_empty
+    assert window.session.store.counts()["7"] == 1 and window.canvas.strokes().is_empty
     assert "7 (1)" in window.label_bar.button("7").text()
     qtbot.keyClick(window, Qt.Key.Key_3)  # an empty canvas adds nothing
-    assert len(window.store) == 1
+    assert len(window.session.store) == 1
 
-    window.switch_mode("ticks-crosses")
+    window.session.switch_task("ticks-crosses")
     for key, label in [(Qt.Key.Key_T, "tick"), (Qt.Key.Key_X, "cross"), (Qt.Key.Key_X, "cross")]:
         window.canvas.set_strokes(draw_tick(np.random.default_rng(0)))
         qtbot.keyClick(window, key)
-    assert window.store.counts() == {"tick": 1, "cross": 2}
+    assert window.session.store.counts() == {"tick": 1, "cross": 2}
     stored = DrawingStore(collection_dir(TICKS, home), TICKS.classes).examples("tick")[0]
-    assert window.store.strokes(stored.id) is not None  # the vector form is kept too
+    assert window.session.store.strokes(stored.id) is not None  # the vector form is kept too
 
 
 def test_the_collection_view_deletes_and_relabels(qtbot, open_window, home):
@@ -76,11 +76,11 @@ def test_the_collection_view_deletes_and_relabels(qtbot, open_window, home):
     assert view.list.count() == 3
     view.list.item(0).setSelected(True)  # the newest: the cross
     view.relabel_selected("tick")
-    assert window.store.counts() == {"tick": 3, "cross": 0}
+    assert window.session.store.counts() == {"tick": 3, "cross": 0}
     assert "tick (3)" in window.label_bar.button("tick").text()
     view.list.item(0).setSelected(True)
     view.delete_selected()
-    assert window.store.counts()["tick"] == 2 and view.list.count() == 2
+    assert window.session.store.counts()["tick"] == 2 and view.list.count() == 2
 
 
 def test_training_moves_the_curves_filters_and_feature_maps(qtbot, open_window, home, bars_collection):
@@ -116,8 +116,8 @@ def _round_trip(qtbot, window, strokes):
     """Send a drawing and wait for its answer: proof that the engine went round its loop."""
     with qtbot.waitSignal(window.canvas.strokes_changed, timeout=5000):  # the canvas may throttle it
         window.canvas.set_strokes(strokes)
-    wanted = window._request_id
-    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=5000)
+    wanted = window.session.last_request_id
+    qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted, timeout=5000)
 
 
 def test_pause_resume_and_stop(qtbot, open_window, home, bars_collection):
@@ -181,7 +181,7 @@ def test_ten_ticks_and_ten_crosses_then_train_tells_new_ones_apart(qtbot, open_w
     for strokes, label in zip(drawings, labels):
         window.canvas.set_strokes(strokes)
         qtbot.keyClick(window, Qt.Key.Key_T if label == 0 else Qt.Key.Key_X)
-    assert window.store.counts() == {"tick": 10, "cross": 10}
+    assert window.session.store.counts() == {"tick": 10, "cross": 10}
     window.training.from_scratch.setChecked(True)
     window.training.epochs.setValue(40)
     window.training.batch_size.setValue(8)
@@ -212,14 +212,14 @@ def test_the_trained_model_and_collection_come_back_at_the_next_launch(qtbot, op
 
     again = open_window("ticks-crosses")
     qtbot.waitUntil(lambda: "your trained model" in again.model_label.text(), timeout=10000)
-    assert again.store.counts() == {"tick": int((labels == 0).sum()), "cross": int((labels == 1).sum())}
+    assert again.session.store.counts() == {"tick": int((labels == 0).sum()), "cross": int((labels == 1).sum())}
 
 
 def test_a_broken_model_file_is_a_message_not_a_crash(qtbot, open_window, tmp_path):
     window = open_window()
     bad = tmp_path / "broken.safetensors"
     bad.write_bytes(b"\x00" * 3)
-    window.worker.submit(UseModel(bad, window.preset.spec(), "broken", fallback_to_fresh=False))
+    window.worker.submit(UseModel(bad, window.session.task.spec(), "broken", fallback_to_fresh=False))
     qtbot.waitUntil(lambda: window._message_box is not None and window._message_box.isVisible(), timeout=5000)
     assert str(bad) in window._message_box.text()
     window._message_box.close()
@@ -231,17 +231,17 @@ def test_only_a_model_file_that_loads_becomes_the_persons_model(qtbot, open_wind
     window = open_window("ticks-crosses")
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x00" * 64)
-    window.open_model_file(bad)
+    window.session.open_model(bad)
     qtbot.waitUntil(lambda: window._message_box is not None and window._message_box.isVisible(), timeout=5000)
     window._message_box.close()
-    window.switch_mode("digits")
-    window.switch_mode("ticks-crosses")
+    window.session.switch_task("digits")
+    window.session.switch_task("ticks-crosses")
     qtbot.waitUntil(lambda: window.worker.engine.model.classes == TICKS.classes, timeout=5000)
     assert not user_model_path(TICKS, home).exists()  # the refused file left nothing to adopt
 
     good = tmp_path / "good.safetensors"
     save_model(good, build_model(TICKS.spec(), seed=4))
-    window.open_model_file(good)
+    window.session.open_model(good)
     qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)
     qtbot.waitUntil(lambda: "good.safetensors" in window.model_label.text(), timeout=5000)
 

@@ -19,11 +19,11 @@ SEVEN = [(120, 90), (330, 90), (260, 220), (200, 380)]
 
 def _drawn(qtbot, window, points=SEVEN):
     draw(qtbot, window.canvas, points)
-    wanted = window._request_id
-    qtbot.waitUntil(lambda: window._shown_request >= wanted and window.inside.prediction is not None
-                    and window.inside.prediction.image is not None and window.inside.filters is not None,
+    wanted = window.session.last_request_id
+    qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted and window.session.prediction is not None
+                    and window.session.prediction.image is not None and window.session.filters is not None,
                     timeout=5000)
-    return window.inside.prediction
+    return window.session.prediction
 
 
 def test_hovering_a_unit_shows_its_receptive_field_value_and_kernel(qtbot, open_window):
@@ -53,24 +53,24 @@ def test_the_heat_map_is_asked_for_only_when_switched_on_and_drawn_over_the_canv
     prediction = _drawn(qtbot, window)
     assert prediction.saliency is None and window.canvas._overlay is None
     window.inside.saliency.toggle.setChecked(True)  # re-sends the drawing, asking for the heat map
-    qtbot.waitUntil(lambda: window.inside.prediction.saliency is not None, timeout=5000)
-    shown = window.inside.prediction
+    qtbot.waitUntil(lambda: window.session.prediction.saliency is not None, timeout=5000)
+    shown = window.session.prediction
     assert shown.saliency_class == int(np.argmax(shown.probabilities)) and shown.saliency_method == "gradcam"
     if shown.saliency.max() > 0:
         assert window.canvas._overlay is not None
         assert window.canvas._overlay_rect == box_rect(shown.to_input, (0, 0, 27, 27))
     window.inside.saliency.class_box.setCurrentIndex(window.inside.saliency.class_box.findData(3))
     window.inside.saliency.method_box.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: window.inside.prediction.saliency_class == 3
-                    and window.inside.prediction.saliency_method == "gradient-x-input", timeout=5000)
+    qtbot.waitUntil(lambda: window.session.prediction.saliency_class == 3
+                    and window.session.prediction.saliency_method == "gradient-x-input", timeout=5000)
     assert window.canvas._overlay is not None and "for 3" in window.inside.saliency.legend.text()
     draw(qtbot, window.canvas, [(100, 300), (300, 300)])  # drawing on keeps the heat map coming
-    wanted = window._request_id
-    qtbot.waitUntil(lambda: window._shown_request >= wanted, timeout=5000)
-    assert window.inside.prediction.saliency is not None
+    wanted = window.session.last_request_id
+    qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted, timeout=5000)
+    assert window.session.prediction.saliency is not None
     window.inside.saliency.toggle.setChecked(False)
     assert window.canvas._overlay is None
-    qtbot.waitUntil(lambda: window.inside.prediction.saliency is None, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.prediction.saliency is None, timeout=5000)
 
 
 def test_not_sure_below_the_threshold_set_with_the_slider(qtbot, open_window):
@@ -99,7 +99,7 @@ def test_the_step_through_dialog_walks_the_real_numbers_of_the_drawing(qtbot, op
     dialog = window.inside.walkthrough
     view = dialog.view
     qtbot.waitUntil(lambda: dialog.isVisible() and view.walk is not None, timeout=5000)
-    walk, shown = view.walk, window.inside.prediction
+    walk, shown = view.walk, window.session.prediction
     assert walk.layer == "conv1" and walk.filter == 0
     np.testing.assert_allclose(walk.conv, shown.activations["conv1"][0], atol=1e-4)
     np.testing.assert_allclose(walk.pooled, shown.activations["pool1"][0], atol=1e-4)
@@ -156,15 +156,15 @@ def test_the_mistakes_panel_lists_a_cells_drawings_to_relabel_or_delete(qtbot, o
     panel.table.cellClicked.emit(true, guess)
     assert panel.list.count() == result.confusion[true, guess]
     assert panel.delete_button.isEnabled()
-    before = window.store.counts()
+    before = window.session.store.counts()
     panel.list.item(0).setSelected(True)
     other = TICKS.classes[1 - true]
     panel.relabel_selected(other)
-    assert window.store.counts()[other] == before[other] + 1
+    assert window.session.store.counts()[other] == before[other] + 1
     assert f"{other} ({before[other] + 1})" in window.label_bar.button(other).text()
     panel.list.item(0).setSelected(True)
     panel.delete_selected()
-    assert sum(window.store.counts().values()) == len(labels) - 1
+    assert sum(window.session.store.counts().values()) == len(labels) - 1
     assert "Retrain" in panel.cell_label.text()
     with qtbot.waitSignal(window.training.start_requested, timeout=2000):
         qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
@@ -183,15 +183,15 @@ def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, hom
     qtbot.waitUntil(lambda: timeline.slider.isEnabled() and window.worker.engine.trainer is not None
                     and window.worker.engine.trainer.step_count > 3, timeout=10000)
     timeline.slider.setValue(0)  # before training
-    qtbot.waitUntil(lambda: window.inside.prediction.snapshot == 0 and window.inside.filters.snapshot == 0,
+    qtbot.waitUntil(lambda: window.session.prediction.snapshot == 0 and window.session.filters.snapshot == 0,
                     timeout=5000)
     assert window.inside.snapshot_label.isVisible() and "before training" in window.inside.snapshot_label.text()
     assert "before training" in timeline.label.text() and timeline.now_button.isEnabled()
     steps = window.worker.engine.trainer.step_count
     qtbot.waitUntil(lambda: window.worker.engine.trainer.step_count > steps + 3, timeout=5000)  # undisturbed
-    assert window.inside.prediction.snapshot == 0  # live refreshes are held back while a snapshot shows
+    assert window.session.prediction.snapshot == 0  # live refreshes are held back while a snapshot shows
     qtbot.mouseClick(timeline.now_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.inside.prediction.snapshot is None and window.inside.filters.snapshot is None,
+    qtbot.waitUntil(lambda: window.session.prediction.snapshot is None and window.session.filters.snapshot is None,
                     timeout=5000)
     assert not window.inside.snapshot_label.isVisible() and timeline.showing is None
     qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)

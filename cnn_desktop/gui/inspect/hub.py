@@ -1,21 +1,18 @@
-"""All the "see inside" views, wired to the window's messages in one place.
+"""All the "see inside" views, subscribed to the session in one place.
 
-The main window creates one ``SeeInside``, puts its widgets where they belong and forwards the
-engine's messages to it; everything else (overlays, receptive fields, heat maps, the step-by-step
-dialog, the timeline, the confusion matrix) happens here.
+The window creates one ``SeeInside`` and puts its widgets where they belong; each view here listens
+to the session's events (the prediction, the filters, the model, the timeline, the evaluation) and
+calls its methods for what the person asks (a heat map, a snapshot, the mistakes). Nothing here asks
+another widget for state.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
-from cnn_desktop.core.messages import (
-    CollectionEvaluation, EvaluateCollection, Filters, ModelReady, Prediction, ShowSnapshot, Timeline)
-from cnn_desktop.core.spec import ModelSpec
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.messages import ModelReady, Prediction
+from cnn_desktop.core.session import Session
 from cnn_desktop.gui.inspect.confidence import ThresholdSlider
 from cnn_desktop.gui.inspect.confusion_view import ConfusionPanel
 from cnn_desktop.gui.inspect.overlays import OverlayManager
@@ -26,19 +23,10 @@ from cnn_desktop.gui.inspect.walkthrough_view import WalkthroughDialog
 
 
 class SeeInside(QObject):
-    predict_again = Signal()  # the heat-map choice changed: the current drawing must be sent again
-
-    def __init__(self, canvas, input_view, feature_maps, probabilities, submit: Callable[[object], None],
-                 parent: QWidget) -> None:
+    def __init__(self, session: Session, canvas, input_view, feature_maps, parent: QWidget) -> None:
         super().__init__(parent)
         self._parent = parent
-        self._submit = submit
-        self.spec: ModelSpec | None = None
-        self.store: DrawingStore | None = None
-        self.prediction: Prediction | None = None
-        self.filters: Filters | None = None
-        self._evaluation_id = 0
-        self._snapshots: tuple = ()
+        self.session = session
 
         self.overlays = OverlayManager(canvas, input_view, self)
         self.receptive = ReceptiveFieldPanel()
@@ -47,57 +35,50 @@ class SeeInside(QObject):
 
         self.saliency = SaliencyControls()
         self.saliency.changed.connect(self._saliency_changed)
-        self.threshold = ThresholdSlider()
-        self.threshold.threshold_changed.connect(probabilities.set_threshold)
-        probabilities.set_threshold(self.threshold.threshold)
+        self.threshold = ThresholdSlider(session)
 
         self.snapshot_label = QLabel("")
         self.snapshot_label.setWordWrap(True)
         self.snapshot_label.setStyleSheet("color: #b35c00; font-weight: bold;")
         self.snapshot_label.hide()
         self.timeline = TimelineBar()
-        self.timeline.show_snapshot.connect(lambda index: self._submit(ShowSnapshot(index)))
+        self.timeline.show_snapshot.connect(session.show_snapshot)
 
         self.confusion = ConfusionPanel()
         self.confusion.evaluate_requested.connect(self.evaluate_collection)
         self.walkthrough: WalkthroughDialog | None = None
 
-    # --- set-up from the window ---
+        session.task_changed.connect(self._task_changed)
+        session.model_changed.connect(self._model_changed)
+        session.prediction_changed.connect(self._show_prediction)
+        session.filters_changed.connect(self._show_filters)
+        session.timeline_changed.connect(self.timeline.set_timeline)
+        session.evaluation_ready.connect(self.confusion.show_result)
 
-    def set_classes(self, classes) -> None:
-        self.saliency.set_classes(classes)
-
-    def set_store(self, store: DrawingStore | None) -> None:
-        self.store = store
-        self.confusion.set_store(store)
-
-    def saliency_request(self) -> tuple[int | str | None, str]:
-        """(saliency_class, saliency_method) to put in the next Predict."""
-        return self.saliency.request()
+    # --- what the person asks for ---
 
     def open_walkthrough(self) -> WalkthroughDialog:
         if self.walkthrough is None:
             self.walkthrough = WalkthroughDialog(self._parent)
-        self.walkthrough.set_data(self.spec, self.prediction, self.filters)
+        self._update_walkthrough(force=True)
         self.walkthrough.show()
         self.walkthrough.raise_()
         return self.walkthrough
 
     def evaluate_collection(self) -> None:
-        if self.store is None:
-            return
-        self._evaluation_id += 1
-        self.confusion.set_busy()
-        self._submit(EvaluateCollection(self.store.root, self._evaluation_id))
+        if self.session.evaluate_collection():
+            self.confusion.set_busy()
 
-    # --- messages ---
+    # --- what the session says ---
 
-    def model_ready(self, message: ModelReady) -> None:
-        self.spec = message.spec
+    def _task_changed(self, _task) -> None:
+        self.saliency.set_classes(self.session.task.classes)
+        self.confusion.set_store(self.session.store)
+
+    def _model_changed(self, message: ModelReady) -> None:
         self.receptive.set_spec(message.spec)
 
-    def show_prediction(self, message: Prediction) -> None:
-        self.prediction = message
+    def _show_prediction(self, message: Prediction) -> None:
         self.receptive.set_prediction(message)
         if message.image is None:
             self.overlays.set_transform(None)
@@ -113,35 +94,29 @@ class SeeInside(QObject):
         self._show_snapshot_marker(message.snapshot)
         self._update_walkthrough()
 
-    def show_filters(self, message: Filters) -> None:
-        self.filters = message
+    def _show_filters(self, message) -> None:
         self.receptive.set_filters(message)
         self._update_walkthrough()
-
-    def show_timeline(self, message: Timeline) -> None:
-        self._snapshots = message.snapshots
-        self.timeline.set_timeline(message)
-
-    def show_evaluation(self, message: CollectionEvaluation) -> None:
-        if message.request_id == self._evaluation_id:
-            self.confusion.show_result(message)
 
     # --- internals ---
 
     def _saliency_changed(self) -> None:
         if not self.saliency.enabled:
             self.overlays.set_heat(None)
-        self.predict_again.emit()
+        self.session.set_saliency(*self.saliency.request())
 
     def _show_snapshot_marker(self, snapshot: int | None) -> None:
-        if snapshot is None or snapshot >= len(self._snapshots):
+        snapshots = self.timeline.snapshots
+        if snapshot is None or snapshot >= len(snapshots):
             self.snapshot_label.hide()
             return
-        info = self._snapshots[snapshot]
+        info = snapshots[snapshot]
         when = "before training" if info.step == 0 else f"at step {info.step} (epoch {info.epoch:.1f})"
         self.snapshot_label.setText(f"Showing the network {when}, not the live one.")
         self.snapshot_label.show()
 
-    def _update_walkthrough(self) -> None:
-        if self.walkthrough is not None and self.walkthrough.isVisible():
-            self.walkthrough.set_data(self.spec, self.prediction, self.filters)
+    def _update_walkthrough(self, force: bool = False) -> None:
+        if self.walkthrough is not None and (force or self.walkthrough.isVisible()):
+            spec = self.session.model.spec if self.session.model is not None else None
+            self.walkthrough.set_data(spec, self.session.prediction, self.session.filters)
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QWidget
 
 TOP = "top"
@@ -58,12 +58,11 @@ class SaliencyControls(QWidget):
 
     def set_classes(self, classes: Sequence[str]) -> None:
         self._classes = [str(c) for c in classes]
-        self.class_box.blockSignals(True)
-        self.class_box.clear()
-        self.class_box.addItem("for its guess", TOP)
-        for index, name in enumerate(self._classes):
-            self.class_box.addItem(f"for {name}", index)
-        self.class_box.blockSignals(False)
+        with QSignalBlocker(self.class_box):
+            self.class_box.clear()
+            self.class_box.addItem("for its guess", TOP)
+            for index, name in enumerate(self._classes):
+                self.class_box.addItem(f"for {name}", index)
         self._changed()
 
     @property

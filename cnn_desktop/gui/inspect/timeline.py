@@ -8,7 +8,7 @@ and the prediction of the current drawing as they were then. Training itself is 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from cnn_desktop.core.messages import SnapshotInfo, Timeline
@@ -62,6 +62,10 @@ class TimelineBar(QWidget):
             self._markers.append(line)
 
     @property
+    def snapshots(self) -> tuple[SnapshotInfo, ...]:
+        return self._snapshots
+
+    @property
     def showing(self) -> int | None:
         """The snapshot index the slider is on; None at "now"."""
         position = self.slider.value()
@@ -70,13 +74,12 @@ class TimelineBar(QWidget):
     def set_timeline(self, message: Timeline) -> None:
         at_now = self.showing is None
         self._snapshots = message.snapshots
-        self.slider.blockSignals(True)
-        self.slider.setMaximum(len(self._snapshots))
-        if message.showing is not None and not self.slider.isSliderDown():
-            self.slider.setValue(message.showing)  # thinning may have moved the snapshot shown
-        elif at_now or not self._snapshots:
-            self.slider.setValue(len(self._snapshots))
-        self.slider.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setMaximum(len(self._snapshots))
+            if message.showing is not None and not self.slider.isSliderDown():
+                self.slider.setValue(message.showing)  # thinning may have moved the snapshot shown
+            elif at_now or not self._snapshots:
+                self.slider.setValue(len(self._snapshots))
         self.slider.setEnabled(bool(self._snapshots))
         self._describe()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, QSize, QTimer, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -614,11 +614,10 @@ class WalkthroughView(QWidget):
         self.spec, self.prediction, self.filters = spec, prediction, filters
         if layers_changed:
             convs = [g for g in layer_geometry(spec) if g.kind == "conv"]
-            self.layer_box.blockSignals(True)
-            self.layer_box.clear()
-            for geo in convs:
-                self.layer_box.addItem(f"{geo.name} ({geo.channels} filters)", geo.name)
-            self.layer_box.blockSignals(False)
+            with QSignalBlocker(self.layer_box):
+                self.layer_box.clear()
+                for geo in convs:
+                    self.layer_box.addItem(f"{geo.name} ({geo.channels} filters)", geo.name)
             self.first_conv = convs[0].name if convs else ""
             self.later_convs = " and ".join(g.name for g in convs[1:]) or "the later layers"
             self._layer_chosen()
@@ -659,9 +658,8 @@ class WalkthroughView(QWidget):
         conv, pool, inputs = parts
         weights, biases = kernels[conv.name]
         for spin, top in ((self.filter_spin, len(weights) - 1), (self.channel_spin, weights.shape[1] - 1)):
-            spin.blockSignals(True)
-            spin.setMaximum(top)
-            spin.blockSignals(False)
+            with QSignalBlocker(spin):
+                spin.setMaximum(top)
         multi = weights.shape[1] > 1
         self.channel_spin.setVisible(multi)
         self.channel_label.setVisible(multi)
@@ -750,13 +748,11 @@ class WalkthroughView(QWidget):
         for widget in (self.slider, self.play_button, self.back_button, self.forward_button, self.restart_button,
                        self.stage_bar, self.filter_spin):
             widget.setEnabled(enabled)
-        self.slider.blockSignals(True)
-        self.slider.setMaximum(self.stage_length() - 1)
-        self.slider.setValue(self.position)
-        self.slider.blockSignals(False)
-        self.stage_bar.blockSignals(True)
-        self.stage_bar.setCurrentIndex(self.stage)
-        self.stage_bar.blockSignals(False)
+        with QSignalBlocker(self.slider):
+            self.slider.setMaximum(self.stage_length() - 1)
+            self.slider.setValue(self.position)
+        with QSignalBlocker(self.stage_bar):
+            self.stage_bar.setCurrentIndex(self.stage)
         if enabled:
             self.position_label.setText(f"{self.position + 1} / {self.stage_length()}")
         else:

@@ -1,0 +1,58 @@
+"""What the panels show of a network, worked out without Qt: layer titles, activations as tiles,
+filter titles. The widgets only paint what these return."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnn_desktop.core.geometry import layer_geometry
+from cnn_desktop.core.spec import ModelSpec
+
+LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "pool": "max-pool", "fc": "fully connected"}
+# Layers whose values are signed (shown with a diverging colour map centred at 0); the others are >= 0.
+SIGNED_PREFIXES = ("conv", "fc", "out")
+
+
+def describe_layers(spec: ModelSpec) -> list[tuple[str, str]]:
+    """(name, one-line description) for each layer worth showing as feature maps."""
+    described = []
+    for geo in layer_geometry(spec)[1:]:
+        if geo.kind in ("flatten", "dropout"):
+            continue  # flatten only reshapes; dropout does nothing once trained
+        what = f"{geo.channels} maps {geo.size}×{geo.size}" if geo.size > 1 else f"{geo.channels} units"
+        if geo.kind == "conv":
+            verb = f"convolution {geo.kernel}×{geo.kernel}, {geo.channels} filters"
+        elif geo.kind == "pool":
+            verb = f"max-pool {geo.kernel}×{geo.kernel}, stride {geo.stride}"
+        elif geo.name == "out":
+            verb, what = "output scores", f"{geo.channels} classes (softmax turns them into probabilities)"
+        else:
+            verb = LAYER_VERBS.get(geo.kind, geo.kind)
+        described.append((geo.name, f"{verb} → {what}"))
+    return described
+
+
+def as_tiles(activation: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """A layer's output as a stack of 2-D tiles: maps stay maps; a vector becomes one strip-shaped tile
+    (with the number of columns to lay it out in, which core/explain.unit_index assumes)."""
+    if activation.ndim == 3:
+        return activation, None
+    flat = activation.reshape(-1)
+    columns = 16 if flat.size > 16 else flat.size
+    rows = -(-flat.size // columns)
+    padded = np.zeros(rows * columns, np.float32)
+    padded[: flat.size] = flat
+    return padded.reshape(1, rows, columns), 1
+
+
+def filter_title(weights: np.ndarray) -> str:
+    out_channels, in_channels, k, _ = weights.shape
+    if in_channels == 1:
+        return f"{out_channels} filters of {k}×{k} (red positive, blue negative)"
+    return f"{out_channels} filters (rows) × {in_channels} input maps (columns), {k}×{k} each"
+
+
+def filter_tiles(weights: np.ndarray) -> tuple[np.ndarray, int]:
+    """One row per filter, one column per input map it reads: the whole weight tensor as tiles."""
+    out_channels, in_channels, k, _ = weights.shape
+    return weights.reshape(out_channels * in_channels, k, k), in_channels if in_channels > 1 else min(out_channels, 8)
