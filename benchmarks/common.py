@@ -194,7 +194,7 @@ def machine_summary() -> str:
 
 def mnist_available() -> bool:
     try:
-        from cnn_desktop.core.readers import find_mnist_pair
+        from cnn_desktop.core.data.readers import find_mnist_pair
 
         return MNIST_DIR.is_dir() and find_mnist_pair(MNIST_DIR) is not None
     except Exception:  # noqa: BLE001 - any problem means: use random data
@@ -209,7 +209,7 @@ def digits_data(n: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     random images of the same size, with random labels.
     """
     if mnist_available():
-        from cnn_desktop.core.readers import read_mnist_folder
+        from cnn_desktop.core.data.readers import read_mnist_folder
 
         images, labels = read_mnist_folder(MNIST_DIR)
         images = images.astype(np.float32) / 255.0

@@ -76,11 +76,11 @@ class TempHome:
 
     def fill(self, n: int) -> None:
         from benchmarks.common import digits_data
-        from cnn_desktop.core.paths import collection_dir
-        from cnn_desktop.core.presets import PRESETS
-        from cnn_desktop.core.store import DrawingStore
+        from cnn_desktop.core.tasks import collection_dir
+        from cnn_desktop.core.tasks import TASKS
+        from cnn_desktop.core.data.store import DrawingStore
 
-        preset = PRESETS["digits"]
+        preset = TASKS["digits"]
         images, labels, source = digits_data(n)
         store = DrawingStore(collection_dir(preset, self.path), preset.classes)
         store.add_many((preset.classes[label], image, None) for image, label in zip(images, labels))
@@ -88,10 +88,10 @@ class TempHome:
 
     @property
     def collection(self) -> Path:
-        from cnn_desktop.core.paths import collection_dir
-        from cnn_desktop.core.presets import PRESETS
+        from cnn_desktop.core.tasks import collection_dir
+        from cnn_desktop.core.tasks import TASKS
 
-        return collection_dir(PRESETS["digits"], self.path)
+        return collection_dir(TASKS["digits"], self.path)
 
     def cleanup(self) -> None:
         self._dir.cleanup()

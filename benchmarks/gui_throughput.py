@@ -22,9 +22,9 @@ TARGET_RATIO = 0.9
 
 
 def _headless_rate(home, config, strokes, seconds: float) -> tuple[float, int]:
-    from cnn_desktop.core.engine import Engine
-    from cnn_desktop.core.messages import Predict, StartTraining, StopTraining, UseModel
-    from cnn_desktop.core.presets import PRESETS
+    from cnn_desktop.core.app.engine import Engine
+    from cnn_desktop.core.app.messages import Predict, StartTraining, StopTraining, UseModel
+    from cnn_desktop.core.tasks import TASKS
 
     received = [0]
 
@@ -34,7 +34,7 @@ def _headless_rate(home, config, strokes, seconds: float) -> tuple[float, int]:
     engine = Engine(emit=sink)
     thread = threading.Thread(target=engine.run, name="headless-engine", daemon=True)
     thread.start()
-    engine.submit(UseModel(None, PRESETS["digits"].spec(), "untrained network"))
+    engine.submit(UseModel(None, TASKS["digits"].spec(), "untrained network"))
     engine.submit(Predict(1, strokes))
     engine.submit(StartTraining(home.collection, config, from_scratch=False))
     if not wait_for(lambda: engine.trainer is not None and engine.trainer.step_count >= 3, 60):
@@ -64,7 +64,7 @@ def _window_rate(window, seconds: float) -> float:
 def run(quick: bool = False) -> list[Row]:
     from benchmarks.gui_support import TempHome, application, close_window, digit_like_path, open_window, \
         set_training_controls, spin_until
-    from cnn_desktop.core.strokes import Strokes
+    from cnn_desktop.core.data.strokes import Strokes
 
     application()
     home = TempHome(examples=300 if quick else 3000)

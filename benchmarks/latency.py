@@ -27,7 +27,7 @@ TARGET_TRAINING_MS = 50.0
 
 def _phase(window, seconds: float) -> dict:
     from benchmarks.gui_support import ProbabilitiesProbe, RequestLog, StrokeDriver, run_loop
-    from cnn_desktop.core.messages import Prediction
+    from cnn_desktop.core.app.messages import Prediction
 
     probe = getattr(window, "_bench_probe", None) or ProbabilitiesProbe(window)
     window._bench_probe = probe

@@ -46,7 +46,7 @@ class Soak:
     def __init__(self, window, drawings, minutes: float, out=sys.stdout):
         from PySide6.QtCore import QTimer
 
-        from cnn_desktop.core.messages import EngineError, Prediction, TrainingState, TrainingSteps
+        from cnn_desktop.core.app.messages import EngineError, Prediction, TrainingState, TrainingSteps
 
         self.window, self.drawings, self.out = window, drawings, out
         self.seconds = minutes * 60
@@ -164,7 +164,7 @@ class Soak:
 
 def _prefix(strokes, count: int):
     """The first ``count`` points of a drawing, stroke by stroke: what a hand has drawn so far."""
-    from cnn_desktop.core.strokes import Strokes
+    from cnn_desktop.core.data.strokes import Strokes
 
     parts = []
     for stroke in strokes:
@@ -176,13 +176,13 @@ def _prefix(strokes, count: int):
 
 
 def make_collection(home: Path, per_class: int, seed: int) -> None:
-    from cnn_desktop.core.paths import collection_dir
-    from cnn_desktop.core.preprocess import preprocess
-    from cnn_desktop.core.presets import PRESETS
-    from cnn_desktop.core.store import DrawingStore
-    from cnn_desktop.core.synth import generate_ticks_crosses
+    from cnn_desktop.core.tasks import collection_dir
+    from cnn_desktop.core.data.preprocess import preprocess
+    from cnn_desktop.core.tasks import TASKS
+    from cnn_desktop.core.data.store import DrawingStore
+    from cnn_desktop.core.data.synth import generate_ticks_crosses
 
-    preset = PRESETS["ticks-crosses"]
+    preset = TASKS["ticks-crosses"]
     drawings, labels = generate_ticks_crosses(per_class, seed=seed)
     store = DrawingStore(collection_dir(preset, home), preset.classes)
     store.add_many((preset.classes[label], preprocess(strokes), strokes) for strokes, label in zip(drawings, labels))
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from cnn_desktop.core.synth import generate_ticks_crosses
+    from cnn_desktop.core.data.synth import generate_ticks_crosses
     from cnn_desktop.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -60,9 +60,9 @@ class _Side:
 
 class _TrainerSide(_Side):
     def __init__(self, name, images, labels, config):
-        from cnn_desktop.core.model import build_model
-        from cnn_desktop.core.spec import lenet_spec
-        from cnn_desktop.core.training import Trainer
+        from cnn_desktop.core.network.model import build_model
+        from cnn_desktop.core.network.spec import lenet_spec
+        from cnn_desktop.core.training.trainer import Trainer
 
         super().__init__(name)
         self.trainer = Trainer(build_model(lenet_spec(), seed=config.seed), images, labels, config)
@@ -88,8 +88,8 @@ class _PlainSide(_Side):
         import torch.nn.functional as F
         from torch.utils.data import DataLoader, TensorDataset
 
-        from cnn_desktop.core.model import build_model
-        from cnn_desktop.core.spec import lenet_spec
+        from cnn_desktop.core.network.model import build_model
+        from cnn_desktop.core.network.spec import lenet_spec
 
         super().__init__(name)
         self.F = F
@@ -125,9 +125,9 @@ class _PlainSide(_Side):
 def run(quick: bool = False) -> list[Row]:
     import torch
 
-    from cnn_desktop.core.model import configure_torch
-    from cnn_desktop.core.presets import PRESETS
-    from cnn_desktop.core.training import split_indices
+    from cnn_desktop.core.network.model import configure_torch
+    from cnn_desktop.core.tasks import TASKS
+    from cnn_desktop.core.training.trainer import split_indices
 
     configure_torch()
     images, labels, source = digits_data()
@@ -135,7 +135,7 @@ def run(quick: bool = False) -> list[Row]:
     second = 0.90 if quick else 0.98  # a lower bar too: a plain loop without schedule often stalls near 98 %
     cap = 4.0 if quick else 120.0
     check_every = 25 if quick else 50
-    config = PRESETS["digits"].train_config  # epochs 20, batch 64, lr 2e-3, cosine, augmentation on
+    config = TASKS["digits"].train_config  # epochs 20, batch 64, lr 2e-3, cosine, augmentation on
     train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
     data = torch.from_numpy(np.ascontiguousarray(images))[:, None]
     targets = torch.from_numpy(labels)

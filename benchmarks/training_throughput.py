@@ -5,7 +5,7 @@ on the same in-memory data, no augmentation, no validation split (the same work 
 side is what anyone would write first: ``TensorDataset`` + ``DataLoader(shuffle=True)`` and the usual
 zero_grad / backward / step, with the model as ``build_model`` makes it (default memory layout) and
 ``torch.optim.Adam`` as it comes. The Trainer computes the same network and the same Adam update its own
-way (cnn_desktop/core/training.py): channels-last conv weights, each ReLU before a max-pool run after the
+way (cnn_desktop/core/training/trainer.py): channels-last conv weights, each ReLU before a max-pool run after the
 pool (exactly equal), fused Adam, dropout seeded without ``torch.manual_seed``; tests/core checks that
 its steps match such a plain loop. The variants run interleaved, ``reps`` rounds of ``steps`` steps each
 after a warm-up, and the median round counts, so that a load change on the shared machine hits both sides
@@ -28,7 +28,7 @@ def model_flops(spec) -> tuple[float, float]:
     """(forward FLOPs, training FLOPs) per sample from the layer geometry: 2 per multiply-accumulate of
     every conv and fully connected layer (pooling, ReLU and the loss are ignored), training = 3x forward
     (forward, gradient w.r.t. inputs, gradient w.r.t. weights)."""
-    from cnn_desktop.core.model import layer_geometry
+    from cnn_desktop.core.network.model import layer_geometry
 
     geometry = layer_geometry(spec)
     macs = 0
@@ -48,9 +48,9 @@ def model_flops(spec) -> tuple[float, float]:
 
 class _TrainerSide:
     def __init__(self, images, labels, batch_size: int, augment: bool):
-        from cnn_desktop.core.model import build_model
-        from cnn_desktop.core.spec import TrainConfig, lenet_spec
-        from cnn_desktop.core.training import Trainer
+        from cnn_desktop.core.network.model import build_model
+        from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
+        from cnn_desktop.core.training.trainer import Trainer
 
         config = TrainConfig(epochs=100_000, batch_size=batch_size, learning_rate=1e-3, optimizer="adam",
                              validation_fraction=0.0, augment=augment, lr_schedule="constant")
@@ -67,8 +67,8 @@ class _PlainSide:
         import torch.nn.functional as F
         from torch.utils.data import DataLoader, TensorDataset
 
-        from cnn_desktop.core.model import build_model
-        from cnn_desktop.core.spec import lenet_spec
+        from cnn_desktop.core.network.model import build_model
+        from cnn_desktop.core.network.spec import lenet_spec
 
         self.F = F
         self.batch_size = batch_size
@@ -104,7 +104,7 @@ def _rate(side, steps: int, max_seconds: float = float("inf")) -> float:
 
 
 def measure(quick: bool) -> dict:
-    from cnn_desktop.core.model import configure_torch
+    from cnn_desktop.core.network.model import configure_torch
 
     configure_torch()  # what the Trainer does first; the plain side runs in the same process, same threads
     images, labels, source = digits_data()
@@ -130,7 +130,7 @@ def measure(quick: bool) -> dict:
 def run(quick: bool = False) -> list[Row]:
     import torch
 
-    from cnn_desktop.core.spec import lenet_spec
+    from cnn_desktop.core.network.spec import lenet_spec
 
     result = measure(quick)
     rate = {key: median(values) for key, values in result["rates"].items()}

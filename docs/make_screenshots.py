@@ -22,7 +22,7 @@ DOCS = Path(__file__).resolve().parent
 HOME = Path(tempfile.mkdtemp(prefix="cnn-desktop-shots-"))
 os.environ["CNN_DESKTOP_HOME"] = str(HOME)
 
-from cnn_desktop.core.synth import generate_ticks_crosses  # noqa: E402  (after CNN_DESKTOP_HOME is set)
+from cnn_desktop.core.data.synth import generate_ticks_crosses  # noqa: E402  (after CNN_DESKTOP_HOME is set)
 from cnn_desktop.gui.app import configure_pyqtgraph  # noqa: E402
 from cnn_desktop.gui.main_window import MainWindow  # noqa: E402
 

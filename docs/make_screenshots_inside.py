@@ -130,8 +130,8 @@ def strongest_map(prediction, layer: str) -> tuple[int, int, int]:
 
 
 def mnist_digits(folder: Path, count: int, seed: int = 3):
-    from cnn_desktop.core.datasets import preprocess_images
-    from cnn_desktop.core.readers import read_mnist_folder
+    from cnn_desktop.core.data.datasets import preprocess_images
+    from cnn_desktop.core.data.readers import read_mnist_folder
 
     raw, labels = read_mnist_folder(folder)
     pick = np.random.default_rng(seed).choice(len(labels), count, replace=False)
@@ -146,15 +146,15 @@ def main() -> int:
     if args.resources is not None:
         os.environ["CNN_DESKTOP_RESOURCES"] = str(args.resources)
 
-    from cnn_desktop.core.paths import collection_dir
-    from cnn_desktop.core.presets import PRESETS
-    from cnn_desktop.core.store import DrawingStore
-    from cnn_desktop.core.synth import generate_ticks_crosses
+    from cnn_desktop.core.tasks import collection_dir
+    from cnn_desktop.core.tasks import TASKS
+    from cnn_desktop.core.data.store import DrawingStore
+    from cnn_desktop.core.data.synth import generate_ticks_crosses
     from cnn_desktop.gui.app import configure_pyqtgraph
     from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV
     from cnn_desktop.gui.main_window import MainWindow
 
-    digits = PRESETS["digits"]
+    digits = TASKS["digits"]
     if not digits.bundled_model_path().exists():
         print(f"note: no bundled model at {digits.bundled_model_path()}: the pictures will show an untrained network")
 
@@ -242,7 +242,7 @@ def main() -> int:
 
     # 6. Timeline: train a ticks-and-crosses network from scratch, then scrub back to an early moment.
     window.session.switch_task("ticks-crosses")
-    wait_until(lambda: window.worker.engine.model.classes == PRESETS["ticks-crosses"].classes, what="ticks mode")
+    wait_until(lambda: window.worker.engine.model.classes == TASKS["ticks-crosses"].classes, what="ticks mode")
     drawings, labels = generate_ticks_crosses(15, seed=5)
     for strokes, label in zip(drawings, labels):
         window.canvas.set_strokes(strokes)

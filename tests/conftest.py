@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_desktop.core.model import configure_torch
+from cnn_desktop.core.network.model import configure_torch
 
 # One torch thread for the whole test process. These 2-core machines are shared: with two threads,
 # torch's spinning worker threads made training steps 10-50x slower whenever another process wanted a
@@ -56,7 +56,7 @@ def mnist_dir() -> Path:
 def bars_collection(tmp_path):
     """A drawing collection on disk holding 60 horizontal and 60 vertical bars (classes "tick", "cross"
     stand in for them so the ticks-and-crosses network and mode can train on it)."""
-    from cnn_desktop.core.store import DrawingStore
+    from cnn_desktop.core.data.store import DrawingStore
 
     images, labels = make_bars(120, seed=3)
     store = DrawingStore(tmp_path / "collection", ("tick", "cross"))

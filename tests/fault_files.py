@@ -61,9 +61,9 @@ BAD_MODEL_WORDS = {
 def model_files(root: Path) -> dict[str, Path]:
     """Good models ("ticks", "digits": another number of classes, "small": another architecture that
     reads 28x28 drawings) and every file of BAD_MODEL_WORDS; "marker" is the file the pickle creates."""
-    from cnn_desktop.core.checkpoint import model_to_bytes, save_model
-    from cnn_desktop.core.model import build_model
-    from cnn_desktop.core.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
+    from cnn_desktop.core.network.checkpoint import model_to_bytes, save_model
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
 
     root.mkdir(parents=True, exist_ok=True)
     f = {name: root / name for name in BAD_MODEL_WORDS}

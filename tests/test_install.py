@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from cnn_desktop.core.presets import PRESETS, bundled_file
+from cnn_desktop.core.tasks import TASKS, bundled_file
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ["digits.safetensors", "digits.md", "ticks-crosses.safetensors", "ticks-crosses.md"]
@@ -30,7 +30,7 @@ def test_bundled_models_are_found_in_the_package_and_the_override_replaces_them(
     import cnn_desktop
 
     package = Path(cnn_desktop.__file__).parent
-    for preset in PRESETS.values():
+    for preset in TASKS.values():
         assert preset.bundled_model_path() == package / "resources" / "models" / preset.model_file
         assert preset.bundled_model_path().is_file()
     monkeypatch.setenv("CNN_DESKTOP_RESOURCES", str(tmp_path))
@@ -83,8 +83,8 @@ def test_the_wheel_installed_in_a_fresh_venv_ships_and_finds_the_bundled_models(
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("CNN_DESKTOP_RESOURCES", "PYTHONPATH")}
     env["CNN_DESKTOP_HOME"] = str(tmp_path / "home")
-    where = _run([str(python), "-c", "import cnn_desktop; from cnn_desktop.core.presets import get_preset; "
-                  "print(cnn_desktop.__file__); print(get_preset('digits').bundled_model_path())"],
+    where = _run([str(python), "-c", "import cnn_desktop; from cnn_desktop.core.tasks import get_task; "
+                  "print(cnn_desktop.__file__); print(get_task('digits').bundled_model_path())"],
                  cwd=elsewhere, env=env).stdout.splitlines()
     for path in where:
         assert Path(path).resolve().is_relative_to(venv.resolve()), where

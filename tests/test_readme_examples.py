@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 
 from cnn_desktop.cli import main
-from cnn_desktop.core import download
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.synth import digit_drawings
+from cnn_desktop.core.data import download
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.data.synth import digit_drawings
 from mirror_server import MirrorServer
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -92,11 +92,11 @@ def _show_help(parser: argparse.ArgumentParser, commands, topic: str | None) -> 
 
 def load_chosen_model(options: argparse.Namespace):
     """The model of ``--model``, or the bundled model of ``--preset``."""
-    from cnn_desktop.core.checkpoint import load_model
-    from cnn_desktop.core.presets import get_preset
+    from cnn_desktop.core.network.checkpoint import load_model
+    from cnn_desktop.core.tasks import get_task
 
     use_planned_threads(options)
-    path = options.model or get_preset(options.preset).bundled_model_path()
+    path = options.model or get_task(options.preset).bundled_model_path()
     if options.model is None and not path.exists():
         raise CnnDesktopError(f"{path}: the bundled {options.preset} model is missing; pass --model")
     return load_model(path)
@@ -109,17 +109,17 @@ def _open_app() -> int:
 
 
 def _plan_torch_threads(options: argparse.Namespace) -> None:
-    """Decide torch's threads from how busy the machine is now (core/threads.py). The wait policy must
+    """Decide torch's threads from how busy the machine is now (core/training/threads.py). The wait policy must
     be in the environment before torch is imported, which every command does later; the thread count
     is applied by ``use_planned_threads`` when torch is first needed."""
-    from cnn_desktop.core.threads import apply_wait_policy, plan_for_this_machine
+    from cnn_desktop.core.training.threads import apply_wait_policy, plan_for_this_machine
 
     options.thread_plan = plan_for_this_machine()
     apply_wait_policy(options.thread_plan)
 
 
 def use_planned_threads(options: argparse.Namespace) -> None:
-    from cnn_desktop.core.model import configure_torch
+    from cnn_desktop.core.network.model import configure_torch
 
     configure_torch(options.thread_plan.threads)
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from cnn_desktop.core.presets import PRESETS
+from cnn_desktop.core.tasks import TASKS
 
 EXIT_BAD_INPUT = 2
 # Seeds go to numpy's and torch's generators; both take any value in this range on every platform.
@@ -85,7 +85,7 @@ def _number(text: str) -> float:
 def preset_default(field: str) -> str:
     """How each preset sets a training option, for help texts: 'digits 30, ticks-crosses 6', or '64'
     when every preset agrees."""
-    values = {name: getattr(preset.train_config, field) for name, preset in PRESETS.items()}
+    values = {name: getattr(preset.train_config, field) for name, preset in TASKS.items()}
     if len(set(values.values())) == 1:
         return str(next(iter(values.values())))
     return ", ".join(f"{name} {value}" for name, value in values.items())
@@ -95,7 +95,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     """--model FILE, or --preset NAME for that task's bundled model."""
     parser.add_argument("--model", type=Path, metavar="FILE",
                         help="model file (default: the bundled model of --preset)")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="digits",
+    parser.add_argument("--preset", choices=sorted(TASKS), default="digits",
                         help="whose bundled model to use when --model is not given (default: %(default)s)")
 
 

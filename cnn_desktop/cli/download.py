@@ -1,6 +1,6 @@
 """``cnn-desktop download mnist``: fetch the MNIST digits into the user-data folder (or ``--to DIR``).
 
-The fetching, checking and resuming live in core/download.py; this draws a bar per file.
+The fetching, checking and resuming live in core/data/download.py; this draws a bar per file.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from cnn_desktop.cli.progress import DownloadProgress
-    from cnn_desktop.core.download import default_mnist_folder, download_mnist
+    from cnn_desktop.core.data.download import default_mnist_folder, download_mnist
 
     folder = options.to or default_mnist_folder()
     with DownloadProgress() as progress:

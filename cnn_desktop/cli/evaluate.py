@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from cnn_desktop.cli import load_chosen_model
-    from cnn_desktop.core.datasets import load_dataset
-    from cnn_desktop.core.evaluation import evaluate_model, format_report
+    from cnn_desktop.core.data.datasets import load_dataset
+    from cnn_desktop.core.inspection.evaluation import evaluate_model, format_report
 
     if (options.data is None) == (not options.generated):
         raise CnnDesktopError("evaluate needs either DATA or --generated (not both)")
@@ -72,36 +72,25 @@ def run(options: argparse.Namespace) -> int:
 
 def _evaluate_generated(options: argparse.Namespace, saved) -> int:
     """Accuracy on freshly generated drawings of the model's task, never the ones it was trained on."""
-    from cnn_desktop.core import synth
-    from cnn_desktop.core.evaluation import evaluate_model, format_groups, format_report, group_accuracy
-    from cnn_desktop.core.spec import DIGIT_CLASSES, TICK_CROSS_CLASSES
+    from cnn_desktop.core.inspection.evaluation import evaluate_model, format_groups, format_report, group_accuracy
+    from cnn_desktop.core.tasks import task_of_classes
 
     if options.split != "all":
         raise CnnDesktopError("--split applies to DATA; generated drawings are all held out")
-    classes = saved.spec.classes
-    groups = {}
-    if classes == TICK_CROSS_CLASSES:
-        trained = saved.info.get("config", {}).get("seed")
-        if str(saved.info.get("data", "")).startswith("generated") and trained == options.seed:
-            raise CnnDesktopError(f"the model was trained on the drawings of seed {options.seed}; pass another --seed")
-        samples = options.samples or 1000
-        images, labels = synth.ticks_crosses_dataset(samples, options.seed)
-        source = f"generated ticks and crosses, seed {options.seed}, {samples} per class"
-    elif classes == DIGIT_CLASSES:
-        samples = options.samples or 100
-        drawn = synth.drawn_digits_dataset(samples, options.seed)
-        images, labels, groups = drawn.images, drawn.labels, drawn.groups()
-        source = (f"generated digit drawings, seed {options.seed}, {samples} per class, "
-                  "each as strokes and as a raster")
-    else:
-        raise CnnDesktopError(f"no generated drawings for a model of {len(classes)} classes other than digits "
-                              "or ticks and crosses")
-    report = evaluate_model(saved.model, images, labels)
-    grouped = group_accuracy(report, labels, groups)
+    task = task_of_classes(saved.spec.classes)
+    if task is None or task.generate_test is None:
+        raise CnnDesktopError(f"no generated drawings for a model of {len(saved.spec.classes)} classes other "
+                              "than digits or ticks and crosses")
+    trained_on = saved.info.get("config", {}).get("seed")
+    if str(saved.info.get("data", "")).startswith("generated") and trained_on == options.seed:
+        raise CnnDesktopError(f"the model was trained on the drawings of seed {options.seed}; pass another --seed")
+    generated = task.generate_test(options.samples or task.test_samples, options.seed)
+    report = evaluate_model(saved.model, generated.images, generated.labels)
+    grouped = group_accuracy(report, generated.labels, generated.groups)
     if options.json:
-        say(json.dumps({**report.to_dict(), "data": source, "groups": grouped}, allow_nan=False))
+        say(json.dumps({**report.to_dict(), "data": generated.source, "groups": grouped}, allow_nan=False))
     else:
-        say(source)
+        say(generated.source)
         if grouped:
             say(format_groups(grouped))
         say(format_report(report))
@@ -109,7 +98,7 @@ def _evaluate_generated(options: argparse.Namespace, saved) -> int:
 
 
 def _split_like_training(dataset, saved, split: str):
-    from cnn_desktop.core.training import split_indices
+    from cnn_desktop.core.training.trainer import split_indices
 
     config = saved.info.get("config") or {}
     if "seed" not in config or "validation_fraction" not in config:

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from cnn_desktop.cli import load_chosen_model
-    from cnn_desktop.core.geometry import layer_geometry
+    from cnn_desktop.core.network.geometry import layer_geometry
 
     saved = load_chosen_model(options)
     spec = saved.spec

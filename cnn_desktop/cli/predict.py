@@ -32,8 +32,8 @@ def run(options: argparse.Namespace) -> int:
     import numpy as np
 
     from cnn_desktop.cli import load_chosen_model
-    from cnn_desktop.core.datasets import network_input
-    from cnn_desktop.core.model import predict_proba
+    from cnn_desktop.core.data.datasets import network_input
+    from cnn_desktop.core.network.model import predict_proba
 
     saved = load_chosen_model(options)
     classes = saved.spec.classes

@@ -11,7 +11,7 @@ import sys
 
 from tqdm import tqdm
 
-from cnn_desktop.core.progress import EpochInfo, StepInfo
+from cnn_desktop.core.training.progress import EpochInfo, StepInfo
 
 # tqdm's default bar is as wide as the terminal; a fixed width keeps the figures after it in view.
 BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"

@@ -15,7 +15,7 @@ from cnn_desktop import __version__
 from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import say
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.presets import PRESETS
+from cnn_desktop.core.tasks import TASKS
 
 HELP = "train a model and save it"
 DESCRIPTION = ("Train a task's network on a data set and save it, with its training history, as a model "
@@ -30,7 +30,7 @@ EXAMPLES = arguments.examples(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = arguments.preset_default
-    parser.add_argument("--preset", choices=sorted(PRESETS), required=True, help="which task (required)")
+    parser.add_argument("--preset", choices=sorted(TASKS), required=True, help="which task (required)")
     parser.add_argument("--data", type=Path, metavar="PATH",
                         help="MNIST IDX folder, image folder <root>/<label>/*.png, or a collection of the "
                              "app (default: digits: the MNIST folder of 'cnn-desktop download mnist'; "
@@ -59,28 +59,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     from cnn_desktop.cli import use_planned_threads
     from cnn_desktop.cli.progress import TrainingProgress  # tqdm: imported only by commands that draw bars
-    from cnn_desktop.core.checkpoint import load_model, save_model
+    from cnn_desktop.core.network.checkpoint import load_model, save_model
     from cnn_desktop.core.errors import TrainingError, at
-    from cnn_desktop.core.model import build_model
-    from cnn_desktop.core.training import Trainer
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.training.trainer import Trainer
 
     use_planned_threads(options)
-    preset = PRESETS[options.preset]
-    config = _config(options, preset)
+    task = TASKS[options.preset]
+    config = _config(options, task)
     progress = TrainingProgress(config.epochs)
     started = time.perf_counter()
-    dataset = _training_data(options, preset, progress)
+    dataset = _training_data(options, task, progress)
     prep_seconds = time.perf_counter() - started
     if options.init:
-        model = load_model(options.init, expected_classes=preset.classes).model
+        model = load_model(options.init, expected_classes=task.classes).model
     else:
-        model = build_model(preset.spec(), seed=options.seed)
+        model = build_model(task.spec(), seed=options.seed)
     try:
         trainer = Trainer(model, dataset.images, dataset.labels, config,
                           on_step_end=progress.step, on_epoch_end=progress.epoch)
     except TrainingError as error:  # no examples, one class...: the trainer only sees arrays, name the data
         raise TrainingError(at(dataset.source, str(error))) from None
-    print(f"training {preset.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
+    print(f"training {task.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
           f"{model.parameter_count():,} parameters, {config.epochs} epochs{_busy_note(options)}", file=sys.stderr)
     try:
         trainer.fit()
@@ -89,7 +89,7 @@ def run(options: argparse.Namespace) -> int:
     finally:
         progress.close()
     info = {
-        "preset": preset.name,
+        "preset": task.name,
         "command": "cnn-desktop " + shlex.join(options.argv),
         "data": dataset.source,
         "examples": len(dataset),
@@ -110,8 +110,8 @@ def run(options: argparse.Namespace) -> int:
     return 0
 
 
-def _config(options: argparse.Namespace, preset):
-    config = preset.train_config.with_(seed=options.seed)
+def _config(options: argparse.Namespace, task):
+    config = task.train_config.with_(seed=options.seed)
     overrides = {
         "epochs": options.epochs,
         "batch_size": options.batch_size,
@@ -123,33 +123,23 @@ def _config(options: argparse.Namespace, preset):
     return config.with_(augment=False) if options.no_augment else config
 
 
-def _training_data(options: argparse.Namespace, preset, progress):
-    from cnn_desktop.core.datasets import Dataset, load_dataset
+def _training_data(options: argparse.Namespace, task, progress):
+    """The --data folder; else what the task trains on by default (downloaded MNIST, generated drawings)."""
+    from cnn_desktop.core.data.datasets import Dataset, load_dataset
 
     data = options.data
-    if data is None and preset.name == "digits":
-        data = _downloaded_mnist()
+    if data is None and task.default_data is not None:
+        data = task.default_data()
     if data is not None:
-        return load_dataset(data, preset.classes, progress=progress.preprocessing)
-    from cnn_desktop.core.synth import ticks_crosses_dataset
-
-    images, labels = ticks_crosses_dataset(options.samples, seed=options.seed)
-    return Dataset(images, labels, preset.classes, f"generated ticks and crosses ({options.samples} per class)")
-
-
-def _downloaded_mnist() -> Path:
-    """The MNIST folder ``cnn-desktop download mnist`` fills, when it holds the data."""
-    from cnn_desktop.core.download import default_mnist_folder, mnist_available
-
-    folder = default_mnist_folder()
-    if not mnist_available(folder):
-        raise CnnDesktopError(f"{folder}: no MNIST digits here yet; get them with 'cnn-desktop download mnist', "
-                              "or name a folder with --data")
-    return folder
+        return load_dataset(data, task.classes, progress=progress.preprocessing)
+    if task.generate_training is None:
+        raise CnnDesktopError(f"the {task.name} task needs --data")
+    generated = task.generate_training(options.samples, options.seed)
+    return Dataset(generated.images, generated.labels, task.classes, generated.source)
 
 
 def _busy_note(options: argparse.Namespace) -> str:
-    """Why training may be slower than usual (core/threads.py), or nothing."""
+    """Why training may be slower than usual (core/training/threads.py), or nothing."""
     import torch
 
     plan = options.thread_plan

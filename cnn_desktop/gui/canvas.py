@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.gui.eraser import erase
 from cnn_desktop.gui.ink import InkStroke, paint_points, paint_stroke
 from cnn_desktop.gui.throttle import Throttle

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.data.store import DrawingStore
 
 # Reading thumbnails happens on the GUI thread, so a view shows the newest few hundred; a collection
 # imported from MNIST can hold thousands.

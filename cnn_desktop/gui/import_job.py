@@ -12,9 +12,9 @@ from typing import Sequence
 
 from PySide6.QtCore import QObject, Signal
 
-from cnn_desktop.core.datasets import load_dataset
+from cnn_desktop.core.data.datasets import load_dataset
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.data.store import DrawingStore
 
 
 class _Cancelled(Exception):

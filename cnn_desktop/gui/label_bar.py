@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
-from cnn_desktop.core.presets import Preset
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.tasks import Task
+from cnn_desktop.core.app.session import Session
 
 
 class LabelBar(QWidget):
@@ -32,7 +32,7 @@ class LabelBar(QWidget):
     def button(self, name: str) -> QToolButton:
         return self._buttons[name]
 
-    def _set_task(self, task: Preset) -> None:
+    def _set_task(self, task: Task) -> None:
         for button in self._buttons.values():
             self._layout.removeWidget(button)
             button.deleteLater()

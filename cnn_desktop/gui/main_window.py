@@ -1,6 +1,6 @@
 """The main window: builds the widgets and wires them to the session; it holds no state of its own.
 
-Everything the app knows lives in the Qt-free ``Session`` (core/session.py), and everything heavy
+Everything the app knows lives in the Qt-free ``Session`` (core/app/session.py), and everything heavy
 happens in the worker's engine. The window places the views (each takes the session and subscribes
 to the facts it shows), connects the menus and toolbar to the session's methods, and shows problems.
 """
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_desktop.core.presets import Preset
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.tasks import Task
+from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.import_job import ImportJob
@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
 
     # --- what the session says ---
 
-    def _task_changed(self, task: Preset) -> None:
+    def _task_changed(self, task: Task) -> None:
         index = self.mode_box.findData(task.name)
         if self.mode_box.currentIndex() != index:
             with QSignalBlocker(self.mode_box):

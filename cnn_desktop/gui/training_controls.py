@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_desktop.core.spec import TrainConfig
-from cnn_desktop.core.progress import EpochInfo, StepInfo
+from cnn_desktop.core.network.spec import TrainConfig
+from cnn_desktop.core.training.progress import EpochInfo, StepInfo
 
 
 class TrainingControls(QWidget):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from cnn_desktop.core.messages import TrainingEpoch, TrainingStarted, TrainingSteps
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.app.messages import TrainingEpoch, TrainingStarted, TrainingSteps
+from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.panels.curves import CurvesPanel
 from cnn_desktop.gui.training_controls import TrainingControls
 

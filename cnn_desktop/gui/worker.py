@@ -1,6 +1,6 @@
 """The compute thread: the engine's loop in a thread of its own, its messages delivered as a Qt signal.
 
-The engine (core/engine.py) owns the model and does all the computing; this wrapper only gives it a
+The engine (core/app/engine.py) owns the model and does all the computing; this wrapper only gives it a
 thread and turns its messages into a signal. Qt queues a signal emitted from another thread onto the
 receiver's thread, so every slot connected to ``message`` runs on the GUI thread.
 
@@ -16,11 +16,11 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from cnn_desktop.core.messages import Command
+from cnn_desktop.core.app.messages import Command
 
 
 class ComputeWorker(QObject):
-    message = Signal(object)  # any message dataclass from core/messages.py
+    message = Signal(object)  # any message dataclass from core/app/messages.py
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -76,8 +76,8 @@ class ComputeWorker(QObject):
         return self._thread.ident is not None
 
     def _run(self) -> None:
-        from cnn_desktop.core.engine import Engine  # imports torch: here, not on the GUI thread
-        from cnn_desktop.core.model import configure_torch
+        from cnn_desktop.core.app.engine import Engine  # imports torch: here, not on the GUI thread
+        from cnn_desktop.core.network.model import configure_torch
 
         # Leave one core to the GUI thread. With two torch threads on a busy two-core machine, training
         # steps ran about 6x slower than with one (21 vs 130 steps/s, measured here): the threads spin

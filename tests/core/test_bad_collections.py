@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.errors import DataError
-from cnn_desktop.core.store import MARKER_NAME, STROKES_KEY, DrawingStore
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.store import MARKER_NAME, STROKES_KEY, DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
 
 CLASSES = ("tick", "cross")
 DEEP = "[" * 100_000  # json.loads raises RecursionError, not ValueError, past ~1000 levels

@@ -19,8 +19,8 @@ from PIL import Image
 
 import fault_files
 from cnn_desktop.cli import main
-from cnn_desktop.core.checkpoint import load_model
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.network.checkpoint import load_model
+from cnn_desktop.core.data.store import DrawingStore
 from fault_files import BAD_MODEL_WORDS, TICKS, bar, tick_pixels
 
 REPO = Path(__file__).resolve().parents[2]

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save as save_tensors
 
-from cnn_desktop.core.checkpoint import load_model, model_from_bytes, model_to_bytes
+from cnn_desktop.core.network.checkpoint import load_model, model_from_bytes, model_to_bytes
 from cnn_desktop.core.errors import ModelFileError
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
 
 CLASSES = ("tick", "cross")
 

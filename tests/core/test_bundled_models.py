@@ -15,17 +15,18 @@ import torch
 from PIL import Image
 
 from cnn_desktop.cli import main
-from cnn_desktop.core import synth
-from cnn_desktop.core.checkpoint import load_model
-from cnn_desktop.core.datasets import preprocess_images
-from cnn_desktop.core.evaluation import evaluate_model
-from cnn_desktop.core.model import configure_torch, predict_proba
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.presets import get_preset
-from cnn_desktop.core.readers import read_mnist_folder
-from cnn_desktop.core.spec import DIGIT_CLASSES, TICK_CROSS_CLASSES, TrainConfig
-from cnn_desktop.core.strokes import Strokes, rasterise
-from cnn_desktop.core.training import Trainer, split_indices
+from cnn_desktop.core.data import synth
+from cnn_desktop.core.network.checkpoint import load_model
+from cnn_desktop.core.data.datasets import preprocess_images
+from cnn_desktop.core.inspection.evaluation import evaluate_model
+from cnn_desktop.core.network.model import configure_torch, predict_proba
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.tasks import get_task
+from cnn_desktop.core.data.readers import read_mnist_folder
+from cnn_desktop.core.data.classes import DIGIT_CLASSES, TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import TrainConfig
+from cnn_desktop.core.data.strokes import Strokes, rasterise
+from cnn_desktop.core.training.trainer import Trainer, split_indices
 
 TICK, CROSS = TICK_CROSS_CLASSES.index("tick"), TICK_CROSS_CLASSES.index("cross")
 # What the app trains a person's collection with unless told otherwise (gui/main_window.py's
@@ -35,18 +36,18 @@ APP_TRAIN_CONFIG = TrainConfig(epochs=15, batch_size=32, learning_rate=0.002)
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_model(get_preset("digits").bundled_model_path(), expected_classes=DIGIT_CLASSES)
+    return load_model(get_task("digits").bundled_model_path(), expected_classes=DIGIT_CLASSES)
 
 
 @pytest.fixture
 def ticks_crosses():
     """A fresh copy each time: fine-tuning changes the weights in place."""
-    return load_model(get_preset("ticks-crosses").bundled_model_path(), expected_classes=TICK_CROSS_CLASSES)
+    return load_model(get_task("ticks-crosses").bundled_model_path(), expected_classes=TICK_CROSS_CLASSES)
 
 
 @pytest.mark.parametrize("preset", ["digits", "ticks-crosses"])
 def test_bundled_models_are_small_lenets_with_their_provenance(preset):
-    saved = load_model(get_preset(preset).bundled_model_path())
+    saved = load_model(get_task(preset).bundled_model_path())
     kinds = [type(layer).__name__ for layer in saved.spec.layers]
     assert kinds[:6] == ["Conv", "ReLU", "MaxPool", "Conv", "ReLU", "MaxPool"]
     assert saved.model.parameter_count() < 100_000
@@ -108,7 +109,7 @@ def test_predict_names_a_thin_digit_on_a_large_white_canvas(tmp_path, capsys):
 def test_predict_names_mnist_style_digits(tmp_path, capsys, mnist_dir):
     """28x28, white on black, the digit in a 20-px box: a real held-out MNIST digit and a drawn one."""
     raw, labels = read_mnist_folder(mnist_dir)
-    saved = load_model(get_preset("digits").bundled_model_path())
+    saved = load_model(get_task("digits").bundled_model_path())
     _, val = split_indices(labels.astype(np.int64), 0.1, saved.info["config"]["seed"])
     real = tmp_path / "mnist.png"
     Image.fromarray(raw[val[0]]).save(real)

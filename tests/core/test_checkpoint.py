@@ -10,10 +10,10 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
-from cnn_desktop.core.checkpoint import load_model, model_to_bytes, save_model
+from cnn_desktop.core.network.checkpoint import load_model, model_to_bytes, save_model
 from cnn_desktop.core.errors import ModelFileError
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import Conv, Flatten, ReLU, MaxPool, ModelSpec, lenet_spec
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import Conv, Flatten, ReLU, MaxPool, ModelSpec, lenet_spec
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from cnn_desktop.cli import main
-from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import lenet_spec
-from cnn_desktop.core.synth import generate_ticks_crosses
-from cnn_desktop.core.strokes import rasterise
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import lenet_spec
+from cnn_desktop.core.data.synth import generate_ticks_crosses
+from cnn_desktop.core.data.strokes import rasterise
 
 
 @pytest.fixture(scope="module")

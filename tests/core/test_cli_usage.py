@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from cnn_desktop.cli import COMMANDS, build_parser, main
-from cnn_desktop.core.checkpoint import load_model
-from cnn_desktop.core.model import predict_proba
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.presets import get_preset
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.synth import digit_drawings
+from cnn_desktop.core.network.checkpoint import load_model
+from cnn_desktop.core.network.model import predict_proba
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.tasks import get_task
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.synth import digit_drawings
 
-DIGITS = get_preset("digits")
+DIGITS = get_task("digits")
 
 
 def _run(*args: str, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:

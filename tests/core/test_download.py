@@ -13,12 +13,12 @@ import urllib.request
 import numpy as np
 import pytest
 
-from cnn_desktop.core import download
-from cnn_desktop.core.download import (
+from cnn_desktop.core.data import download
+from cnn_desktop.core.data.download import (
     MNIST_FILES, RemoteFile, default_mnist_folder, download_mnist, mnist_available, part_path,
 )
 from cnn_desktop.core.errors import DownloadError
-from cnn_desktop.core.readers import find_mnist_pair, read_idx, read_mnist_folder
+from cnn_desktop.core.data.readers import find_mnist_pair, read_idx, read_mnist_folder
 from mirror_server import MirrorServer
 
 

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.engine import Engine
-from cnn_desktop.core.messages import (
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.app.engine import Engine
+from cnn_desktop.core.app.messages import (
     EngineError,
     Filters,
     ModelReady,
@@ -27,9 +27,10 @@ from cnn_desktop.core.messages import (
     TrainingSteps,
     UseModel,
 )
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import TICK_CROSS_CLASSES, TrainConfig, lenet_spec
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.data.strokes import Strokes
 
 SPEC = lenet_spec(TICK_CROSS_CLASSES)
 TICK = Strokes.from_points([[(100, 300), (160, 380), (330, 120)]])
@@ -190,7 +191,7 @@ def test_a_diverging_run_fails_and_keeps_the_weights_it_started_with(engine, bar
 
 
 def test_a_collection_with_one_class_is_refused_with_the_reason(engine, tmp_path):
-    from cnn_desktop.core.store import DrawingStore
+    from cnn_desktop.core.data.store import DrawingStore
 
     store = DrawingStore(tmp_path / "one", TICK_CROSS_CLASSES)
     store.add("tick", np.pad(np.ones((10, 3), np.float32), ((9, 9), (12, 13))), None)

@@ -5,17 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_desktop.core.engine import Engine
-from cnn_desktop.core.messages import (
+from cnn_desktop.core.app.engine import Engine
+from cnn_desktop.core.app.messages import (
     CollectionEvaluation, EngineError, EvaluateCollection, Filters, Predict, Prediction, ShowSnapshot, StartTraining,
     Timeline, UseModel)
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.saliency import saliency_map
-from cnn_desktop.core.spec import TICK_CROSS_CLASSES, TrainConfig, lenet_spec
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
-from cnn_desktop.core.timeline import SnapshotKeeper
-from cnn_desktop.core.messages import SnapshotInfo
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.inspection.saliency import saliency_map
+from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
+from cnn_desktop.core.inspection.timeline import SnapshotKeeper
+from cnn_desktop.core.app.messages import SnapshotInfo
 from test_engine import Recorder, _run_until_training_ends
 
 SPEC = lenet_spec(TICK_CROSS_CLASSES)
@@ -54,8 +55,8 @@ def test_a_heat_map_only_when_asked_for_the_top_class_or_a_chosen_one(engine):
 
 
 def test_grad_cam_is_the_gradient_weighted_last_conv_maps_and_leaves_parameter_gradients_alone():
-    from cnn_desktop.core.explain import heatmap_upsample_matrix
-    from cnn_desktop.core.geometry import layer_geometry
+    from cnn_desktop.core.inspection.explain import heatmap_upsample_matrix
+    from cnn_desktop.core.network.geometry import layer_geometry
 
     model = build_model(SPEC, seed=1)  # in training mode: saliency must switch dropout off itself
     image = np.zeros((28, 28), np.float32)

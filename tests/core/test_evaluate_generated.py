@@ -6,9 +6,10 @@ import re
 import pytest
 
 from cnn_desktop.cli import main
-from cnn_desktop.core.checkpoint import save_model
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import DIGIT_CLASSES, TICK_CROSS_CLASSES, lenet_spec
+from cnn_desktop.core.network.checkpoint import save_model
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.data.classes import DIGIT_CLASSES, TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import lenet_spec
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from cnn_desktop.core.explain import (
+from cnn_desktop.core.inspection.explain import (
     describe_unit, headline, heatmap_upsample_matrix, input_box_to_drawing, inverse_affine, unit_index, verdict)
-from cnn_desktop.core.geometry import layer_geometry
-from cnn_desktop.core.preprocess import preprocess_with_transform
-from cnn_desktop.core.spec import lenet_spec
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.data.preprocess import preprocess_with_transform
+from cnn_desktop.core.network.spec import lenet_spec
+from cnn_desktop.core.data.strokes import Strokes
 
 SPEC = lenet_spec()
 

@@ -24,13 +24,13 @@ import torch
 from PIL import Image
 
 from cnn_desktop import cli
-from cnn_desktop.core import store as store_module
-from cnn_desktop.core.checkpoint import load_model, save_model
+from cnn_desktop.core.data import store as store_module
+from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core.errors import TrainingError
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import TrainConfig, lenet_spec
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.training import Trainer
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[2]
 TICKS = ("tick", "cross")
@@ -84,11 +84,11 @@ WRITER = r"""
 import os, sys
 import numpy as np
 import torch
-from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import lenet_spec
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import lenet_spec
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
 
 def write_forever(collection, model_path):
     store = DrawingStore(collection, ["tick", "cross"])
@@ -357,8 +357,8 @@ def test_real_full_disk_and_read_only_folder_in_a_private_mount_namespace(tmp_pa
 
 @pytest.mark.parametrize("paused", [False, True])
 def test_starting_again_reports_where_training_really_stands(collection, paused):
-    from cnn_desktop.core.engine import Engine
-    from cnn_desktop.core.messages import PauseTraining, StartTraining, TrainingState, UseModel
+    from cnn_desktop.core.app.engine import Engine
+    from cnn_desktop.core.app.messages import PauseTraining, StartTraining, TrainingState, UseModel
 
     messages = []
     engine = Engine(messages.append)
@@ -381,7 +381,7 @@ def test_starting_again_reports_where_training_really_stands(collection, paused)
 
 @pytest.mark.slow
 def test_a_burst_of_1000_drawings_are_all_kept_and_counted(tmp_path, record_property):
-    from cnn_desktop.core.strokes import Strokes
+    from cnn_desktop.core.data.strokes import Strokes
 
     store = DrawingStore(tmp_path / "collection", TICKS)
     rng = np.random.default_rng(0)

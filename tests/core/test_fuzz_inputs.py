@@ -11,12 +11,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnn_desktop.core.engine import Engine
+from cnn_desktop.core.app.engine import Engine
 from cnn_desktop.core.errors import EmptyDrawingError
-from cnn_desktop.core.messages import EngineError, Predict, Prediction, UseModel
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.spec import TICK_CROSS_CLASSES, lenet_spec
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.app.messages import EngineError, Predict, Prediction, UseModel
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import lenet_spec
+from cnn_desktop.core.data.strokes import Strokes
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SPECIAL = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1e-30, 3.4e38, -3.4e38, 1e6]

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load as load_tensors
 
-from cnn_desktop.core.checkpoint import load_model, model_to_bytes, save_model
-from cnn_desktop.core.model import build_model, predict_proba
-from cnn_desktop.core.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, TrainConfig, lenet_spec
-from cnn_desktop.core.training import Trainer, _copy_weights
+from cnn_desktop.core.network.checkpoint import load_model, model_to_bytes, save_model
+from cnn_desktop.core.network.model import build_model, predict_proba
+from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, TrainConfig, lenet_spec
+from cnn_desktop.core.training.trainer import Trainer, _copy_weights
 
 BARS = ("horizontal", "vertical")
 CHANNELS_LAST = torch.channels_last

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.geometry import layer_geometry, receptive_field
-from cnn_desktop.core.model import CNN, build_model, predict_proba
-from cnn_desktop.core.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
+from cnn_desktop.core.network.geometry import layer_geometry, receptive_field
+from cnn_desktop.core.network.model import CNN, build_model, predict_proba
+from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
 
 IMAGE_5X5 = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
 KERNEL_3X3 = [[1, 0, 1], [0, 1, 0], [1, 0, 1]]

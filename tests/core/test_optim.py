@@ -6,9 +6,10 @@ import sys
 import pytest
 import torch
 
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.optim import Adam, SGDMomentum
-from cnn_desktop.core.spec import TICK_CROSS_CLASSES, lenet_spec
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.training.optim import Adam, SGDMomentum
+from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
+from cnn_desktop.core.network.spec import lenet_spec
 
 
 def _train_pair(ours_factory, reference_factory, steps=25, channels_last=False):
@@ -63,7 +64,7 @@ def test_using_them_does_not_import_torch_dynamo():
     """torch.optim imports torch._dynamo (about a second) the first time it is used; these must not."""
     code = (
         "import sys, torch\n"
-        "from cnn_desktop.core.optim import Adam, SGDMomentum\n"
+        "from cnn_desktop.core.training.optim import Adam, SGDMomentum\n"
         "p = torch.nn.Parameter(torch.ones(2))\n"
         "for o in (Adam([p]), SGDMomentum([p], 0.1)):\n"
         "    o.zero_grad(); (p * p).sum().backward(); o.step()\n"

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw
 
 from cnn_desktop.core.errors import DataError, EmptyDrawingError
-from cnn_desktop.core.preprocess import (
+from cnn_desktop.core.data.preprocess import (
     BOX_SIZE,
     INPUT_SIZE,
     STROKE_WIDTH,
@@ -27,7 +27,7 @@ from cnn_desktop.core.preprocess import (
     preprocess,
     preprocess_with_transform,
 )
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.strokes import Strokes
 
 MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared/data/mnist"
 

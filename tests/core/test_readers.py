@@ -1,4 +1,4 @@
-"""Tests of cnn_desktop.core.readers: IDX files, MNIST folders, single images and image folders."""
+"""Tests of cnn_desktop.core.data.readers: IDX files, MNIST folders, single images and image folders."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from cnn_desktop.core.errors import DataError
-from cnn_desktop.core.readers import (
+from cnn_desktop.core.data.readers import (
     find_mnist_pair,
     list_image_folder,
     read_idx,

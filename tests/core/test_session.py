@@ -6,24 +6,23 @@ would send, in the real engine's order (a run's ModelReady, then its TrainingSta
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnn_desktop.core.messages import (
+from cnn_desktop.core.app.messages import (
     EngineError, ModelReady, Prediction, SaveModel, StartTraining, StopTraining, TrainingStarted,
     TrainingState, UseModel,
 )
-from cnn_desktop.core.paths import user_model_path
-from cnn_desktop.core.presets import PRESETS
-from cnn_desktop.core.run_state import RunState
-from cnn_desktop.core.save_policy import SavePolicy
-from cnn_desktop.core.session import Session
-from cnn_desktop.core.spec import TrainConfig
-from cnn_desktop.core.synth import generate_ticks_crosses
+from cnn_desktop.core.tasks import user_model_path
+from cnn_desktop.core.tasks import TASKS
+from cnn_desktop.core.app.run_state import RunState
+from cnn_desktop.core.app.save_policy import SavePolicy
+from cnn_desktop.core.app.session import Session
+from cnn_desktop.core.network.spec import TrainConfig
+from cnn_desktop.core.data.synth import generate_ticks_crosses
 
-TICKS, DIGITS = PRESETS["ticks-crosses"], PRESETS["digits"]
+TICKS, DIGITS = TASKS["ticks-crosses"], TASKS["digits"]
 
 
 class FakeEngine:
@@ -64,7 +63,7 @@ def run_training(session, ending):
 
 
 def test_importing_the_session_loads_neither_torch_nor_qt():
-    code = "import sys, cnn_desktop.core.session; print('torch' in sys.modules, 'PySide6' in sys.modules)"
+    code = "import sys, cnn_desktop.core.app.session; print('torch' in sys.modules, 'PySide6' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["False", "False"]
 
 

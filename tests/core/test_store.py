@@ -1,4 +1,4 @@
-"""Tests of cnn_desktop.core.store: the drawing collection on disk, its layout and its crash safety."""
+"""Tests of cnn_desktop.core.data.store: the drawing collection on disk, its layout and its crash safety."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 
 from cnn_desktop.core.errors import DataError
-from cnn_desktop.core.readers import list_image_folder
-from cnn_desktop.core import store as store_module
-from cnn_desktop.core.store import MARKER_NAME, DrawingStore, Example
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.readers import list_image_folder
+from cnn_desktop.core.data import store as store_module
+from cnn_desktop.core.data.store import MARKER_NAME, DrawingStore, Example
+from cnn_desktop.core.data.strokes import Strokes
 
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("tick", "cross")
@@ -460,8 +460,8 @@ def test_cannot_create_collection(tmp_path, monkeypatch):
 WRITERS = """
 import os, sys
 import numpy as np
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
 
 def write_forever(root, seed):
     store = DrawingStore(root, ["tick", "cross"])

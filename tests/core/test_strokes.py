@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnn_desktop.core.strokes import Strokes, augment_strokes, rasterise
+from cnn_desktop.core.data.strokes import Strokes, augment_strokes, rasterise
 
 
 def line(x0, y0, x1, y1, points=2) -> Strokes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_desktop.core import spec
-from cnn_desktop.core.strokes import Strokes
-from cnn_desktop.core.synth import (
+from cnn_desktop.core.data import classes
+from cnn_desktop.core.data.strokes import Strokes
+from cnn_desktop.core.data.synth import (
     TICK_CROSS_CLASSES,
     draw_cross,
     draw_tick,
@@ -25,7 +25,7 @@ def same_drawings(a: list[Strokes], b: list[Strokes]) -> bool:
 
 
 def test_classes_are_the_specs():
-    assert TICK_CROSS_CLASSES == spec.TICK_CROSS_CLASSES == ("tick", "cross")
+    assert TICK_CROSS_CLASSES == classes.TICK_CROSS_CLASSES == ("tick", "cross")
 
 
 def test_generation_is_deterministic_per_seed():
@@ -155,7 +155,7 @@ def test_examples_within_a_class_are_varied(train_and_test):
 
 # --- digits drawn with a mouse ---------------------------------------------------------------------
 
-from cnn_desktop.core.synth import (  # noqa: E402
+from cnn_desktop.core.data.synth import (  # noqa: E402
     DIGIT_STYLES,
     digit_drawings,
     draw_digit,

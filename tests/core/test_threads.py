@@ -7,8 +7,8 @@ import types
 import pytest
 
 from cnn_desktop.cli import main
-from cnn_desktop.core import threads
-from cnn_desktop.core.threads import apply_wait_policy, plan_threads
+from cnn_desktop.core.training import threads
+from cnn_desktop.core.training.threads import apply_wait_policy, plan_threads
 
 
 @pytest.mark.parametrize(

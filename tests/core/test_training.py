@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from cnn_desktop.core.errors import TrainingError
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.spec import TrainConfig, lenet_spec
-from cnn_desktop.core.training import Trainer, split_indices
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
+from cnn_desktop.core.training.trainer import Trainer, split_indices
 
 BARS = ("horizontal", "vertical")
 
@@ -157,7 +157,7 @@ def test_slant_and_aspect_augmentation_tilt_and_stretch_a_bar():
     """max_shear slants (either way, up to the limit); max_aspect_change stretches one axis against the other."""
     import torch
 
-    from cnn_desktop.core.augment import augment_batch
+    from cnn_desktop.core.training.augment import augment_batch
 
     bar = torch.zeros(1, 1, 28, 28)
     bar[0, 0, 4:24, 13:15] = 1.0  # a vertical bar, 20 px tall
@@ -188,7 +188,7 @@ def test_without_slant_and_aspect_augmentation_draws_the_same_random_numbers():
     """Adding the two options must not change what existing seeded configurations produce."""
     import torch
 
-    from cnn_desktop.core.augment import augment_batch
+    from cnn_desktop.core.training.augment import augment_batch
 
     images = torch.rand(8, 1, 28, 28)
     a = augment_batch(images, TrainConfig(), torch.Generator().manual_seed(3))
@@ -222,7 +222,7 @@ def test_the_trainers_forward_pass_gives_exactly_the_models_values_and_gradients
 
 
 def test_thickness_augmentation_dilates_and_erodes_exactly_as_torch_pooling_would():
-    from cnn_desktop.core.augment import _extreme_3x3
+    from cnn_desktop.core.training.augment import _extreme_3x3
 
     images = torch.randn(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))  # negatives: borders matter
     images[0] = 0.0

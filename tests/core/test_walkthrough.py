@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_desktop.core.walkthrough import (
+from cnn_desktop.core.inspection.walkthrough import (
     conv_step, convolve, dense, max_pool, relu, softmax, top_contributions, walk_filter)
 
 RNG = np.random.default_rng(7)
@@ -63,8 +63,8 @@ def test_dense_relu_softmax_and_contributions():
 
 
 def test_a_whole_filter_walk_matches_the_networks_own_layers():
-    from cnn_desktop.core.model import build_model
-    from cnn_desktop.core.spec import lenet_spec
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.network.spec import lenet_spec
 
     model = build_model(lenet_spec(), seed=3).eval()
     image = np.zeros((28, 28), np.float32)

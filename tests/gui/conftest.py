@@ -31,7 +31,7 @@ def home(tmp_path, monkeypatch):
 def open_window(qtbot, home):
     """Opens main windows on ``home`` in a given mode, once the engine has that mode's model; closes
     them after the test and checks that their compute threads ended."""
-    from cnn_desktop.core.presets import PRESETS
+    from cnn_desktop.core.tasks import TASKS
     from cnn_desktop.gui.main_window import MainWindow
 
     windows = []
@@ -40,7 +40,7 @@ def open_window(qtbot, home):
         window = MainWindow(home=home)
         qtbot.addWidget(window)
         window.show()
-        classes = PRESETS[mode].classes
+        classes = TASKS[mode].classes
         if mode != "digits":
             window.session.switch_task(mode)
         qtbot.waitUntil(lambda: window.worker.engine is not None and window.worker.engine.model is not None

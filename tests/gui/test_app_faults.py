@@ -22,20 +22,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 import fault_files
-from cnn_desktop.core.checkpoint import load_model, save_model
+from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core import atomic
-from cnn_desktop.core.messages import SaveModel, TrainingState
-from cnn_desktop.core.model import build_model
-from cnn_desktop.core.paths import collection_dir, user_model_path
-from cnn_desktop.core.presets import PRESETS
-from cnn_desktop.core.spec import lenet_spec
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
-from cnn_desktop.core.synth import generate_ticks_crosses
+from cnn_desktop.core.app.messages import SaveModel, TrainingState
+from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.tasks import collection_dir, user_model_path
+from cnn_desktop.core.tasks import TASKS
+from cnn_desktop.core.network.spec import lenet_spec
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
+from cnn_desktop.core.data.synth import generate_ticks_crosses
 from cnn_desktop.gui.main_window import MainWindow
 from fault_files import BAD_MODEL_WORDS, TICKS, bar
 
-MODE = PRESETS["ticks-crosses"]
+MODE = TASKS["ticks-crosses"]
 TICK = Strokes.from_points([[(100, 300), (160, 380), (330, 120)]])
 LEFT = Qt.MouseButton.LeftButton
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
 
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.eraser import erase
 from cnn_desktop.gui.ink import paint_points

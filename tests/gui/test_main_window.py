@@ -3,17 +3,17 @@
 import numpy as np
 from PySide6.QtCore import Qt
 
-from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.messages import TrainingStarted, UseModel
-from cnn_desktop.core.model import build_model, predict_proba
-from cnn_desktop.core.paths import collection_dir, user_model_path
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.presets import PRESETS
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.synth import draw_cross, draw_tick, generate_ticks_crosses
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.app.messages import TrainingStarted, UseModel
+from cnn_desktop.core.network.model import build_model, predict_proba
+from cnn_desktop.core.tasks import collection_dir, user_model_path
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.tasks import TASKS
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.synth import draw_cross, draw_tick, generate_ticks_crosses
 from gui_helpers import draw
 
-TICKS = PRESETS["ticks-crosses"]
+TICKS = TASKS["ticks-crosses"]
 TICK_POINTS = [(120, 240), (150, 270), (180, 300), (230, 230), (280, 160), (330, 90)]
 
 
@@ -156,9 +156,9 @@ def test_switching_mode_mid_training_stops_and_keeps_that_modes_model(qtbot, ope
     window.mode_box.setCurrentIndex(window.mode_box.findData("digits"))
     qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=10000)
     qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=10000)
-    qtbot.waitUntil(lambda: window.worker.engine.model.classes == PRESETS["digits"].classes, timeout=10000)
+    qtbot.waitUntil(lambda: window.worker.engine.model.classes == TASKS["digits"].classes, timeout=10000)
     assert load_model(user_model_path(TICKS, home)).model.classes == TICKS.classes
-    assert not user_model_path(PRESETS["digits"], home).exists()
+    assert not user_model_path(TASKS["digits"], home).exists()
 
 
 def test_closing_during_training_stops_the_thread_and_keeps_model_and_collection(qtbot, open_window, home,

@@ -4,16 +4,16 @@ the step-by-step dialog, the mistakes of the collection, and the training timeli
 import numpy as np
 from PySide6.QtCore import Qt
 
-from cnn_desktop.core.messages import StopTraining
-from cnn_desktop.core.paths import collection_dir
-from cnn_desktop.core.presets import PRESETS
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.app.messages import StopTraining
+from cnn_desktop.core.tasks import collection_dir
+from cnn_desktop.core.tasks import TASKS
+from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.gui.inspect.overlays import box_rect
 from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV, POOL, RELU
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from gui_helpers import draw
 
-TICKS = PRESETS["ticks-crosses"]
+TICKS = TASKS["ticks-crosses"]
 SEVEN = [(120, 90), (330, 90), (260, 220), (200, 380)]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.app.session import Session
 
 
 class ThresholdSlider(QWidget):

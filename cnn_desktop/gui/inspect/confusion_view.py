@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.messages import CollectionEvaluation
-from cnn_desktop.core.store import DrawingStore
+from cnn_desktop.core.app.messages import CollectionEvaluation
+from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.gui.collection_view import MAX_SHOWN, THUMB, thumbnail
 
 INTRO = ("Which of your drawings does the network get wrong? Click “Check my drawings”: the drawings "

@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QWidget
 
-from cnn_desktop.core.messages import ModelReady, Prediction
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.app.messages import ModelReady, Prediction
+from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.inspect.confidence import ThresholdSlider
 from cnn_desktop.gui.inspect.confusion_view import ConfusionPanel
 from cnn_desktop.gui.inspect.overlays import OverlayManager

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from cnn_desktop.core.messages import SnapshotInfo, Timeline
+from cnn_desktop.core.app.messages import SnapshotInfo, Timeline
 from cnn_desktop.gui.throttle import Throttle
 
 SCRUB_INTERVAL_MS = 80  # at most ~12 snapshot requests a second while the slider is dragged

@@ -1,7 +1,7 @@
 """Step through: one filter sliding over the person's own drawing, then ReLU, max-pooling, the fully
 connected layers and softmax, every number on screen.
 
-All arithmetic is ``cnn_desktop.core.walkthrough`` (numpy) on copies of the weights and activations
+All arithmetic is ``cnn_desktop.core.inspection.walkthrough`` (numpy) on copies of the weights and activations
 the window already has from the engine's Filters and Prediction messages: one filter over a 28x28
 input is a few thousand multiplications, well within a frame on the GUI thread. The view is drawn
 with QPainter (grids of coloured cells, with their numbers where the cells are big enough).
@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_desktop.core.geometry import layer_geometry
-from cnn_desktop.core.messages import Filters, Prediction
-from cnn_desktop.core.spec import Dense, Dropout, Flatten, ModelSpec, ReLU
-from cnn_desktop.core.walkthrough import FilterWalk, dense, relu, softmax, top_contributions, walk_filter
+from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.app.messages import Filters, Prediction
+from cnn_desktop.core.network.spec import Dense, Dropout, Flatten, ModelSpec, ReLU
+from cnn_desktop.core.inspection.walkthrough import FilterWalk, dense, relu, softmax, top_contributions, walk_filter
 
 STAGES = ("1 · Convolution", "2 · ReLU", "3 · Max-pooling", "4 · Fully connected + softmax")
 CONV, RELU, POOL, CLASSIFIER = range(4)

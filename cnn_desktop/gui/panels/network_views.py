@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
-from cnn_desktop.core.messages import Filters, Prediction
-from cnn_desktop.core.presentation import SIGNED_PREFIXES, as_tiles, describe_layers, filter_tiles, filter_title
-from cnn_desktop.core.session import Session
+from cnn_desktop.core.app.messages import Filters, Prediction
+from cnn_desktop.core.inspection.presentation import SIGNED_PREFIXES, as_tiles, describe_layers, filter_tiles, filter_title
+from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.panels.layers import LayerStackPanel
 
 

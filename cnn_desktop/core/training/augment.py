@@ -14,7 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from cnn_desktop.core.spec import TrainConfig
+from cnn_desktop.core.network.spec import TrainConfig
 
 
 def augment_batch(images: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:

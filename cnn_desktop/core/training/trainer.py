@@ -21,12 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnn_desktop.core.augment import augment_batch
+from cnn_desktop.core.training.augment import augment_batch
 from cnn_desktop.core.errors import TrainingError
-from cnn_desktop.core.model import CNN, _as_batch, configure_torch
-from cnn_desktop.core.optim import Adam, SGDMomentum
-from cnn_desktop.core.progress import EpochInfo, StepInfo  # noqa: F401 (re-exported)
-from cnn_desktop.core.spec import TrainConfig
+from cnn_desktop.core.network.model import CNN, _as_batch, configure_torch
+from cnn_desktop.core.training.optim import Adam, SGDMomentum
+from cnn_desktop.core.training.progress import EpochInfo, StepInfo  # noqa: F401 (re-exported)
+from cnn_desktop.core.network.spec import TrainConfig
 
 _EVAL_BATCH = 1024
 # A batch's mean cross-entropy above this means the right class gets a probability below e^-100 on

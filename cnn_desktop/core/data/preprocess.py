@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_desktop.core.errors import DataError, EmptyDrawingError
-from cnn_desktop.core.strokes import Strokes, rasterise
+from cnn_desktop.core.data.strokes import Strokes, rasterise
 
 INPUT_SIZE = 28  # side of the network's input, in pixels
 BOX_SIZE = 20  # longer side of the ink's bounding box in the input, as in MNIST

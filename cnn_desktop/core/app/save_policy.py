@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_desktop.core.run_state import RunState
+from cnn_desktop.core.app.run_state import RunState
 
 
 class SavePolicy:

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from cnn_desktop.core.spec import ModelSpec, TrainConfig
-from cnn_desktop.core.strokes import Strokes
-from cnn_desktop.core.progress import EpochInfo, StepInfo
+from cnn_desktop.core.network.spec import ModelSpec, TrainConfig
+from cnn_desktop.core.data.strokes import Strokes
+from cnn_desktop.core.inspection.timeline import SnapshotInfo  # noqa: F401 (travels in Timeline)
+from cnn_desktop.core.training.progress import EpochInfo, StepInfo
 
 # --- commands: window -> engine ---
 
@@ -173,15 +174,6 @@ class TrainingState:
 @dataclass(frozen=True)
 class ModelSaved:
     path: Path
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    """One moment of the training timeline."""
-
-    step: int  # optimiser steps done when the weights were copied (0: before training)
-    epoch: float  # the same, in epochs (fractional mid-epoch)
-    loss: float | None  # the last training step's loss then; None before training
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at
-from cnn_desktop.core.readers import read_image
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.data.readers import read_image
+from cnn_desktop.core.data.strokes import Strokes
 
 MARKER_NAME = "cnn-desktop-collection.json"
 MARKER_FORMAT = "cnn-desktop-collection"

@@ -18,10 +18,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
-from cnn_desktop.core.spec import DIGIT_CLASSES
-from cnn_desktop.core.store import MARKER_NAME, DrawingStore, stored_input
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.data.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
+from cnn_desktop.core.data.classes import DIGIT_CLASSES
+from cnn_desktop.core.data.store import MARKER_NAME, DrawingStore, stored_input
 
 Progress = Callable[[int, int], None]  # (done, total)
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.spec import TICK_CROSS_CLASSES
-from cnn_desktop.core.strokes import Strokes, augment_strokes, rasterise
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
+from cnn_desktop.core.data.strokes import Strokes, augment_strokes, rasterise
 
 __all__ = [
     "TICK_CROSS_CLASSES",

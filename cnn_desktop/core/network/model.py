@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.geometry import LayerGeometry, layer_geometry
-from cnn_desktop.core.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, ReLU
+from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry
+from cnn_desktop.core.network.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, ReLU
 
 _torch_configured = False
 _torch_lock = threading.Lock()

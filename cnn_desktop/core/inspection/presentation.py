@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_desktop.core.geometry import layer_geometry
-from cnn_desktop.core.spec import ModelSpec
+from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.network.spec import ModelSpec
 
 LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "pool": "max-pool", "fc": "fully connected"}
 # Layers whose values are signed (shown with a diverging colour map centred at 0); the others are >= 0.

@@ -20,10 +20,10 @@ from safetensors.torch import save as save_tensors
 
 from cnn_desktop.core.atomic import remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
-from cnn_desktop.core.geometry import layer_geometry
-from cnn_desktop.core.model import CNN
-from cnn_desktop.core.preprocess import INPUT_SIZE
-from cnn_desktop.core.spec import ModelSpec
+from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.network.model import CNN
+from cnn_desktop.core.data.preprocess import INPUT_SIZE
+from cnn_desktop.core.network.spec import ModelSpec
 
 FORMAT = "cnn-desktop-model"
 FORMAT_VERSION = 1
@@ -135,7 +135,7 @@ def _runnable_spec(text: str, source: str) -> tuple[ModelSpec, CNN]:
         spec = ModelSpec.from_json(text)
     except CnnDesktopError as error:
         raise ModelFileError(at(source, str(error))) from None
-    # Every drawing reaches the network as one grey 28x28 image (core/preprocess.py); a network made
+    # Every drawing reaches the network as one grey 28x28 image (core/data/preprocess.py); a network made
     # for other inputs failed at its first prediction, with a shape error.
     if (spec.input_size, spec.in_channels) != (INPUT_SIZE, 1):
         raise ModelFileError(

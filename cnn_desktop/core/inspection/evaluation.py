@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_desktop.core.model import CNN, predict_proba
+from cnn_desktop.core.network.model import CNN, predict_proba
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 from cnn_desktop import __version__
 from cnn_desktop.core.atomic import fsync_folder
 from cnn_desktop.core.errors import DataError, DownloadError, at
-from cnn_desktop.core.paths import data_home
-from cnn_desktop.core.readers import _reason, find_mnist_pair
+from cnn_desktop.core.data.home import data_home
+from cnn_desktop.core.data.readers import _reason, find_mnist_pair
 
 # Tried in this order for every file. The first two are the HTTPS copies torchvision uses; LeCun's own
 # page comes last because it is plain HTTP and often refuses automated downloads.

@@ -16,10 +16,8 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union
 
+from cnn_desktop.core.data.classes import DIGIT_CLASSES
 from cnn_desktop.core.errors import CnnDesktopError
-
-DIGIT_CLASSES = tuple(str(d) for d in range(10))
-TICK_CROSS_CLASSES = ("tick", "cross")
 
 
 @dataclass(frozen=True)

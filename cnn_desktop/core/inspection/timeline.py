@@ -12,10 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cnn_desktop.core.messages import SnapshotInfo
 
 DEFAULT_LIMIT = 50
 SNAPSHOTS_PER_RUN = 40  # aimed for over a whole run, leaving room below the limit
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One moment of the training timeline."""
+
+    step: int  # optimiser steps done when the weights were copied (0: before training)
+    epoch: float  # the same, in epochs (fractional mid-epoch)
+    loss: float | None  # the last training step's loss then; None before training
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_desktop.core.geometry import LayerGeometry, layer_geometry, receptive_field
-from cnn_desktop.core.spec import ModelSpec
+from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry, receptive_field
+from cnn_desktop.core.network.spec import ModelSpec
 
 # Below this top probability the headline says "Not sure". The maximum softmax probability is the
 # one confidence score whose scale means the same for every model (it is a probability), so a single

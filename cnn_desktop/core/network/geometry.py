@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, layer_kind
+from cnn_desktop.core.network.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, layer_kind
 
 
 @dataclass(frozen=True)

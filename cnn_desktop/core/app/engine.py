@@ -9,7 +9,7 @@ lock ever guards the weights. Its loop:
    send the filters, so the feature maps and filters move while the weights change;
 4. with nothing to do, sleep on an event: an idle engine burns no CPU.
 
-Everything it reports goes through ``emit`` as a message from ``core/messages.py``.
+Everything it reports goes through ``emit`` as a message from ``core/app/messages.py``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from cnn_desktop import __version__
-from cnn_desktop.core.checkpoint import load_model, save_model
-from cnn_desktop.core.datasets import load_dataset
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.data.datasets import load_dataset
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
-from cnn_desktop.core.messages import (
+from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
     Command,
     EngineError,
@@ -53,13 +53,13 @@ from cnn_desktop.core.messages import (
     TrainingSteps,
     UseModel,
 )
-from cnn_desktop.core.model import CNN, build_model, configure_torch, predict_proba
-from cnn_desktop.core.preprocess import preprocess_with_transform
-from cnn_desktop.core.saliency import saliency_map
-from cnn_desktop.core.spec import TrainConfig
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.timeline import Snapshot, SnapshotKeeper
-from cnn_desktop.core.training import EpochInfo, StepInfo, Trainer, split_indices
+from cnn_desktop.core.network.model import CNN, build_model, configure_torch, predict_proba
+from cnn_desktop.core.data.preprocess import preprocess_with_transform
+from cnn_desktop.core.inspection.saliency import saliency_map
+from cnn_desktop.core.network.spec import TrainConfig
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.inspection.timeline import Snapshot, SnapshotKeeper
+from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer, split_indices
 
 # While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
 # enough to watch them move, slow enough to cost a few percent of the training time.
@@ -171,7 +171,7 @@ class Engine:
         self._handlers[type(command)](command)
 
     def _command_handlers(self) -> dict[type, Callable[[Any], None]]:
-        """What each command does: one entry per command type of core/messages.py."""
+        """What each command does: one entry per command type of core/app/messages.py."""
         return {
             UseModel: self._use_model,
             StartTraining: self._start_training,

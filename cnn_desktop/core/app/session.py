@@ -19,25 +19,25 @@ from typing import Callable
 from psygnal import Signal
 
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
-from cnn_desktop.core.explain import DEFAULT_SURE_THRESHOLD
-from cnn_desktop.core.messages import (
+from cnn_desktop.core.inspection.explain import DEFAULT_SURE_THRESHOLD
+from cnn_desktop.core.app.messages import (
     CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
     PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,
     Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
-from cnn_desktop.core.paths import collection_dir, data_home, user_model_path
-from cnn_desktop.core.preprocess import preprocess
-from cnn_desktop.core.presets import PRESETS, Preset
-from cnn_desktop.core.run_state import RunState
-from cnn_desktop.core.save_policy import SavePolicy
-from cnn_desktop.core.spec import TrainConfig
-from cnn_desktop.core.store import DrawingStore
-from cnn_desktop.core.strokes import Strokes
+from cnn_desktop.core.tasks import collection_dir, data_home, user_model_path
+from cnn_desktop.core.data.preprocess import preprocess
+from cnn_desktop.core.tasks import TASKS, Task
+from cnn_desktop.core.app.run_state import RunState
+from cnn_desktop.core.app.save_policy import SavePolicy
+from cnn_desktop.core.network.spec import TrainConfig
+from cnn_desktop.core.data.store import DrawingStore
+from cnn_desktop.core.data.strokes import Strokes
 
 
 class Session:
     # --- events: one per fact ---
-    task_changed = Signal(object)  # Preset: classes, keys, hint, spec; the store may be None
+    task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
     drawing_added = Signal(str)  # label: the drawing was stored, the canvas may be cleared
     model_changed = Signal(object)  # ModelReady: the model now in use
@@ -56,11 +56,11 @@ class Session:
     status = Signal(str)  # a passing note ("Nothing to add: the canvas is empty.")
 
     def __init__(self, submit: Callable[[Command], None], home: Path | None = None,
-                 tasks: dict[str, Preset] = PRESETS) -> None:
+                 tasks: dict[str, Task] = TASKS) -> None:
         self._submit = submit
         self.home = Path(home) if home else data_home()
         self.tasks = tasks
-        self.task: Preset | None = None
+        self.task: Task | None = None
         self.store: DrawingStore | None = None
         self.model: ModelReady | None = None
         self.run_state = RunState.IDLE

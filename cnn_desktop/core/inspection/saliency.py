@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.explain import heatmap_upsample_matrix
-from cnn_desktop.core.geometry import layer_geometry
-from cnn_desktop.core.model import CNN
+from cnn_desktop.core.inspection.explain import heatmap_upsample_matrix
+from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.network.model import CNN
 
 METHODS = ("gradcam", "gradient-x-input")
 

@@ -1,0 +1,1 @@
+"""Training: the step-wise Trainer, its optimisers and augmentation, progress records, torch threads."""
