@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -84,18 +85,72 @@ def save_model(
 def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | None = None) -> SavedModel:
     """Read a model file; any problem raises ModelFileError naming the file."""
     path = Path(path)
+    return model_from_bytes(_read_model_file(path), str(path), expected_classes)
+
+
+# Opened without blocking (a FIFO would otherwise wait forever for a writer) and without leaking the
+# descriptor into child processes. O_NONBLOCK changes nothing for a regular file, the only kind read.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_READ_CHUNK = 1 << 20
+
+
+def _read_model_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or ModelFileError.
+
+    The kind and size come from fstat on the open descriptor, so what is checked is what is read (a
+    check of the path, then an open, could be raced). The read itself stops after MAX_FILE_BYTES + 1
+    bytes: the file may grow between the fstat and the read, and /dev/zero never ends."""
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ModelFileError(at(path, "is a folder, not a model file"))
-        if size > MAX_FILE_BYTES:
-            raise ModelFileError(at(path, f"{size / 1e6:.0f} MB is far too large for a cnn-desktop model"))
-        data = path.read_bytes()
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise ModelFileError(at(path, "no such model file")) from None
+    except OSError as error:  # a socket cannot be opened at all (ENXIO); say what it is where we can
+        raise ModelFileError(at(path, _not_regular(path) or f"cannot read ({error.strerror or error})")) from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise ModelFileError(at(path, _kind_problem(status.st_mode)))
+        if status.st_size > MAX_FILE_BYTES:
+            raise ModelFileError(at(path, _too_large(status.st_size)))
+        chunks, total = [], 0
+        want = status.st_size + 1  # one byte more than expected: reading 0 bytes then proves the end
+        while total <= MAX_FILE_BYTES:
+            wanted = want - total if total < want else _READ_CHUNK
+            chunk = os.read(fd, min(wanted, MAX_FILE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise ModelFileError(at(path, _too_large(total) + " (it grew while being read)"))
+        return b"".join(chunks)
     except OSError as error:
         raise ModelFileError(at(path, f"cannot read ({error.strerror or error})")) from None
-    return model_from_bytes(data, str(path), expected_classes)
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int) -> str:
+    return f"{size / 1e6:.0f} MB is far too large for a cnn-desktop model"
+
+
+def _kind_problem(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a model file"
+    kinds = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    kind = next((name for test, name in kinds if test(mode)), "not a file")
+    return f"not a regular file ({kind})"
+
+
+def _not_regular(path: Path) -> str | None:
+    """What is wrong with a path that could not be opened, when it is not a regular file (for the
+    message only: nothing is read from it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind_problem(mode)
 
 
 def model_from_bytes(data: bytes, source: str = "model", expected_classes: Sequence[str] | None = None) -> SavedModel:
