@@ -180,6 +180,7 @@ def model_from_bytes(data: bytes, source: str = "model", expected_classes: Seque
     model = CNN(spec)
     model.load_state_dict(tensors)
     model.eval()
+    _check_outputs(model, source)
     history = _json_field(metadata, "history", list, source)
     info = _json_field(metadata, "info", dict, source)
     # Readers use history[-1].get(...) and info["config"][...]: other shapes are refused here, once.
@@ -287,6 +288,21 @@ def _check_weights(model: CNN, tensors: dict[str, torch.Tensor], source: str) ->
             )
         if not tensors[name].is_floating_point() or not torch.isfinite(tensors[name]).all():
             raise ModelFileError(at(source, f"weights {name} are not finite floating-point numbers"))
+
+
+def _check_outputs(model: CNN, source: str) -> None:
+    """Finite weights can still overflow: with every weight 3e38 a drawing's outputs were inf and NaN,
+    and every panel showing them failed ("Cannot set range [0.0, inf]"). A blank and a full drawing
+    (one batch of two, well under a millisecond for the bundled network) catch such weights."""
+    probe = torch.stack([torch.zeros(INPUT_SIZE, INPUT_SIZE), torch.ones(INPUT_SIZE, INPUT_SIZE)])
+    with torch.no_grad():
+        logits, activations = model.forward_with_activations(probe)
+        activations["probabilities"] = torch.softmax(logits, dim=1)
+    for name, values in activations.items():
+        if not torch.isfinite(values).all():
+            raise ModelFileError(
+                at(source, f"weights overflow: a blank or full drawing gives non-finite outputs (from {name} on)")
+            )
 
 
 def _some(kind: str, names: list[str]) -> str:

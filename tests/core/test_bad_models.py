@@ -238,6 +238,31 @@ def test_a_path_with_a_line_break_is_named_on_one_line(tmp_path):
     assert str(caught.value).startswith(ascii(str(path))) and "\n" not in str(caught.value)
 
 
+# --- weights that are finite but overflow ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [3e38, -3e38, 1e30])
+def test_weights_that_overflow_on_a_blank_or_full_drawing_are_refused(tmp_path, value):
+    # Every weight finite, yet a drawing's outputs were inf/NaN: the app's panels failed on each refresh
+    # ("Cannot set range [0.0, inf]") and `predict` printed nan.
+    model = build_model(lenet_spec(CLASSES), seed=0)
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.fill_(value)
+    refused(tmp_path, model_to_bytes(model),
+            "weights overflow: a blank or full drawing gives non-finite outputs (from ")
+
+
+def test_large_weights_that_do_not_overflow_still_load(tmp_path):
+    model = build_model(lenet_spec(CLASSES), seed=0)
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.mul_(100)
+    path = tmp_path / "loud.safetensors"
+    path.write_bytes(model_to_bytes(model))
+    assert load_model(path, expected_classes=CLASSES).spec == model.spec
+
+
 # --- JSON that breaks parsers ------------------------------------------------------------------------
 
 
