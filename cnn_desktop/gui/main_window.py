@@ -350,10 +350,11 @@ class MainWindow(QMainWindow):
         spec = self.preset.spec()
         self.feature_maps.set_layers(describe_layers(spec))
         user_model, bundled = user_model_path(self.preset, self.home), self.preset.bundled_model_path()
-        if user_model.exists():
-            self.worker.submit(UseModel(user_model, spec, "your trained model"))
-        elif bundled.exists():
-            self.worker.submit(UseModel(bundled, spec, f"bundled {self.preset.title.lower()} model"))
+        use_bundled = UseModel(bundled, spec, f"bundled {self.preset.title.lower()} model") if bundled.exists() else None
+        if user_model.exists():  # one that cannot be read is said so, and the bundled one used instead
+            self.worker.submit(UseModel(user_model, spec, "your trained model", fallback=use_bundled))
+        elif use_bundled is not None:
+            self.worker.submit(use_bundled)
         else:
             self.worker.submit(UseModel(None, spec, "untrained network"))
 
