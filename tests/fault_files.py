@@ -4,11 +4,14 @@ holds the root conftest.py). Each builder writes into a given folder and returns
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 from PIL import Image
 
 TICKS = ("tick", "cross")
@@ -55,12 +58,21 @@ BAD_MODEL_WORDS = {
     "grafted.safetensors": ["weights do not fit the model's description"],
     "input32.safetensors": ["32x32 images", "28x28 drawings"],
     "evil.safetensors": ["pickle", "never opened"],
+    "overflow.safetensors": ["weights overflow: a blank or full drawing gives non-finite outputs"],
+    "escape-classes.safetensors": [r"class name '\x1b[2J\x1b[31mtick\n'", "cannot be shown"],
+    "10000-classes.safetensors": ["a model of 10,000 classes; cnn-desktop handles at most 1,000"],
+}
+# Not files at all, where a model file is expected (see special_model_files).
+SPECIAL_MODEL_WORDS = {
+    "fifo.safetensors": ["not a regular file (a FIFO)"],
+    "zero.safetensors": ["not a regular file (a character device)"],
 }
 
 
 def model_files(root: Path) -> dict[str, Path]:
     """Good models ("ticks", "digits": another number of classes, "small": another architecture that
     reads 28x28 drawings) and every file of BAD_MODEL_WORDS; "marker" is the file the pickle creates."""
+    from cnn_desktop.core.network import spec as spec_module
     from cnn_desktop.core.network.checkpoint import model_to_bytes, save_model
     from cnn_desktop.core.network.model import build_model
     from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
@@ -92,7 +104,43 @@ def model_files(root: Path) -> dict[str, Path]:
     save_model(f["input32.safetensors"], build_model(spec32, seed=0))
     f["marker"] = root / "pwned"
     f["evil.safetensors"].write_bytes(pickle.dumps(PlantsAMarker(f["marker"])))
+    overflowing = build_model(lenet_spec(TICKS), seed=0)
+    with torch.no_grad():
+        for tensor in overflowing.parameters():
+            tensor.fill_(3e38)  # finite, but a drawing's outputs are inf and NaN
+    save_model(f["overflow.safetensors"], overflowing)
+    # Class names as another program could write them: escape codes that clear the terminal, a line break.
+    good_size = struct.unpack("<Q", good[:8])[0]
+    escaped = json.loads(good[8 : 8 + good_size])
+    description = {**lenet_spec(TICKS).to_dict(), "classes": ["\x1b[2J\x1b[31mtick\n", "cross"]}
+    escaped["__metadata__"]["spec"] = json.dumps(description)
+    raw = json.dumps(escaped).encode()
+    raw += b" " * (-len(raw) % 8)
+    f["escape-classes.safetensors"].write_bytes(struct.pack("<Q", len(raw)) + raw + good[8 + good_size :])
+    with pytest.MonkeyPatch.context() as patch:  # no longer allowed, but other versions could write it
+        patch.setattr(spec_module, "MAX_CLASSES", 10**6, raising=False)
+        save_model(f["10000-classes.safetensors"],
+                   build_model(lenet_spec(tuple(f"class {i}" for i in range(10_000))), seed=0))
     return f
+
+
+def special_model_files(root: Path) -> dict[str, Path]:
+    """Every file of SPECIAL_MODEL_WORDS: a FIFO nobody writes to, a symlink to /dev/zero."""
+    root.mkdir(parents=True, exist_ok=True)
+    f = {name: root / name for name in SPECIAL_MODEL_WORDS}
+    os.mkfifo(f["fifo.safetensors"])
+    f["zero.safetensors"].symlink_to("/dev/zero")
+    return f
+
+
+def release_fifo_readers(paths) -> None:
+    """Let a reader stuck opening one of these FIFOs go on (it then reads nothing): without this, a
+    loader that blocks on a FIFO (the bug) would keep a test's thread waiting forever."""
+    for path in paths:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # fails (ENXIO) when no reader waits
+        except OSError:
+            pass
 
 
 def image_files(root: Path) -> dict[str, Path]:

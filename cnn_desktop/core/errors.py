@@ -38,3 +38,38 @@ class EmptyDrawingError(CnnDesktopError):
 def at(path: str | PathLike[str], problem: str) -> str:
     """Format the one-line message for a problem with a file: ``"<path>: <problem>"``."""
     return f"{path}: {problem}"
+
+
+# Messages are one line, shown whole in a message box. Whatever they quote from a file (class names,
+# tensor names, a value) goes through these: repr() so an escape code or a newline is shown, never
+# sent to the terminal; cut short so a file cannot make a message of 90 kB.
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``value`` as repr() shows it, at most about ``limit`` characters of it."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses ints beyond 4,300 digits
+        return f"a {int(value.bit_length() * 0.30103) + 1:,}-digit {'negative ' if value < 0 else ''}number"
+    text = repr(value)
+    if len(text) <= limit + 2:  # + 2: the quotes
+        return text
+    if not isinstance(value, str):
+        return text[:limit] + "..."
+    cut = value[:limit]
+    while len(repr(cut)) > limit + 2:  # escapes make repr longer than the text
+        cut = cut[:-1]
+    return f"{cut!r}... ({len(value):,} characters)"
+
+
+def listed(names, most: int = 5, limit: int = 20) -> str:
+    """Names as a list for a message: ``['a', 'b']``, or the first ``most`` then ``... and 9,995 more``."""
+    names = list(names)
+    items = [shown(name, limit) for name in names[:most]]
+    if len(names) > most:
+        items.append(f"... and {len(names) - most:,} more")
+    return "[" + ", ".join(items) + "]"
+
+
+def one_line(text: str, limit: int = 150) -> str:
+    """Another library's message (torch's, safetensors'): on one line, printable, at most ``limit`` characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ import fault_files
 from cnn_desktop.cli import main
 from cnn_desktop.core.network.checkpoint import load_model
 from cnn_desktop.core.data.store import DrawingStore
-from fault_files import BAD_MODEL_WORDS, TICKS, bar, tick_pixels
+from fault_files import BAD_MODEL_WORDS, SPECIAL_MODEL_WORDS, TICKS, bar, tick_pixels
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,7 +93,8 @@ COMMANDS = {
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("bad", list(BAD_MODELS))
 def test_a_bad_model_file_is_refused_by_every_command(capsys, files, command, bad):
-    refused(capsys, COMMANDS[command](files, files[bad]), files[bad], *BAD_MODELS[bad])
+    line = refused(capsys, COMMANDS[command](files, files[bad]), files[bad], *BAD_MODELS[bad])
+    assert line.isprintable() and len(line) < 300, line  # no escape code from the file, no 90 kB list
     assert not files["marker"].exists()  # the pickle's code never ran
     assert not (files["model"].parent / "never-written.safetensors").exists()
 
@@ -107,6 +109,46 @@ def test_a_model_of_another_number_of_classes_answers_in_its_own_classes_where_i
             "unknown label 'cross'; expected one of '0', '1', '2'")
     refused(capsys, COMMANDS["train --init"](files, files["digits"]), files["digits"],
             "a model of 10 classes", "expected 2 classes ['tick', 'cross']")
+
+
+# Runs cli.main on each argument list (JSON in argv[1]) and prints [status, stderr] per call, one line
+# each, as soon as it is answered.
+_MAIN_IN_A_PROCESS = """
+import contextlib, io, json, sys
+from cnn_desktop.cli import main
+for args in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(args)
+    print(json.dumps([code, err.getvalue()]), flush=True)
+"""
+
+
+def test_a_fifo_or_dev_zero_as_the_model_is_refused_at_once_by_every_command(files, tmp_path):
+    # Before: a FIFO blocked `predict` forever; `info --model /dev/zero` read until the process held
+    # 24 GB. Run in a process of its own, with a deadline and 3 GB of address space, so that the bug
+    # fails this test instead of hanging or exhausting the machine.
+    special = fault_files.special_model_files(tmp_path)
+    cases = [(command, name) for name in SPECIAL_MODEL_WORDS for command in COMMANDS]
+    arguments = [[str(a) for a in COMMANDS[command](files, special[name])] for command, name in cases]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _MAIN_IN_A_PROCESS, json.dumps(arguments)], env=env,
+                              capture_output=True, text=True, timeout=90, preexec_fn=limit_memory)
+    except subprocess.TimeoutExpired as timeout:
+        pytest.fail(f"no answer within 90 s; answered so far: {timeout.stdout!r}")
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(answers) == len(cases), done.stderr[-3000:]
+    for (command, name), (code, err) in zip(cases, answers):
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, (command, name, err)
+        assert lines[0].startswith(f"cnn-desktop: error: {special[name]}: "), lines[0]
+        assert all(word in lines[0] for word in SPECIAL_MODEL_WORDS[name]), lines[0]
+    assert not (files["model"].parent / "never-written.safetensors").exists()
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

@@ -23,6 +23,7 @@ from safetensors.torch import save as save_tensors
 from cnn_desktop.core.network.checkpoint import load_model, model_from_bytes, model_to_bytes
 from cnn_desktop.core.errors import ModelFileError
 from cnn_desktop.core.network.model import build_model
+from cnn_desktop.core.network import spec as spec_module
 from cnn_desktop.core.network.spec import Conv, Dense, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
 
 CLASSES = ("tick", "cross")
@@ -142,6 +143,126 @@ def test_mistyped_descriptions_are_refused(tmp_path, change):
     refused(tmp_path, described_as(lenet_dict(**change)), "model description")
 
 
+# --- class names, and how many ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, words", [
+    ("\x1b[2J\x1b[31mcross", [r"'\x1b[2J\x1b[31mcross'", "cannot be shown"]),  # clears the terminal, turns it red
+    ("cross\ncnn-desktop: error: fake", [r"'cross\ncnn-desktop: error: fake'", "cannot be shown"]),
+    ("\u202essorc", [r"'\u202essorc'", "cannot be shown"]),  # right-to-left override: shown as "cross"
+    ("tab\there", [r"'tab\there'"]),
+    ("", ["class name '' is empty"]),
+    ("   ", ["is empty"]),
+    ("x" * 100_000, ["(100,000 characters)", "longer than the limit of 40 characters"]),
+    ("tick", ["class names must be distinct; repeated: ['tick']"]),
+])
+def test_class_names_that_cannot_be_shown_as_they_are_are_refused(tmp_path, name, words):
+    # `predict` printed class names raw: an escape code in a model file reached the terminal.
+    message = refused(tmp_path, described_as(lenet_dict(classes=["tick", name])), *words)
+    assert message.isprintable() and len(message) < 300, message
+
+
+def test_names_that_are_fine_stay_fine():
+    for classes in [("tick", "cross"), ("é", "ß", "日本", "🙂", "a b", "x" * 40)]:
+        assert ModelSpec(classes, lenet_spec().layers).classes == classes
+
+
+def many_classes(count: int) -> tuple[str, ...]:
+    return tuple(f"class {i}" for i in range(count))
+
+
+def test_a_model_of_10000_classes_is_refused_in_one_short_line(tmp_path):
+    # A real, well-formed model: before, opening it in the app (which expects its mode's classes) gave a
+    # message of about 90 kB listing all 10,000 names, shown whole in the message box.
+    path = tmp_path / "many.safetensors"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spec_module, "MAX_CLASSES", 10**6)  # what any other program could write
+        path.write_bytes(model_to_bytes(build_model(lenet_spec(many_classes(10_000)), seed=0)))
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path, expected_classes=CLASSES)
+    message = str(caught.value)
+    assert message == f"{path}: a model of 10,000 classes; cnn-desktop handles at most 1,000"
+
+
+def test_a_class_mismatch_lists_the_first_names_only(tmp_path):
+    path = tmp_path / "many.safetensors"
+    path.write_bytes(model_to_bytes(build_model(lenet_spec(many_classes(1000)), seed=0)))
+    assert load_model(path).spec.classes == many_classes(1000)  # the most a model may have
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path, expected_classes=CLASSES)
+    assert str(caught.value) == (f"{path}: a model of 1000 classes ['class 0', 'class 1', 'class 2', 'class 3', "
+                                 f"'class 4', ... and 995 more]; expected 2 classes ['tick', 'cross']")
+
+
+def tensors_named(names) -> bytes:
+    spec = lenet_spec(CLASSES).to_json()
+    metadata = {"format": "cnn-desktop-model", "format_version": "1", "spec": spec}
+    return save_tensors({name: torch.zeros(1) for name in names}, metadata=metadata)
+
+
+LONG_ECHOES = {  # files made to put something long, or a control character, into the message
+    "10,000 foreign tensors": (tensors_named(f"w\x1b[31m{i}\n" for i in range(10_000)),
+                               r"missing 8 ('layers.conv1.bias', ...); unexpected 10,000 ('w\x1b[31m0\n', ...)"),
+    "a tensor name of 100 kB": (tensors_named(["w" * 100_000]), "unexpected 1 ('wwww"),
+    "a layer kind of 100 kB": (described_as(lenet_dict(layers=[{"kind": "\n" * 100_000}])), "unknown layer kind"),
+    "a 4,000-digit filter count": (described_as(lenet_dict(layer0={"filters": 10**4000})), "4,001-digit number"),
+    "a 4,000-digit padding": (described_as(lenet_dict(layer0={"padding": -10**4000})),
+                              "padding a 4,001-digit negative number is out of range"),
+    "a 4,000-digit kernel": (described_as(lenet_dict(layer0={"kernel": 10**4000})), "is too large (at most 1,000,000,000)"),
+    "a huge network": (described_as(lenet_dict(layer0={"filters": 10**9, "padding": 10**9})), "far too large"),
+    "a 4,000-digit input size": (described_as(lenet_dict(input_size=10**4000)), "4,001-digit number"),
+    "a 4,000-digit format version": (with_metadata(format_version="9" * 4000), "newer cnn-desktop"),
+    "unknown parameters": (described_as(lenet_dict(layer1={f"p{i}\x07": 1 for i in range(10_000)})),
+                           "unknown parameters"),
+    "a string of 100 kB as a size": (described_as(lenet_dict(layer0={"filters": "\x1b" * 100_000})),
+                                      "whole number"),
+    "10,000 repeated classes": (described_as(lenet_dict(classes=["a\x1b"] * 999)), "class name"),
+    "a corrupt tensor table": (join({**split(VALID)[0], "w\n" * 1000: {"dtype": "F32", "shape": [1],
+                                                                      "data_offsets": [0, 10**9]}},
+                                    split(VALID)[1]), "corrupt or truncated weights"),
+}
+
+
+@pytest.mark.parametrize("case", list(LONG_ECHOES))
+def test_no_message_grows_with_the_file_or_passes_on_its_control_characters(tmp_path, case):
+    data, words = LONG_ECHOES[case]
+    message = refused(tmp_path, data, words)
+    assert message.isprintable() and len(message) < 300, (len(message), message[:1000])
+
+
+def test_a_path_with_a_line_break_is_named_on_one_line(tmp_path):
+    path = tmp_path / "two\nlines.safetensors"
+    path.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="the file is empty") as caught:
+        load_model(path)
+    assert str(caught.value).startswith(ascii(str(path))) and "\n" not in str(caught.value)
+
+
+# --- weights that are finite but overflow ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [3e38, -3e38, 1e30])
+def test_weights_that_overflow_on_a_blank_or_full_drawing_are_refused(tmp_path, value):
+    # Every weight finite, yet a drawing's outputs were inf/NaN: the app's panels failed on each refresh
+    # ("Cannot set range [0.0, inf]") and `predict` printed nan.
+    model = build_model(lenet_spec(CLASSES), seed=0)
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.fill_(value)
+    refused(tmp_path, model_to_bytes(model),
+            "weights overflow: a blank or full drawing gives non-finite outputs (from ")
+
+
+def test_large_weights_that_do_not_overflow_still_load(tmp_path):
+    model = build_model(lenet_spec(CLASSES), seed=0)
+    with torch.no_grad():
+        for tensor in model.parameters():
+            tensor.mul_(100)
+    path = tmp_path / "loud.safetensors"
+    path.write_bytes(model_to_bytes(model))
+    assert load_model(path, expected_classes=CLASSES).spec == model.spec
+
+
 # --- JSON that breaks parsers ------------------------------------------------------------------------
 
 
@@ -186,7 +307,7 @@ def only_model_file_errors(data: bytes) -> None:
         model_from_bytes(data, "fuzzed.safetensors")
     except ModelFileError as error:
         message = str(error)
-        assert message.startswith("fuzzed.safetensors: ") and "\n" not in message
+        assert message.startswith("fuzzed.safetensors: ") and message.isprintable() and len(message) < 400, message
 
 
 @st.composite

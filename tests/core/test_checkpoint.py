@@ -4,12 +4,15 @@ import json
 import os
 import pickle
 import struct
+import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import save as save_tensors
 
+from cnn_desktop.core.network import checkpoint
 from cnn_desktop.core.network.checkpoint import load_model, model_to_bytes, save_model
 from cnn_desktop.core.errors import ModelFileError
 from cnn_desktop.core.network.model import build_model
@@ -163,3 +166,108 @@ def test_missing_file_and_folder(tmp_path):
         load_model(tmp_path / "nope.safetensors")
     with pytest.raises(ModelFileError, match="is a folder"):
         load_model(tmp_path)
+
+
+# --- only regular files are read, and never more than the cap ------------------------------------------
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A FIFO with no writer. Should a reader block on it (the bug), a writer opened after 5 s releases
+    it, so the failing test ends instead of hanging the run."""
+    path = tmp_path / "fifo.safetensors"
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def release():
+        if not done.wait(5):
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # succeeds only with a reader waiting
+            except OSError:
+                pass
+
+    threading.Thread(target=release, daemon=True).start()
+    yield path
+    done.set()
+
+
+def test_a_fifo_is_refused_at_once_without_waiting_for_a_writer(fifo):
+    # Before: `cnn-desktop predict --model fifo` waited forever; in the app, the compute thread did.
+    started = time.perf_counter()
+    message = _refused_path(fifo, "not a regular file (a FIFO)")
+    assert time.perf_counter() - started < 2, message
+
+
+@pytest.mark.parametrize("device, kind", [("/dev/null", "a character device"), ("/dev/zero", "a character device")])
+def test_a_device_is_refused_without_reading_it(tmp_path, device, kind, monkeypatch):
+    # Before: /dev/zero was read until memory ran out (24 GB for `info`; MemoryError in the app).
+    # os.read is never called for it now; if it were, it would stop after a few MB here.
+    link = tmp_path / "model.safetensors"
+    link.symlink_to(device)
+    reads = _count_reads(monkeypatch)
+    monkeypatch.setattr(checkpoint, "MAX_FILE_BYTES", 4 << 20)
+    _refused_path(link, f"not a regular file ({kind})")
+    assert reads == []
+
+
+def test_a_socket_is_refused_as_one(monkeypatch):
+    import socket
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:  # socket paths must stay under 108 bytes
+        path = Path(folder) / "s.safetensors"
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        try:
+            _refused_path(path, "not a regular file (a socket)")
+        finally:
+            server.close()
+
+
+def test_the_size_is_checked_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "big.safetensors"
+    with open(path, "wb") as file:
+        file.truncate(checkpoint.MAX_FILE_BYTES + 1)  # sparse: nothing is written
+    reads = _count_reads(monkeypatch)
+    _refused_path(path, "far too large")
+    assert reads == []
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_no_further_than_the_cap(tmp_path, monkeypatch):
+    # fstat says 10 bytes; by the time it is read the file holds 5000. Only cap + 1 bytes are read.
+    path = tmp_path / "growing.safetensors"
+    path.write_bytes(b"x" * 5000)
+    monkeypatch.setattr(checkpoint, "MAX_FILE_BYTES", 1000)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd):
+        status = list(real_fstat(fd))
+        status[6] = 10  # st_size
+        return os.stat_result(status)
+
+    monkeypatch.setattr(os, "fstat", stale_fstat)
+    reads = _count_reads(monkeypatch)
+    _refused_path(path, "grew while being read")
+    assert sum(reads) == 1001
+
+
+def _count_reads(monkeypatch) -> list[int]:
+    """Records the size of every os.read of a model file (the loader reads with os.read)."""
+    reads: list[int] = []
+    real_read = os.read
+
+    def counting_read(fd, size):
+        data = real_read(fd, size)
+        reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "read", counting_read)
+    return reads
+
+
+def _refused_path(path: Path, words: str) -> str:
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message and words in message, message
+    return message

@@ -137,6 +137,40 @@ def test_refused_model_files_leave_the_current_model_in_use(qtbot, open_window, 
     assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
 
 
+@pytest.mark.parametrize("special", list(fault_files.SPECIAL_MODEL_WORDS))
+def test_a_fifo_or_dev_zero_as_a_model_is_refused_and_the_app_goes_on(qtbot, open_window, home, tmp_path,
+                                                                       monkeypatch, special):
+    # Before: a FIFO in place of the saved model blocked the compute thread (no guesses, Train did
+    # nothing, Quit took 13.5 s); a symlink to /dev/zero was read until MemoryError ("internal error").
+    monkeypatch.delenv("CNN_DESKTOP_RESOURCES")  # the bundled models, to fall back on
+    path = fault_files.special_model_files(tmp_path / "special")[special]
+    saved = user_model_path(MODE, home)
+    saved.parent.mkdir(parents=True)
+    saved.symlink_to(path)
+    words = fault_files.SPECIAL_MODEL_WORDS[special]
+    try:
+        window = open_window()
+        text = problem_shown(qtbot, window, f"{saved}: ")
+        assert all(word in text for word in words), text
+        assert text.endswith("(starting with the bundled ticks & crosses model instead)"), text
+        assert window.model_label.text().startswith("Model: bundled ticks & crosses model")
+        bundled = load_model(MODE.bundled_model_path()).model.state_dict()
+        assert same(weights(window), bundled)
+        settle(qtbot, window)  # it answers drawings
+        assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
+
+        # File > Open of the same file: refused, and the bundled model stays in use.
+        current = window.worker.engine.model
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+        window.open_model()
+        text = problem_shown(qtbot, window, f"{path}: ")
+        assert all(word in text for word in words), text
+        settle(qtbot, window)
+        assert window.worker.engine.model is current and same(weights(window), bundled)
+    finally:
+        fault_files.release_fifo_readers([path])  # with the bug, the compute thread would wait forever
+
+
 # --- importing images and data ------------------------------------------------------------------------
 
 

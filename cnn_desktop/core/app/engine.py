@@ -202,6 +202,10 @@ class Engine:
             except CnnDesktopError as error:
                 if command.spec is None or not command.fallback_to_fresh:
                     raise  # reported as an EngineError; the current model stays
+                if command.fallback is not None:
+                    self._emit(EngineError(f"{error} (starting with the {command.fallback.label} instead)"))
+                    self._use_model(command.fallback)
+                    return
                 self._emit(EngineError(f"{error} (starting with an untrained network instead)"))
             else:
                 self._stop_training("stopped")

@@ -41,6 +41,9 @@ class UseModel:
     spec: ModelSpec | None = None  # the file's classes must be this spec's; the spec of a fresh network
     label: str = ""  # how the window names this model ("bundled digits model", a file name...)
     fallback_to_fresh: bool = True  # if the file cannot be used: True starts untrained, False keeps the current
+    # With fallback_to_fresh, what to use before an untrained network (the bundled model, when the
+    # person's own model file cannot be read).
+    fallback: "UseModel | None" = None
 
 
 @dataclass(frozen=True)

@@ -117,10 +117,11 @@ class Session:
         self.refresh_counts()
         spec = task.spec()
         user_model, bundled = user_model_path(task, self.home), task.bundled_model_path()
-        if user_model.exists():
-            self._submit(UseModel(user_model, spec, "your trained model"))
-        elif bundled.exists():
-            self._submit(UseModel(bundled, spec, f"bundled {task.title.lower()} model"))
+        use_bundled = UseModel(bundled, spec, f"bundled {task.title.lower()} model") if bundled.exists() else None
+        if user_model.exists():  # one that cannot be read is said so, and the bundled one used instead
+            self._submit(UseModel(user_model, spec, "your trained model", fallback=use_bundled))
+        elif use_bundled is not None:
+            self._submit(use_bundled)
         else:
             self._submit(UseModel(None, spec, "untrained network"))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,7 +20,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from cnn_desktop.core.atomic import remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
+from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, listed, one_line, shown
 from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.data.preprocess import INPUT_SIZE
@@ -84,23 +85,89 @@ def save_model(
 def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | None = None) -> SavedModel:
     """Read a model file; any problem raises ModelFileError naming the file."""
     path = Path(path)
+    return model_from_bytes(_read_model_file(path), _display(path), expected_classes)
+
+
+def _display(path: Path) -> str:
+    """The path as messages name it: as typed, unless it holds a line break or a control character."""
+    text = str(path)
+    return text if text.isprintable() else ascii(text)
+
+
+# Opened without blocking (a FIFO would otherwise wait forever for a writer) and without leaking the
+# descriptor into child processes. O_NONBLOCK changes nothing for a regular file, the only kind read.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_READ_CHUNK = 1 << 20
+
+
+def _read_model_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or ModelFileError.
+
+    The kind and size come from fstat on the open descriptor, so what is checked is what is read (a
+    check of the path, then an open, could be raced). The read itself stops after MAX_FILE_BYTES + 1
+    bytes: the file may grow between the fstat and the read, and /dev/zero never ends."""
+    name = _display(path)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ModelFileError(at(path, "is a folder, not a model file"))
-        if size > MAX_FILE_BYTES:
-            raise ModelFileError(at(path, f"{size / 1e6:.0f} MB is far too large for a cnn-desktop model"))
-        data = path.read_bytes()
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
-        raise ModelFileError(at(path, "no such model file")) from None
+        raise ModelFileError(at(name, "no such model file")) from None
+    except OSError as error:  # a socket cannot be opened at all (ENXIO); say what it is where we can
+        raise ModelFileError(at(name, _not_regular(path) or f"cannot read ({error.strerror or error})")) from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise ModelFileError(at(name, _kind_problem(status.st_mode)))
+        if status.st_size > MAX_FILE_BYTES:
+            raise ModelFileError(at(name, _too_large(status.st_size)))
+        chunks, total = [], 0
+        want = status.st_size + 1  # one byte more than expected: reading 0 bytes then proves the end
+        while total <= MAX_FILE_BYTES:
+            wanted = want - total if total < want else _READ_CHUNK
+            chunk = os.read(fd, min(wanted, MAX_FILE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise ModelFileError(at(name, _too_large(total) + " (it grew while being read)"))
+        return b"".join(chunks)
     except OSError as error:
-        raise ModelFileError(at(path, f"cannot read ({error.strerror or error})")) from None
-    return model_from_bytes(data, str(path), expected_classes)
+        raise ModelFileError(at(name, f"cannot read ({error.strerror or error})")) from None
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int) -> str:
+    return f"{size / 1e6:.0f} MB is far too large for a cnn-desktop model"
+
+
+def _kind_problem(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a model file"
+    kinds = [(stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    kind = next((name for test, name in kinds if test(mode)), "not a file")
+    return f"not a regular file ({kind})"
+
+
+def _not_regular(path: Path) -> str | None:
+    """What is wrong with a path that could not be opened, when it is not a regular file (for the
+    message only: nothing is read from it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind_problem(mode)
 
 
 def model_from_bytes(data: bytes, source: str = "model", expected_classes: Sequence[str] | None = None) -> SavedModel:
     metadata = _read_metadata(data, source)
     spec, skeleton = _runnable_spec(metadata["spec"], source)
+    if expected_classes is not None and tuple(expected_classes) != spec.classes:
+        raise ModelFileError(
+            at(source, f"a model of {len(spec.classes)} classes {listed(spec.classes)}; "
+                       f"expected {len(expected_classes)} classes {listed(expected_classes)}")
+        )
     # Shapes first, memory last: the skeleton has no storage, the tensors live in the file's own bytes
     # (bounded by MAX_FILE_BYTES), and a real network is only allocated once they agree. Building it
     # first let a 200-byte file describing billions of weights make us allocate gigabytes (or crash)
@@ -108,16 +175,12 @@ def model_from_bytes(data: bytes, source: str = "model", expected_classes: Seque
     try:
         tensors = load_tensors(data)
     except Exception as error:  # safetensors raises its own exception types for corrupt data
-        raise ModelFileError(at(source, f"corrupt or truncated weights ({error})")) from None
+        raise ModelFileError(at(source, f"corrupt or truncated weights ({one_line(error)})")) from None
     _check_weights(skeleton, tensors, source)
     model = CNN(spec)
     model.load_state_dict(tensors)
     model.eval()
-    if expected_classes is not None and tuple(expected_classes) != spec.classes:
-        raise ModelFileError(
-            at(source, f"a model of {len(spec.classes)} classes {list(spec.classes)}; "
-                       f"expected {len(expected_classes)} classes {list(expected_classes)}")
-        )
+    _check_outputs(model, source)
     history = _json_field(metadata, "history", list, source)
     info = _json_field(metadata, "info", dict, source)
     # Readers use history[-1].get(...) and info["config"][...]: other shapes are refused here, once.
@@ -134,30 +197,35 @@ def _runnable_spec(text: str, source: str) -> tuple[ModelSpec, CNN]:
     try:
         spec = ModelSpec.from_json(text)
     except CnnDesktopError as error:
-        raise ModelFileError(at(source, str(error))) from None
+        raise ModelFileError(at(source, one_line(error, 250))) from None
     # Every drawing reaches the network as one grey 28x28 image (core/data/preprocess.py); a network made
     # for other inputs failed at its first prediction, with a shape error.
     if (spec.input_size, spec.in_channels) != (INPUT_SIZE, 1):
         raise ModelFileError(
-            at(source, f"a network for {spec.input_size}x{spec.input_size} images with {spec.in_channels} "
+            at(source, f"a network for {shown(spec.input_size)}x{shown(spec.input_size)} images with {shown(spec.in_channels)} "
                        f"channel(s); cnn-desktop gives it {INPUT_SIZE}x{INPUT_SIZE} drawings with 1 channel")
         )
     try:
         geometry = layer_geometry(spec)
     except CnnDesktopError as error:
-        raise ModelFileError(at(source, f"unusable model description ({error})")) from None
+        raise ModelFileError(at(source, f"unusable model description ({one_line(error)})")) from None
     activations = sum(g.channels * g.size * g.size for g in geometry)
     if activations > MAX_ACTIVATIONS:
         raise ModelFileError(
-            at(source, f"the described network is far too large ({activations:,} values per drawing, "
+            at(source, f"the described network is far too large ({_count(activations)} values per drawing, "
                        f"limit {MAX_ACTIVATIONS:,})")
         )
     try:
         with torch.device("meta"):
             skeleton = CNN(spec)
     except (CnnDesktopError, RuntimeError, TypeError, ValueError, OverflowError) as error:
-        raise ModelFileError(at(source, f"unusable model description ({error})")) from None
+        raise ModelFileError(at(source, f"unusable model description ({one_line(error)})")) from None
     return spec, skeleton
+
+
+def _count(number: int) -> str:
+    """1,234,567; or, past what a message should spell out (and str() refuses beyond 4,300 digits), 10^N."""
+    return f"{number:,}" if number < 10**15 else f"about 10^{int(number.bit_length() * 0.30103)}"
 
 
 def _read_metadata(data: bytes, source: str) -> dict[str, str]:
@@ -195,7 +263,7 @@ def _read_metadata(data: bytes, source: str) -> dict[str, str]:
         raise ModelFileError(at(source, "malformed format version")) from None
     if version > FORMAT_VERSION:
         raise ModelFileError(
-            at(source, f"made by a newer cnn-desktop (format {version}; this version reads {FORMAT_VERSION})")
+            at(source, f"made by a newer cnn-desktop (format {shown(version)}; this version reads {FORMAT_VERSION})")
         )
     if "spec" not in metadata:
         raise ModelFileError(at(source, "the model description is missing"))
@@ -208,7 +276,9 @@ def _check_weights(model: CNN, tensors: dict[str, torch.Tensor], source: str) ->
     missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
     if missing or unexpected:
         raise ModelFileError(
-            at(source, f"weights do not fit the model's description (missing {missing}, unexpected {unexpected})")
+            at(source, "weights do not fit the model's description ("
+                       + "; ".join(_some(kind, names) for kind, names in [("missing", missing), ("unexpected", unexpected)]
+                                   if names) + ")")
         )
     for name, shape in expected.items():
         if found[name] != shape:
@@ -218,6 +288,26 @@ def _check_weights(model: CNN, tensors: dict[str, torch.Tensor], source: str) ->
             )
         if not tensors[name].is_floating_point() or not torch.isfinite(tensors[name]).all():
             raise ModelFileError(at(source, f"weights {name} are not finite floating-point numbers"))
+
+
+def _check_outputs(model: CNN, source: str) -> None:
+    """Finite weights can still overflow: with every weight 3e38 a drawing's outputs were inf and NaN,
+    and every panel showing them failed ("Cannot set range [0.0, inf]"). A blank and a full drawing
+    (one batch of two, well under a millisecond for the bundled network) catch such weights."""
+    probe = torch.stack([torch.zeros(INPUT_SIZE, INPUT_SIZE), torch.ones(INPUT_SIZE, INPUT_SIZE)])
+    with torch.no_grad():
+        logits, activations = model.forward_with_activations(probe)
+        activations["probabilities"] = torch.softmax(logits, dim=1)
+    for name, values in activations.items():
+        if not torch.isfinite(values).all():
+            raise ModelFileError(
+                at(source, f"weights overflow: a blank or full drawing gives non-finite outputs (from {name} on)")
+            )
+
+
+def _some(kind: str, names: list[str]) -> str:
+    """'missing 10 ('layers.conv1.weight', ...)': how many, and the first (the file may hold thousands)."""
+    return f"{kind} {len(names):,} ({shown(names[0], 30)}{', ...' if len(names) > 1 else ''})"
 
 
 def _json_field(metadata: dict[str, str], key: str, kind: type, source: str):

@@ -13,11 +13,37 @@ the layer list.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Union
 
 from cnn_desktop.core.data.classes import DIGIT_CLASSES
-from cnn_desktop.core.errors import CnnDesktopError
+from cnn_desktop.core.errors import CnnDesktopError, listed, one_line, shown
+
+# Class names come from model files too, and every one of them is shown: as a bar and a label button
+# in the window, a column of `predict`'s table, in messages. The app's tasks use 2 to 50 classes of a
+# word or two; 1,000 names of up to 40 characters leave room for far larger tasks (a whole alphabet
+# with its accents, a thousand objects) while a file cannot make a panel or a message grow without
+# bound (a 10,000-class file once gave a 90 kB message).
+MAX_CLASSES = 1000
+MAX_CLASS_NAME = 40
+MAX_NUMBER = 10**9  # the largest size, count or stride a description may hold
+
+
+def class_name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a class name (to follow the name in a message), or None if it can.
+
+    Names are printed as they are (a terminal, a label), so they must be printable: no escape codes,
+    line breaks, tabs or invisible format characters."""
+    if not isinstance(name, str):
+        return "is not text"
+    if not name.strip():
+        return "is empty"
+    if len(name) > MAX_CLASS_NAME:
+        return f"is longer than the limit of {MAX_CLASS_NAME} characters"
+    if not name.isprintable():
+        return "holds characters that cannot be shown (control codes, line breaks, tabs...)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,10 +115,18 @@ class ModelSpec:
     in_channels: int = 1  # grey-level drawings have one channel
 
     def __post_init__(self) -> None:
-        if len(self.classes) < 2:
-            raise CnnDesktopError(f"a model needs at least two classes, got {list(self.classes)}")
-        if len(set(self.classes)) != len(self.classes):
-            raise CnnDesktopError(f"class names must be distinct, got {list(self.classes)}")
+        count = len(self.classes)
+        if count < 2:
+            raise CnnDesktopError(f"a model needs at least two classes, got {listed(self.classes)}")
+        if count > MAX_CLASSES:
+            raise CnnDesktopError(f"a model of {count:,} classes; cnn-desktop handles at most {MAX_CLASSES:,}")
+        for name in self.classes:
+            problem = class_name_problem(name)
+            if problem:
+                raise CnnDesktopError(f"class name {shown(name)} {problem}")
+        repeated = [name for name, times in Counter(self.classes).items() if times > 1]
+        if repeated:
+            raise CnnDesktopError(f"class names must be distinct; repeated: {listed(repeated)}")
 
     def layer_names(self) -> list[str]:
         """Names of the hidden layers, then "out": conv1, relu1, pool1, conv2, ..., fc1, ..., out."""
@@ -124,10 +158,13 @@ class ModelSpec:
             layers = []
             for item in data["layers"]:
                 params = dict(item)
-                layer_cls = LAYER_KINDS[params.pop("kind")]
+                kind = params.pop("kind")
+                if not isinstance(kind, str) or kind not in LAYER_KINDS:
+                    raise ValueError(f"unknown layer kind {shown(kind)}")
+                layer_cls = LAYER_KINDS[kind]
                 allowed = {f.name for f in fields(layer_cls)}
                 if set(params) - allowed:
-                    raise ValueError(f"unknown parameters {sorted(set(params) - allowed)}")
+                    raise ValueError(f"unknown parameters {listed(sorted(set(params) - allowed))}")
                 layers.append(_typed(layer_cls(**params)))
             classes = data["classes"]
             if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
@@ -141,7 +178,8 @@ class ModelSpec:
         except CnnDesktopError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise CnnDesktopError(f"malformed model description ({type(error).__name__}: {error})") from None
+            # one_line: the text may quote the file (a key, a value), and must stay one short line.
+            raise CnnDesktopError(f"malformed model description ({type(error).__name__}: {one_line(error)})") from None
         return spec
 
     def to_json(self) -> str:
@@ -162,7 +200,12 @@ def _integer(value: Any, name: str) -> int:
     # bool is an int to Python but not a size; floats and strings slipped through to torch, which
     # failed deep inside with TypeError or ValueError instead of a message about the description.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {shown(value)}")
+    # No layer or image is anywhere near a billion wide: larger numbers (a file may hold thousands of
+    # digits) only ever made messages and arithmetic on them explode.
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{name} {shown(value)} is {'too large' if value > 0 else 'out of range'} "
+                         f"(at most {MAX_NUMBER:,})")
     return value
 
 
@@ -173,7 +216,7 @@ def _typed(layer: Layer) -> Layer:
         if f.type == "int":
             _integer(value, f.name)
         elif f.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"{f.name} must be a number, got {value!r}")
+            raise ValueError(f"{f.name} must be a number, got {shown(value)}")
     return layer
 
 
