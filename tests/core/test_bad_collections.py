@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.errors import DataError
-from cnn_desktop.core.data.store import MARKER_NAME, STROKES_KEY, DrawingStore
+from cnn_desktop.core.data.collection_marker import MARKER_NAME
+from cnn_desktop.core.data.example_png import STROKES_KEY
+from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.data.strokes import Strokes
 
 CLASSES = ("tick", "cross")

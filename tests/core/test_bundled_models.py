@@ -15,7 +15,8 @@ import torch
 from PIL import Image
 
 from cnn_desktop.cli import main
-from cnn_desktop.core.data import synth
+from cnn_desktop.core.data import digit_styles, pen_paths, synth
+from cnn_desktop.core.data.ticks_crosses import draw_cross, draw_tick, on_canvas
 from cnn_desktop.core.network.checkpoint import load_model
 from cnn_desktop.core.data.datasets import preprocess_images
 from cnn_desktop.core.inspection.evaluation import evaluate_model
@@ -80,8 +81,8 @@ def test_digits_model_reads_digits_drawn_with_a_mouse(digits):
 def _digit_png(path, digit: int, seed: int, size=(1000, 800), pen=2.0, box=(620, 180, 300)) -> None:
     """A digit drawn with the mouse in its most common style (a '1' without flag or base: the model's
     weak spot, see digits.md), redrawn at ``box`` (left, top, height) on a white canvas of ``size``."""
-    style = synth.DIGIT_STYLES[digit][0]
-    strokes = synth.draw_digit_detailed(digit, np.random.default_rng([seed, digit]), style).strokes
+    style = digit_styles.DIGIT_STYLES[digit][0]
+    strokes = digit_styles.draw_digit_detailed(digit, np.random.default_rng([seed, digit]), style).strokes
     x0, y0, x1, y1 = strokes.bounds()
     left, top, height = box
     scale = height / max(y1 - y0, x1 - x0)
@@ -113,7 +114,7 @@ def test_predict_names_mnist_style_digits(tmp_path, capsys, mnist_dir):
     _, val = split_indices(labels.astype(np.int64), 0.1, saved.info["config"]["seed"])
     real = tmp_path / "mnist.png"
     Image.fromarray(raw[val[0]]).save(real)
-    strokes = synth.draw_digit_detailed(4, np.random.default_rng(3), "closed").strokes
+    strokes = digit_styles.draw_digit_detailed(4, np.random.default_rng(3), "closed").strokes
     x0, y0, x1, y1 = strokes.bounds()
     scale = 18 / max(y1 - y0, x1 - x0)
     placed = strokes.transformed(np.array([[scale, 0, 5 - x0 * scale], [0, scale, 5 - y0 * scale]]))
@@ -125,7 +126,7 @@ def test_predict_names_mnist_style_digits(tmp_path, capsys, mnist_dir):
 
 def test_predict_with_the_ticks_crosses_preset(tmp_path, capsys):
     paths = []
-    for label, draw in ((TICK, synth.draw_tick), (CROSS, synth.draw_cross)):
+    for label, draw in ((TICK, draw_tick), (CROSS, draw_cross)):
         strokes = draw(np.random.default_rng(label))
         paths.append(tmp_path / f"{TICK_CROSS_CLASSES[label]}.png")
         ink = rasterise(strokes, (1000, 800), 3.0)
@@ -145,16 +146,16 @@ def _persons_tick(rng: np.random.Generator) -> Strokes:
     down, up = np.radians(rng.uniform(50, 65)), np.radians(rng.uniform(60, 78))
     start = -np.array([np.cos(down), np.sin(down)])  # the long left arm, down to the vertex at (0, 0)
     end = rng.uniform(0.3, 0.45) * np.array([np.cos(up), -np.sin(up)])
-    path = synth._join(synth._bent(start, np.zeros(2), rng.normal(0, 0.03)),
-                       synth._bent(np.zeros(2), end, rng.normal(0, 0.05)))
-    return synth._on_canvas([path], rng, max_rotation=6.0)
+    path = pen_paths.join(pen_paths.bent(start, np.zeros(2), rng.normal(0, 0.03)),
+                           pen_paths.bent(np.zeros(2), end, rng.normal(0, 0.05)))
+    return on_canvas([path], rng, max_rotation=6.0)
 
 
 def _persons_cross(rng: np.random.Generator) -> Strokes:
     tilt, high, half = rng.uniform(-8, 8), rng.uniform(0.3, 0.4), rng.uniform(0.3, 0.4)
-    bar = synth._bent(np.array([-half, high]), np.array([half, high]), rng.normal(0, 0.02))
-    upright = synth._bent(np.array([0.0, 0.0]), np.array([0.0, 1.0]), rng.normal(0, 0.02))
-    return synth._on_canvas([synth._rotated(bar, tilt), synth._rotated(upright, tilt)], rng, max_rotation=4.0)
+    bar = pen_paths.bent(np.array([-half, high]), np.array([half, high]), rng.normal(0, 0.02))
+    upright = pen_paths.bent(np.array([0.0, 0.0]), np.array([0.0, 1.0]), rng.normal(0, 0.02))
+    return on_canvas([pen_paths.rotated(bar, tilt), pen_paths.rotated(upright, tilt)], rng, max_rotation=4.0)
 
 
 def _persons_drawings(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,8 @@ from PIL import Image
 from cnn_desktop.core.errors import DataError
 from cnn_desktop.core.data.readers import list_image_folder
 from cnn_desktop.core.data import store as store_module
-from cnn_desktop.core.data.store import MARKER_NAME, DrawingStore, Example
+from cnn_desktop.core.data.collection_marker import MARKER_NAME
+from cnn_desktop.core.data.store import DrawingStore, Example
 from cnn_desktop.core.data.strokes import Strokes
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,11 +9,10 @@ from cnn_desktop.core.data import classes
 from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.core.data.synth import (
     TICK_CROSS_CLASSES,
-    draw_cross,
-    draw_tick,
     generate_ticks_crosses,
     ticks_crosses_dataset,
 )
+from cnn_desktop.core.data.ticks_crosses import draw_cross, draw_tick
 
 TICK, CROSS = TICK_CROSS_CLASSES.index("tick"), TICK_CROSS_CLASSES.index("cross")
 
@@ -155,15 +154,9 @@ def test_examples_within_a_class_are_varied(train_and_test):
 
 # --- digits drawn with a mouse ---------------------------------------------------------------------
 
-from cnn_desktop.core.data.synth import (  # noqa: E402
-    DIGIT_STYLES,
-    digit_drawings,
-    draw_digit,
-    draw_digit_detailed,
-    drawn_digits_dataset,
-    generate_digit_drawings,
-    render_digit,
-)
+from cnn_desktop.core.data.digit_render import render_digit  # noqa: E402
+from cnn_desktop.core.data.digit_styles import DIGIT_STYLES, draw_digit, draw_digit_detailed  # noqa: E402
+from cnn_desktop.core.data.synth import digit_drawings, drawn_digits_dataset, generate_digit_drawings  # noqa: E402
 
 
 def test_digit_drawings_are_deterministic_balanced_and_shuffled():

@@ -10,7 +10,8 @@ from cnn_desktop.core.tasks import collection_dir, user_model_path
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.core.data.synth import draw_cross, draw_tick, generate_ticks_crosses
+from cnn_desktop.core.data.synth import generate_ticks_crosses
+from cnn_desktop.core.data.ticks_crosses import draw_cross, draw_tick
 from gui_helpers import draw
 
 TICKS = TASKS["ticks-crosses"]

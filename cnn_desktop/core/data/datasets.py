@@ -21,7 +21,9 @@ from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.data.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
 from cnn_desktop.core.data.classes import DIGIT_CLASSES
-from cnn_desktop.core.data.store import MARKER_NAME, DrawingStore, stored_input
+from cnn_desktop.core.data.collection_marker import MARKER_NAME
+from cnn_desktop.core.data.example_png import stored_input
+from cnn_desktop.core.data.store import DrawingStore
 
 Progress = Callable[[int, int], None]  # (done, total)
 

@@ -21,14 +21,14 @@ temp file may belong to one of them in the middle of a write.
 
 A store holds no global state and is meant for one thread; threads (or processes) that need the same
 collection each open their own store on it.
+
+This module is the store: where files go and how changes are made durable. The bytes of one example
+are made and read in ``example_png``, the marker in ``collection_marker``.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -36,25 +36,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at
-from cnn_desktop.core.data.readers import read_image
+from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
+from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, png_frame_problem, read_strokes
+from cnn_desktop.core.data.readers import _reason
 from cnn_desktop.core.data.strokes import Strokes
-
-MARKER_NAME = "cnn-desktop-collection.json"
-MARKER_FORMAT = "cnn-desktop-collection"
-MARKER_VERSION = 1
-STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
-SIZE = 28  # side of a stored raster, in pixels
-
-# A live write holds its temp file for milliseconds (seconds on a very slow disk); older ones are debris.
-# Characters that are path separators or not allowed in file names on some system we run on.
-_UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
-_MAX_NAME = 100
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_IEND = bytes.fromhex("0000000049454e44ae426082")  # the (empty, fixed-CRC) chunk every PNG ends with
 
 
 @dataclass(frozen=True)
@@ -79,7 +67,7 @@ class DrawingStore:
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         self._make_root()
-        marker_classes = self._read_marker()
+        marker_classes = read_marker(self.root)
         if marker_classes is None:
             self._refuse_foreign_folder()
         on_disk = self._label_folders()
@@ -173,7 +161,7 @@ class DrawingStore:
         found: dict[str, Example] = {}
         for name in labels:
             for path in self._png_files(self.root / name):
-                problem = _png_frame_problem(path)
+                problem = png_frame_problem(path)
                 example_id = path.name[: -len(".png")]
                 if problem is None and example_id in found:
                     problem = f"same id as {found[example_id].path}; ignored"
@@ -196,17 +184,11 @@ class DrawingStore:
 
     def raster(self, example_id: str) -> np.ndarray:
         """The drawing as float32 (28, 28) in [0, 1] (8-bit precision: steps of 1/255)."""
-        return _load_raster(self._find(example_id).path)
+        return load_raster(self._find(example_id).path)
 
     def strokes(self, example_id: str) -> Strokes | None:
         """The strokes stored with the drawing, or None if it was saved without them."""
-        path = self._find(example_id).path
-        try:
-            with Image.open(path) as image:
-                text = image.info.get(STROKES_KEY)
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise DataError(at(path, f"damaged example ({_reason(error)})")) from None
-        return None if text is None else Strokes.from_json(text, source=str(path))
+        return read_strokes(self._find(example_id).path)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every readable example: X float32 (N, 28, 28) in [0, 1], y int64 indices into ``classes``.
@@ -219,7 +201,7 @@ class DrawingStore:
         rasters, targets = [], []
         for example in examples:
             try:
-                rasters.append(_load_raster(example.path))
+                rasters.append(load_raster(example.path))
             except DataError as error:
                 problems.append(str(error))
                 continue
@@ -231,7 +213,7 @@ class DrawingStore:
     # --- helpers: examples ---
 
     def _write_example(self, folder: Path, label: str, raster: np.ndarray, strokes: Strokes | None) -> Example:
-        data = self._encode(raster, strokes)
+        data = encode_example(raster, strokes, self.root)
         example_id = self._new_id()
         path = folder / f"{example_id}.png"
         try:
@@ -239,35 +221,6 @@ class DrawingStore:
         except OSError as error:
             raise DataError(at(path, f"cannot save ({_reason(error)})")) from None
         return Example(example_id, label, path)
-
-    def _encode(self, raster: np.ndarray, strokes: Strokes | None) -> bytes:
-        """The PNG bytes of one example; bad rasters and strokes raise DataError naming the collection."""
-        try:
-            pixels = np.asarray(raster, dtype=np.float32)
-        except (TypeError, ValueError) as error:
-            raise DataError(at(self.root, f"cannot add: raster is not numeric ({_reason(error)})")) from None
-        if pixels.shape != (SIZE, SIZE):
-            raise DataError(at(self.root, f"cannot add: raster must be {SIZE}x{SIZE}, got shape {pixels.shape}"))
-        if not np.isfinite(pixels).all():
-            raise DataError(at(self.root, "cannot add: raster holds non-finite values"))
-        low, high = float(pixels.min()), float(pixels.max())
-        if low < -1e-6 or high > 1 + 1e-6:  # e.g. 0-255 values passed by mistake
-            raise DataError(at(self.root, f"cannot add: raster values must be in [0, 1], got {low:g}..{high:g}"))
-        grey = np.rint(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
-
-        info = PngImagePlugin.PngInfo()
-        if strokes is not None:
-            if not isinstance(strokes, Strokes):
-                raise TypeError(f"strokes must be a Strokes or None, not {type(strokes).__name__}")
-            text = strokes.to_json()
-            # Pillow refuses to unpack text chunks beyond this size: never write what cannot be read.
-            limit = PngImagePlugin.MAX_TEXT_CHUNK
-            if len(text) > limit:
-                raise DataError(at(self.root, f"cannot add: strokes too long to store ({len(text)} characters, limit {limit})"))
-            info.add_text(STROKES_KEY, text, zip=True)
-        buffer = io.BytesIO()
-        Image.fromarray(grey).save(buffer, format="PNG", pnginfo=info)
-        return buffer.getvalue()
 
     def _new_id(self) -> str:
         """Creation time in hex nanoseconds (sortable), strictly increasing here, plus a random tag
@@ -277,7 +230,7 @@ class DrawingStore:
         return f"{now:016x}-{secrets.token_hex(3)}"
 
     def _find(self, example_id: str) -> Example:
-        if isinstance(example_id, str) and _is_safe_name(example_id):
+        if isinstance(example_id, str) and is_safe_name(example_id):
             for label in self._classes:
                 path = self.root / label / f"{example_id}.png"
                 if path.is_file():
@@ -300,7 +253,7 @@ class DrawingStore:
     # --- helpers: folders, labels and the marker ---
 
     def _checked_label(self, label: str) -> str:
-        if not isinstance(label, str) or not _is_safe_name(label) or label == MARKER_NAME:
+        if not isinstance(label, str) or not is_safe_name(label) or label == MARKER_NAME:
             raise DataError(at(self.root, f"bad label {label!r}: it must be a plain folder name "
                                           f"(not empty, no path separators, not starting with '.')"))
         return label
@@ -336,26 +289,6 @@ class DrawingStore:
         except OSError as error:
             raise DataError(at(self.root, f"cannot create the collection folder ({_reason(error)})")) from None
 
-    def _read_marker(self) -> list[str] | None:
-        """The classes listed in the marker, or None when there is no marker yet."""
-        path = self.root / MARKER_NAME
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
-            raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
-        if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
-            raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))
-        version = data.get("version")
-        if not isinstance(version, int) or version > MARKER_VERSION:
-            raise DataError(at(path, f"collection format version {version!r} is newer than this app "
-                                     f"understands ({MARKER_VERSION})"))
-        classes = data.get("classes", [])
-        if not isinstance(classes, list) or not all(isinstance(c, str) and _is_safe_name(c) for c in classes):
-            raise DataError(at(path, "malformed \"classes\": expected a list of folder names"))
-        return classes
-
     def _refuse_foreign_folder(self) -> None:
         """Without a marker, only an empty folder may become a collection: never adopt a user's folder."""
         try:
@@ -374,7 +307,7 @@ class DrawingStore:
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
-            if _is_safe_name(entry.name):
+            if is_safe_name(entry.name):
                 found.append(entry.name)
             else:
                 self.problems.append(at(entry.path, "folder name is not a valid label; ignored"))
@@ -384,9 +317,8 @@ class DrawingStore:
         """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
         when a marker exists: the collection stays readable and the problem is reported."""
         path = self.root / MARKER_NAME
-        text = json.dumps({"format": MARKER_FORMAT, "version": MARKER_VERSION, "classes": self._classes}, indent=2)
         try:
-            write_atomically(path, (text + "\n").encode("utf-8"))
+            write_marker(self.root, self._classes)
         except OSError as error:
             message = at(path, f"cannot write the collection marker ({_reason(error)})")
             if at_open and path.exists():
@@ -408,73 +340,3 @@ class DrawingStore:
 def _merge(*lists: Sequence[str]) -> list[str]:
     """Concatenate, keeping the first occurrence of each name."""
     return list(dict.fromkeys(name for names in lists for name in names))
-
-
-def _is_safe_name(name: str) -> bool:
-    """A name usable as one file or folder name on every platform, and never hidden or special."""
-    return (
-        bool(name)
-        and len(name) <= _MAX_NAME
-        and not name.startswith(".")
-        and name == name.strip()
-        and not _UNSAFE_CHARS.search(name)
-    )
-
-
-def _png_frame_problem(path: Path) -> str | None:
-    """Cheap check of a stored example without decoding it: PNG signature, a 28x28 8-bit grey header,
-    and the final IEND chunk (which a truncated or partly written file lacks). None when it looks fine."""
-    try:
-        with open(path, "rb") as file:
-            head = file.read(33)
-            size = os.fstat(file.fileno()).st_size
-            tail = b""
-            if size >= 45:
-                file.seek(-12, os.SEEK_END)
-                tail = file.read(12)
-    except OSError as error:
-        return f"cannot read ({_reason(error)})"
-    if size == 0:
-        return "empty file"
-    if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
-        return "not a PNG file"
-    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    bit_depth, colour_type = head[24], head[25]
-    if (width, height, bit_depth, colour_type) != (SIZE, SIZE, 8, 0):
-        return f"not a {SIZE}x{SIZE} 8-bit grey PNG ({width}x{height}, depth {bit_depth}, colour type {colour_type})"
-    if tail != _PNG_IEND:
-        return "truncated PNG (no end chunk)"
-    return None
-
-
-def stored_input(path: str | os.PathLike[str]) -> np.ndarray | None:
-    """The network input a collection keeps in ``path``, or None when the file is not such a drawing.
-
-    A stored drawing already is the 28x28 input (preprocessed when it was labelled): preprocessing it
-    again would centre and scale it a second time and change the answer. It is recognised by the
-    strokes chunk the app writes, or, for drawings saved without strokes, by the collection marker two
-    folders up (``<collection>/<label>/<id>.png``)."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        return None
-    in_collection = (path.parent.parent / MARKER_NAME).is_file()
-    if not in_collection:
-        try:
-            with Image.open(path) as image:
-                if STROKES_KEY not in image.info or image.size != (SIZE, SIZE):
-                    return None
-        except (OSError, SyntaxError, ValueError, EOFError):
-            return None  # not readable as a PNG: the general reader says why
-    return _load_raster(path)
-
-
-def _load_raster(path: Path) -> np.ndarray:
-    pixels = read_image(path)
-    if pixels.shape != (SIZE, SIZE) or pixels.dtype != np.uint8:
-        raise DataError(at(path, f"not a {SIZE}x{SIZE} 8-bit grey drawing (array {pixels.shape} {pixels.dtype})"))
-    return pixels.astype(np.float32) / 255.0
-
-
-def _reason(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return " ".join(str(text).split())

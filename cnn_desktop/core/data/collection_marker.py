@@ -1,0 +1,65 @@
+"""The marker file that tells a drawing collection from any other folder, and the names it may list.
+
+``<root>/cnn-desktop-collection.json`` holds {"format": "cnn-desktop-collection", "version": 1,
+"classes": [...]}. Without it a folder is never taken for a collection (so a user's own folder is never
+adopted), and with it the class order survives classes that have no drawings yet. Class names are
+folder names, so they must be usable as one on every platform (``is_safe_name``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Sequence
+
+from cnn_desktop.core.atomic import write_atomically
+from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.data.readers import _reason
+
+MARKER_NAME = "cnn-desktop-collection.json"
+MARKER_FORMAT = "cnn-desktop-collection"
+MARKER_VERSION = 1
+
+# Characters that are path separators or not allowed in file names on some system we run on.
+_UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+_MAX_NAME = 100
+
+
+def is_safe_name(name: str) -> bool:
+    """A name usable as one file or folder name on every platform, and never hidden or special."""
+    return (
+        bool(name)
+        and len(name) <= _MAX_NAME
+        and not name.startswith(".")
+        and name == name.strip()
+        and not _UNSAFE_CHARS.search(name)
+    )
+
+
+def read_marker(root: Path) -> list[str] | None:
+    """The classes listed in ``root``'s marker, or None when there is no marker yet."""
+    path = root / MARKER_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
+        raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
+    if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
+        raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))
+    version = data.get("version")
+    if not isinstance(version, int) or version > MARKER_VERSION:
+        raise DataError(at(path, f"collection format version {version!r} is newer than this app "
+                                 f"understands ({MARKER_VERSION})"))
+    classes = data.get("classes", [])
+    if not isinstance(classes, list) or not all(isinstance(c, str) and is_safe_name(c) for c in classes):
+        raise DataError(at(path, "malformed \"classes\": expected a list of folder names"))
+    return classes
+
+
+def write_marker(root: Path, classes: Sequence[str]) -> None:
+    """Write ``root``'s marker listing ``classes``, atomically; OSError is left to the caller, whose
+    policy it is whether failing matters (see ``DrawingStore._update_marker``)."""
+    text = json.dumps({"format": MARKER_FORMAT, "version": MARKER_VERSION, "classes": classes}, indent=2)
+    write_atomically(root / MARKER_NAME, (text + "\n").encode("utf-8"))
