@@ -137,7 +137,8 @@ def confirmed_lines(path: Path) -> list[str]:
 def wait_until_ready(path: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists() and path.read_text().startswith("ready"):
+        text = path.read_text() if path.exists() else ""
+        if text.startswith("ready") and "\n" in text:  # the whole line: a kill now cannot cut it
             return
         time.sleep(0.002)
     pytest.fail(f"writer not ready after {timeout}s: {path.read_text() if path.exists() else 'no output'}")
