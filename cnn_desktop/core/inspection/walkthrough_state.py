@@ -59,6 +59,9 @@ class _Data:
 
 
 class WalkthroughState:
+    """The walkthrough's choices and place, and the numbers they select. Views read the attributes
+    (or ``frame()``), call the methods for what the person does, and repaint on the events."""
+
     # --- events: one per fact ---
     walk_changed = Signal()  # walk, classifier, layers, filter and channel counts, or missing_reason
     position_changed = Signal(int, int)  # (stage, position)

@@ -5,7 +5,8 @@ forward every click to it; the player's clock only ticks it."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QTabBar, QVBoxLayout, QWidget)
 
 from cnn_desktop.core.inspection.walkthrough_state import STAGES, WalkthroughState
 

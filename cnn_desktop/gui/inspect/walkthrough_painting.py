@@ -121,7 +121,8 @@ def _cells_with_numbers(painter: QPainter, x: float, y: float, cell: float, valu
                 wide = painter.fontMetrics().horizontalAdvance(label) > cell - 3
                 if wide:  # a long number gets a smaller font rather than spilling into its neighbours
                     tight = QFont(small)
-                    tight.setPointSizeF(small.pointSizeF() * (cell - 3) / painter.fontMetrics().horizontalAdvance(label))
+                    advance = painter.fontMetrics().horizontalAdvance(label)
+                    tight.setPointSizeF(small.pointSizeF() * (cell - 3) / advance)
                     painter.setFont(tight)
                 painter.setPen(text_colour_on(fill))
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
