@@ -151,7 +151,7 @@ def main() -> int:
     from cnn_desktop.core.data.store import DrawingStore
     from cnn_desktop.core.data.synth import generate_ticks_crosses
     from cnn_desktop.gui.app import configure_pyqtgraph
-    from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV
+    from cnn_desktop.core.inspection.walkthrough_state import CLASSIFIER, CONV
     from cnn_desktop.gui.main_window import MainWindow
 
     digits = TASKS["digits"]
@@ -199,13 +199,13 @@ def main() -> int:
     dialog = window.inside.open_walkthrough()
     dialog.resize(1140, 720)
     dialog.move(60, 40)
-    view = dialog.view
-    wait_until(lambda: view.walk is not None, what="the walkthrough")
+    state = dialog.view.state
+    wait_until(lambda: state.walk is not None, what="the walkthrough")
     conv1 = window.session.prediction.activations["conv1"]
     best = int(np.argmax(conv1.reshape(len(conv1), -1).max(axis=1)))
-    view.filter_spin.setValue(best)
+    dialog.view.controls.filter_spin.setValue(best)
     row, col = np.unravel_index(int(np.argmax(conv1[best])), conv1[best].shape)
-    view.set_stage(CONV, int(row * conv1.shape[2] + col))
+    state.set_stage(CONV, int(row * conv1.shape[2] + col))
     pump(0.5)
     shot(dialog, "step-through")
     dialog.close()
@@ -219,8 +219,9 @@ def main() -> int:
     shot(window, "not-sure")
     # ... and the softmax behind that hesitation, step by step.
     dialog = window.inside.open_walkthrough()
-    wait_until(lambda: dialog.view.walk is not None, what="the walkthrough")
-    dialog.view.set_stage(CLASSIFIER, dialog.view.stage_length(CLASSIFIER) - 1)
+    state = dialog.view.state
+    wait_until(lambda: state.walk is not None, what="the walkthrough")
+    state.set_stage(CLASSIFIER, state.stage_length(CLASSIFIER) - 1)
     shot(dialog, "step-through-softmax")
     dialog.close()
 

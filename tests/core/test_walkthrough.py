@@ -1,4 +1,4 @@
-"""The step-by-step view's numpy arithmetic agrees with torch, number for number."""
+"""The walkthrough's numpy arithmetic agrees with torch, number for number."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from cnn_desktop.core.inspection.walkthrough import (
-    conv_step, convolve, dense, max_pool, relu, softmax, top_contributions, walk_filter)
+    classifier_steps, conv_step, convolve, dense, first_ink_position, max_pool, relu, softmax, top_contributions,
+    walk_filter)
 
 RNG = np.random.default_rng(7)
 
@@ -84,3 +85,46 @@ def test_a_whole_filter_walk_matches_the_networks_own_layers():
     hidden = relu(dense(acts["flatten"][0].numpy(), fc1.weight.detach().numpy(), fc1.bias.detach().numpy()))
     logits = dense(hidden, out.weight.detach().numpy(), out.bias.detach().numpy())
     np.testing.assert_allclose(logits, acts["out"][0].numpy(), atol=1e-4)
+
+
+def _lenet_and_drawing():
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.network.spec import lenet_spec
+
+    spec = lenet_spec()
+    model = build_model(spec, seed=3).eval()
+    image = np.zeros((28, 28), np.float32)
+    image[6:22, 12:16] = 1.0
+    with torch.no_grad():
+        logits, acts = model.forward_with_activations(torch.from_numpy(image))
+    dense_layers = {name: (getattr(model.layers, name).weight.detach().numpy(),
+                           getattr(model.layers, name).bias.detach().numpy()) for name in ("fc1", "out")}
+    return spec, image, {k: v[0].numpy() for k, v in acts.items()}, logits[0].numpy(), dense_layers
+
+
+def test_the_classifier_steps_run_flatten_to_softmax_like_the_network():
+    spec, _, acts, logits, dense_layers = _lenet_and_drawing()
+    steps = classifier_steps(spec, acts["flatten"], dense_layers)
+    assert [s.name for s in steps] == ["flatten", "fc1", "relu3", "out", "softmax"]  # dropout skipped
+    np.testing.assert_allclose(steps[0].values, acts["flatten"].reshape(-1))
+    np.testing.assert_allclose(steps[1].values, acts["fc1"], atol=1e-4)
+    np.testing.assert_allclose(steps[2].values, acts["relu3"], atol=1e-4)
+    np.testing.assert_allclose(steps[3].values, logits, atol=1e-4)
+    np.testing.assert_allclose(steps[4].values, torch.softmax(torch.from_numpy(logits), 0).numpy(), atol=1e-5)
+    assert steps[1].title == f"fc1: {acts['fc1'].size} units" and steps[-1].values.sum() == pytest.approx(1.0)
+    # Without the output layer's weights there are no scores to show.
+    assert [s.name for s in classifier_steps(spec, acts["flatten"], {"fc1": dense_layers["fc1"]})] == [
+        "flatten", "fc1", "relu3"]
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 2), (1, 0), (2, 1)])
+def test_the_first_ink_position_is_the_first_window_touching_a_non_zero_input(stride, padding):
+    image = np.zeros((28, 28))
+    image[9, 17] = 0.5
+    walk = walk_filter("conv1", 0, image, RNG.normal(size=(2, 1, 5, 5)), np.zeros(2), stride, padding)
+    rows, cols = walk.conv.shape
+    touching = [p for p in range(rows * cols)
+                if walk.step(*divmod(p, cols)).window.any()]  # by brute force, window by window
+    assert first_ink_position(walk) == touching[0]
+    blank = walk_filter("conv1", 0, np.zeros((28, 28)), RNG.normal(size=(2, 1, 5, 5)), np.zeros(2), stride, padding)
+    assert first_ink_position(blank) == 0

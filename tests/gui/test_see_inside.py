@@ -9,7 +9,7 @@ from cnn_desktop.core.tasks import collection_dir
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.gui.inspect.overlays import box_rect
-from cnn_desktop.gui.inspect.walkthrough_view import CLASSIFIER, CONV, POOL, RELU
+from cnn_desktop.core.inspection.walkthrough_state import CLASSIFIER, CONV, POOL, RELU
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from gui_helpers import draw
 
@@ -97,41 +97,55 @@ def test_the_step_through_dialog_walks_the_real_numbers_of_the_drawing(qtbot, op
     prediction = _drawn(qtbot, window)
     qtbot.mouseClick(window.step_through_button, Qt.MouseButton.LeftButton)
     dialog = window.inside.walkthrough
-    view = dialog.view
-    qtbot.waitUntil(lambda: dialog.isVisible() and view.walk is not None, timeout=5000)
-    walk, shown = view.walk, window.session.prediction
+    state, controls, canvas = dialog.view.state, dialog.view.controls, dialog.view.canvas
+    qtbot.waitUntil(lambda: dialog.isVisible() and state.walk is not None, timeout=5000)
+    walk, shown = state.walk, window.session.prediction
     assert walk.layer == "conv1" and walk.filter == 0
     np.testing.assert_allclose(walk.conv, shown.activations["conv1"][0], atol=1e-4)
     np.testing.assert_allclose(walk.pooled, shown.activations["pool1"][0], atol=1e-4)
-    assert view.stage == CONV and view.position > 0  # it starts at the first window touching ink
-    start = view.position
-    qtbot.mouseClick(view.forward_button, Qt.MouseButton.LeftButton)
-    assert view.position == start + 1 and view.slider.value() == start + 1
-    view.filter_spin.setValue(3)
-    np.testing.assert_allclose(view.walk.relu, shown.activations["relu1"][3], atol=1e-4)
+    assert state.stage == CONV and state.position > 0  # it starts at the first window touching ink
+    assert canvas.frame.walk is walk and canvas.frame.position == state.position  # what the canvas paints
+    start = state.position
+    qtbot.mouseClick(controls.forward_button, Qt.MouseButton.LeftButton)
+    assert state.position == start + 1 and controls.slider.value() == start + 1
+    controls.filter_spin.setValue(3)
+    np.testing.assert_allclose(state.walk.relu, shown.activations["relu1"][3], atol=1e-4)
 
-    view.speed_box.setCurrentIndex(2)  # fast
-    view.set_stage(CONV, view.stage_length() - 3)
-    view.play_button.setChecked(True)  # plays on into the next stage
-    qtbot.waitUntil(lambda: view.stage == RELU, timeout=3000)
-    view.play_button.setChecked(False)
-    view.set_stage(POOL, view.stage_length(POOL) - 1)
-    view.step(1)
-    assert view.stage == CLASSIFIER and [s.name for s in view.classifier] == ["flatten", "fc1", "relu3", "out", "softmax"]
-    np.testing.assert_allclose(view.classifier[-1].values, shown.probabilities, atol=1e-4)
+    controls.speed_box.setCurrentIndex(2)  # fast
+    state.set_stage(CONV, state.stage_length() - 3)
+    controls.play_button.setChecked(True)  # plays on into the next stage
+    qtbot.waitUntil(lambda: state.stage == RELU, timeout=3000)
+    controls.play_button.setChecked(False)
+    state.set_stage(POOL, state.stage_length(POOL) - 1)
+    state.step(1)
+    assert state.stage == CLASSIFIER and [s.name for s in state.classifier] == ["flatten", "fc1", "relu3", "out", "softmax"]
+    np.testing.assert_allclose(state.classifier[-1].values, shown.probabilities, atol=1e-4)
     for stage in (CONV, RELU, POOL, CLASSIFIER):  # every stage paints without error
-        view.set_stage(stage, 2)
-        view.canvas.grab()
+        state.set_stage(stage, 2)
+        canvas.grab()
 
-    view.layer_box.setCurrentIndex(1)  # conv2 reads the 16 pooled maps
-    assert view.walk.layer == "conv2" and view.walk.kernel.shape == (16, 5, 5) and view.channel_spin.isVisible()
-    np.testing.assert_allclose(view.walk.pooled, shown.activations["pool2"][view.walk.filter], atol=1e-4)
-    view.canvas.grab()
+    controls.layer_box.setCurrentIndex(1)  # conv2 reads the 16 pooled maps
+    assert state.walk.layer == "conv2" and state.walk.kernel.shape == (16, 5, 5) and controls.channel_spin.isVisible()
+    np.testing.assert_allclose(state.walk.pooled, shown.activations["pool2"][state.walk.filter], atol=1e-4)
+    canvas.grab()
     window.canvas.clear()
-    qtbot.waitUntil(lambda: view.walk is None, timeout=5000)
-    assert "Draw something" in view.missing_reason
+    qtbot.waitUntil(lambda: state.walk is None, timeout=5000)
+    assert "Draw something" in state.missing_reason
     dialog.close()
     assert prediction is not None
+
+
+def test_the_walkthrough_without_a_drawing_says_why_and_does_not_play(qtbot):
+    from cnn_desktop.gui.inspect.walkthrough_view import WalkthroughDialog
+
+    dialog = WalkthroughDialog()
+    qtbot.addWidget(dialog)
+    controls = dialog.view.controls
+    assert dialog.view.canvas.frame.walk is None and "Draw something" in dialog.view.canvas.frame.missing_reason
+    assert not controls.forward_button.isEnabled() and controls.position_label.text() == ""
+    controls.play_button.setChecked(True)  # as a click would, were it enabled
+    assert not controls.play_button.isChecked() and not controls.timer.isActive()
+    dialog.view.canvas.grab()
 
 
 def _ticks_collection(home, bars_collection):

@@ -9,6 +9,8 @@ thousand multiplications.
 
 Conventions follow torch: a kernel is cross-correlated (not flipped), inputs are (channels, H, W),
 zero padding, ``floor`` output sizes. The tests check every function against torch's own.
+
+Where the walkthrough stands (layer, filter, stage, position) is ``walkthrough_state``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from cnn_desktop.core.network.spec import Dense, ModelSpec, ReLU
 
 
 def as_maps(inputs: np.ndarray) -> np.ndarray:
@@ -163,3 +167,57 @@ def walk_filter(layer: str, filter_index: int, inputs: np.ndarray, weights: np.n
     pooled, where = max_pool(rectified, pool_window, pool_stride)
     return FilterWalk(layer, filter_index, maps, kernel, bias, stride, padding, conv, rectified,
                       pool_window, pool_stride, pooled, where)
+
+
+def first_ink_position(walk: FilterWalk) -> int:
+    """The first window position (row-major) that covers some non-zero input: the ones before it
+    only multiply zeros, so the walkthrough starts here. 0 for an input without any ink."""
+    covered = np.abs(walk.padded).sum(axis=0) > 0
+    k = walk.kernel.shape[-1]
+    windows = np.lib.stride_tricks.sliding_window_view(covered, (k, k))[::walk.stride, ::walk.stride]
+    hits = np.flatnonzero(windows.any(axis=(2, 3)))
+    return int(hits[0]) if hits.size else 0
+
+
+@dataclass(frozen=True)
+class ClassifierStep:
+    """One step after the conv layers: the flattened maps, a fully connected layer, its ReLU, the
+    output scores or softmax."""
+
+    name: str  # "flatten", "fc1", "relu3", "out", "softmax"
+    title: str
+    values: np.ndarray
+    explanation: str
+
+
+def classifier_steps(spec: ModelSpec, flat: np.ndarray, dense_layers: dict[str, tuple[np.ndarray, np.ndarray]]
+                     ) -> list[ClassifierStep]:
+    """Flatten, every fully connected layer and its ReLU, the output scores and softmax, in numpy.
+
+    ``flat`` is the flattened activation; ``dense_layers`` maps a Dense layer's name to its (weights
+    (out, in), biases (out,)). Dropout is skipped: it only acts while training.
+    """
+    x = np.asarray(flat, np.float64).reshape(-1)
+    steps = [ClassifierStep("flatten", f"flatten: {x.size} numbers", x,
+                            "The pooled maps, read row by row, become one list of numbers.")]
+    names = spec.layer_names()
+    after = names.index("flatten") + 1 if "flatten" in names else len(spec.layers)
+    for name, layer in zip(names[after:], spec.layers[after:]):
+        if isinstance(layer, Dense) and name in dense_layers:
+            weights, bias = dense_layers[name]
+            x = dense(x, weights, bias)
+            steps.append(ClassifierStep(name, f"{name}: {x.size} units", x,
+                                        f"Each unit multiplies all {weights.shape[1]} numbers by its own weights, "
+                                        "adds them up and adds its bias."))
+        elif isinstance(layer, ReLU):
+            x = relu(x)
+            steps.append(ClassifierStep(name, f"{name}: ReLU", x, "Negative values become 0."))
+    if "out" in dense_layers:
+        weights, bias = dense_layers["out"]
+        logits = dense(x, weights, bias)
+        steps.append(ClassifierStep("out", "out: one score per class", logits,
+                                    f"Each class's score: its {weights.shape[1]} weights times the units above, "
+                                    "plus its bias."))
+        steps.append(ClassifierStep("softmax", "softmax: probabilities", softmax(logits),
+                                    "p(class) = e^score / (sum of e^score over all classes): positive, adding up to 1."))
+    return steps

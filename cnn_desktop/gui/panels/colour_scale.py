@@ -12,7 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-RAMP_STEPS = 256
+from cnn_desktop.gui.panels.plot_style import LUT_SIZE, colour_map, lookup_table
+
+RAMP_STEPS = LUT_SIZE  # one ramp step per colour of the table
 
 
 class ColourScale(pg.GraphicsLayout):
@@ -38,10 +40,9 @@ class ColourScale(pg.GraphicsLayout):
         self.set_levels(0.0, 1.0)
 
     def set_colour_map(self, name: str) -> pg.ColorMap:
-        """Colour the ramp with the named pyqtgraph colour map; returns it, for the image it describes."""
-        colour_map = pg.colormap.get(name)
-        self.ramp.setLookupTable(colour_map.getLookupTable(nPts=RAMP_STEPS))
-        return colour_map
+        """Colour the ramp with the named colour map (``plot_style``); returns it, for the image it describes."""
+        self.ramp.setLookupTable(lookup_table(name))
+        return colour_map(name)
 
     def set_levels(self, low: float, high: float) -> None:
         """The values at the bottom and the top of the ramp (the image's levels)."""

@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.gui.panels.colour_scale import ColourScale
-from cnn_desktop.gui.panels.plot_style import AXIS_COLOUR, BACKGROUND, TEXT_COLOUR, style_title_label
+from cnn_desktop.gui.panels.plot_style import (
+    AXIS_COLOUR, BACKGROUND, DIVERGING_MAP, SEQUENTIAL_MAP, TEXT_COLOUR, style_title_label)
 from cnn_desktop.gui.throttle import Throttle
 
 REDRAW_INTERVAL_MS = 33
@@ -26,10 +27,6 @@ MAX_IMAGE_HEIGHT = 520
 PREFERRED_WIDTH = 320
 GAP = 1  # pixels between tiles
 GAP_COLOUR = QColor(196, 196, 204)  # shows through the NaN gaps; distinct from white (zero weight)
-# Blue = negative, white = zero, red = positive: the sign of a weight is what matters to read a filter.
-DIVERGING_MAP = "CET-D1"
-# Activations are >= 0 after ReLU; a perceptually uniform map makes strong responses stand out.
-SEQUENTIAL_MAP = "viridis"
 
 
 def default_columns(count: int) -> int:
@@ -192,8 +189,8 @@ class ImageGridPanel(QWidget):
 
     def show_grid(self, images: np.ndarray, *, diverging: bool, title: str,
                   columns: int | None = None) -> None:
-        """Show ``images`` (n, h, w) as tiles: filters with ``diverging=True`` (colour for the sign,
-        levels +-max|w|), activations with ``diverging=False`` (levels 0..max)."""
+        """Show ``images`` (n, h, w) as tiles: filters with ``diverging=True`` (DIVERGING_MAP, colour for
+        the sign, levels +-max|w|), activations with ``diverging=False`` (SEQUENTIAL_MAP, levels 0..max)."""
         images = np.array(images, dtype=np.float32)  # a copy: the caller may reuse its buffer
         if images.ndim != 3:
             raise ValueError(f"expected images of shape (n, h, w), got {images.shape}")

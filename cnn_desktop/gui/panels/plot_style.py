@@ -1,4 +1,5 @@
-"""One look for every plot: dark text on white, matching the drawing canvas, and no mouse navigation.
+"""One look for every plot: dark text on white, matching the drawing canvas, and no mouse navigation;
+and the colour maps every view of weights and activations shares.
 
 Set per plot rather than through ``pg.setConfigOptions`` so that these panels do not change how other
 plots in the application look.
@@ -6,8 +7,10 @@ plots in the application look.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
+import numpy as np
 import pyqtgraph as pg
 
 BACKGROUND = "w"
@@ -17,6 +20,37 @@ ACCENT = "#d9480f"  # what to look at first: the top class, the validation resul
 PRIMARY = "#1c7ed6"  # training results
 MUTED = "#a5b4c8"  # raw, noisy values shown behind their smoothed version
 GUIDE_COLOUR = "#e3e3e8"
+
+# Blue = negative, near-white = zero, red = positive: the sign of a weight is what matters to read a
+# filter. The filter and feature-map grids, their colour scales and the walkthrough all use this one.
+DIVERGING_MAP = "CET-D1"
+# Activations are >= 0 after ReLU; a perceptually uniform map makes strong responses stand out.
+SEQUENTIAL_MAP = "viridis"
+LUT_SIZE = 256  # the entries pyqtgraph's ImageItem.setColorMap takes from a colour map
+
+
+@lru_cache(maxsize=None)
+def colour_map(name: str) -> pg.ColorMap:
+    """The named pyqtgraph colour map, read from its file once."""
+    return pg.colormap.get(name)
+
+
+@lru_cache(maxsize=None)
+def lookup_table(name: str) -> np.ndarray:
+    """(LUT_SIZE, 3) uint8, read-only: the colours an ImageItem given ``colour_map(name)`` shows."""
+    table = np.ascontiguousarray(colour_map(name).getLookupTable(nPts=LUT_SIZE, alpha=False), np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+def map_colours(values: np.ndarray, low: float, high: float, name: str = DIVERGING_MAP) -> np.ndarray:
+    """(..., 3) uint8 RGB of ``values`` at levels (low, high), as an ImageItem with those levels and
+    ``colour_map(name)`` paints them: entry floor((v - low) * LUT_SIZE / (high - low)) of the table,
+    clipped to its ends. NaN counts as 0; equal levels count as (low, low + 1)."""
+    table = lookup_table(name)
+    span = high - low if high > low else 1.0
+    scaled = (np.nan_to_num(np.asarray(values, np.float64)) - low) * (len(table) / span)
+    return table[np.clip(np.floor(scaled), 0, len(table) - 1).astype(np.intp)]
 
 
 def style_plot(plot: pg.PlotItem, *, x_label: str | None, y_label: str | None) -> None:
