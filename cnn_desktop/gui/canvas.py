@@ -1,10 +1,10 @@
 """The drawing canvas: a person draws with mouse or pen, the network classifies while they draw.
 
 The drawing is kept as vector strokes in canvas pixels (what ``Strokes`` holds); how thick the ink
-looks is a display matter only. Finished strokes are rendered once into a cached image and only the
-stroke in progress is painted on top, in the small rectangle that changed; an edit (erase, undo)
-repaints only the area of the strokes it changed (see ``ink`` for how a stroke is painted near a
-rectangle only). So drawing stays smooth on a large canvas holding hundreds of strokes.
+looks is a display matter only. Finished strokes are rendered once into a cached image (``ink_cache``)
+and only the stroke in progress is painted on top, in the small rectangle that changed; an edit
+(erase, undo) repaints only the area of the strokes it changed. So drawing stays smooth on a large
+canvas holding hundreds of strokes. Undo and redo keep whole states (``history``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from PySide6.QtWidgets import QWidget
 
 from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.gui.eraser import erase
-from cnn_desktop.gui.ink import InkStroke, paint_points, paint_stroke
+from cnn_desktop.gui.ink import InkStroke, paint_points, pressure_scale
+from cnn_desktop.gui.history import History
+from cnn_desktop.gui.ink_cache import InkCache
 from cnn_desktop.gui.throttle import Throttle
 
-PAPER = QColor(255, 255, 255)
 HINT_COLOUR = QColor(160, 160, 170)
 FRAME_COLOUR = QColor(200, 200, 208)
 ERASER_OUTLINE = QColor(120, 120, 130)
@@ -41,9 +42,7 @@ ERASER_OUTLINE = QColor(120, 120, 130)
 # cannot flood it.
 EMIT_INTERVAL_MS = 0
 MIN_POINT_SPACING = 1.0  # pointer moves shorter than this (canvas px) add no point
-HISTORY_DEPTH = 100  # undo steps kept; each step only references immutable arrays
 OVERLAY_OPACITY = 0.55  # the drawing must stay visible under a saliency or receptive-field overlay
-MIN_PRESSURE_SCALE = 0.25  # a feather-light pen touch still leaves a visible line
 
 _REDO_KEYS = (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
 _UNDO_KEY = QKeySequence("Ctrl+Z")
@@ -70,8 +69,7 @@ class DrawingCanvas(QWidget):
         self._hint = "Draw a digit here"
 
         self._strokes: list[InkStroke] = []
-        self._undo: list[list[InkStroke]] = []
-        self._redo: list[list[InkStroke]] = []
+        self._history: History[list[InkStroke]] = History()
 
         # The gesture under way, if any: a stroke being drawn or an eraser being dragged.
         self._drawing = False
@@ -81,7 +79,7 @@ class DrawingCanvas(QWidget):
         self._before_erase: list[InkStroke] | None = None
         self._eraser_at: QPointF | None = None
 
-        self._cache: QImage | None = None  # paper plus every finished stroke, at device resolution
+        self._cache = InkCache()  # paper plus every finished stroke
         self._overlay: QImage | None = None
         self._overlay_rect: QRectF | None = None
         self._emitter = Throttle(EMIT_INTERVAL_MS, self._emit_now, leading=True, parent=self)
@@ -98,8 +96,7 @@ class DrawingCanvas(QWidget):
     def set_strokes(self, strokes: Strokes) -> None:
         """Replace the drawing (loading, tests). Starts a fresh history: this is not an edit to undo."""
         self._abandon_gesture()
-        self._undo.clear()
-        self._redo.clear()
+        self._history.clear()
         self._show_state([InkStroke(s, np.full(len(s), self._brush_size)) for s in strokes])
         self._emit_final()
 
@@ -107,29 +104,29 @@ class DrawingCanvas(QWidget):
         """Remove every stroke; undoable, like any edit."""
         self._finish_gesture()
         if self._strokes:
-            self._push_undo(self._strokes)
+            self._history.edited(self._strokes)
             self._show_state([])
             self._emit_final()
 
     def undo(self) -> None:
         self._finish_gesture()
-        if self._undo:
-            self._redo.append(self._strokes)
-            self._show_state(self._undo.pop())
+        state = self._history.undo(self._strokes)
+        if state is not None:
+            self._show_state(state)
             self._emit_final()
 
     def redo(self) -> None:
         self._finish_gesture()
-        if self._redo:
-            self._undo.append(self._strokes)
-            self._show_state(self._redo.pop())
+        state = self._history.redo(self._strokes)
+        if state is not None:
+            self._show_state(state)
             self._emit_final()
 
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self._history.can_undo()
 
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self._history.can_redo()
 
     @property
     def brush_size(self) -> float:
@@ -199,7 +196,7 @@ class DrawingCanvas(QWidget):
     def tabletEvent(self, event: QTabletEvent) -> None:
         # Accepting the event stops Qt from synthesising a mouse event for the same motion.
         event.accept()
-        width = self._brush_size * self._pressure_scale(event)
+        width = self._brush_size * pressure_scale(event)
         kind = event.type()
         if kind == QTabletEvent.Type.TabletPress:
             self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -209,13 +206,6 @@ class DrawingCanvas(QWidget):
             self._continue_gesture(event.position(), width)
         elif kind == QTabletEvent.Type.TabletRelease:
             self._end_gesture(event.position(), width)
-
-    @staticmethod
-    def _pressure_scale(event: QTabletEvent) -> float:
-        device = event.pointingDevice()
-        if device is None or not device.capabilities() & QPointingDevice.Capability.Pressure:
-            return 1.0
-        return MIN_PRESSURE_SCALE + (1 - MIN_PRESSURE_SCALE) * min(max(event.pressure(), 0.0), 1.0)
 
     def leaveEvent(self, event) -> None:
         if not self._erasing:
@@ -285,9 +275,9 @@ class DrawingCanvas(QWidget):
             self._drawing = False
             self._live_points, self._live_widths = [], []
             # The cache gets just this stroke painted on top; nothing else needs redrawing.
-            self._paint_into_cache(stroke)
+            self._cache.add(stroke)
             self.update(stroke.bounds.toAlignedRect())
-            self._push_undo(self._strokes)
+            self._history.edited(self._strokes)
             self._strokes = [*self._strokes, stroke]
             self._emit_final()
         elif self._erasing:
@@ -295,7 +285,7 @@ class DrawingCanvas(QWidget):
             self._erasing = False
             self._before_erase = None
             if before is not None and before is not self._strokes:
-                self._push_undo(before)
+                self._history.edited(before)
                 self._emit_final()
             if not self.underMouse():
                 self._move_eraser_marker(None)
@@ -326,42 +316,17 @@ class DrawingCanvas(QWidget):
             return
         # A new list, so _finish_gesture can tell that this drag changed something.
         self._strokes = kept
-        self._repaint_cache_region(dirty)
+        self._cache.repaint(dirty, self._strokes)
         self.update(dirty.toAlignedRect() if kept else self.rect())  # all erased: the hint returns
         self._emitter.request()
 
     # --- history ---
 
-    def _push_undo(self, state: list[InkStroke]) -> None:
-        self._undo.append(state)
-        del self._undo[:-HISTORY_DEPTH]
-        self._redo.clear()
-
     def _show_state(self, new_state: list[InkStroke]) -> None:
-        """Make ``new_state`` the drawing, repainting only the area of the strokes that differ.
-
-        Undoing the last of hundreds of strokes then redraws the strokes near it, not all of them.
-        """
+        """Make ``new_state`` the drawing, repainting only the area of the strokes that differ."""
         old_state, self._strokes = self._strokes, new_state
-        if self._cache is None:
-            self.update()
-            return
-        old_ids, new_ids = {id(s) for s in old_state}, {id(s) for s in new_state}
-        changed = [s for s in old_state if id(s) not in new_ids] + [s for s in new_state if id(s) not in old_ids]
-        if not new_state:
-            self._cache.fill(PAPER)  # cleared: nothing to redraw at all
-        elif len(changed) > max(20, len(new_state) // 2):
-            self._cache = None  # most of the drawing changed: one full rebuild is cheaper
-        else:
-            region = QRectF()
-            for stroke in changed:
-                region = region.united(stroke.bounds)
-            if not region.isEmpty():
-                self._repaint_cache_region(region)
-            if old_state and new_state:
-                self.update(region.toAlignedRect())
-                return
-        self.update()  # the whole sheet, also to show or hide the hint
+        region = self._cache.replace(old_state, new_state)
+        self.update() if region is None else self.update(region.toAlignedRect())
 
     # --- emitting ---
 
@@ -375,60 +340,6 @@ class DrawingCanvas(QWidget):
         self.strokes_changed.emit(self.strokes())
 
     # --- painting ---
-
-    def _new_cache(self) -> QImage:
-        ratio = self.devicePixelRatioF()
-        image = QImage(self.size() * ratio, QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(ratio)
-        image.fill(PAPER)
-        return image
-
-    def _ensure_cache(self) -> QImage:
-        old = self._cache
-        if old is not None and old.size() == self.size() * old.devicePixelRatio() \
-                and old.devicePixelRatio() == self.devicePixelRatioF():
-            return old
-        self._cache = self._new_cache()
-        if old is not None and old.devicePixelRatio() == self._cache.devicePixelRatio():
-            # Resized: strokes keep their coordinates, so the old pixels stay right where they are.
-            # Only the newly uncovered strips need drawing; resizing the window stays fluid.
-            painter = QPainter(self._cache)
-            painter.drawImage(0, 0, old)
-            painter.end()
-            old_size = old.deviceIndependentSize()
-            width, height = self.width(), self.height()
-            for strip in (QRectF(old_size.width(), 0, width - old_size.width(), height),
-                          QRectF(0, old_size.height(), width, height - old_size.height())):
-                if strip.width() > 0 and strip.height() > 0:
-                    self._repaint_cache_region(strip)
-            return self._cache
-        painter = QPainter(self._cache)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for stroke in self._strokes:
-            paint_stroke(painter, stroke)
-        painter.end()
-        return self._cache
-
-    def _paint_into_cache(self, stroke: InkStroke) -> None:
-        if self._cache is None:
-            return  # will be rebuilt with this stroke anyway
-        painter = QPainter(self._cache)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        paint_stroke(painter, stroke)
-        painter.end()
-
-    def _repaint_cache_region(self, region: QRectF) -> None:
-        """Redraw the paper and the strokes crossing ``region`` only: after an erase, not the whole sheet."""
-        if self._cache is None:
-            return
-        painter = QPainter(self._cache)
-        painter.setClipRect(region)
-        painter.fillRect(region, PAPER)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for stroke in self._strokes:
-            if stroke.bounds.intersects(region):
-                paint_stroke(painter, stroke, region)
-        painter.end()
 
     def _update_live_tail(self) -> None:
         """Schedule a repaint of the part of the live stroke that the newest point changed.
@@ -454,7 +365,7 @@ class DrawingCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         target = QRectF(event.rect())
-        cache = self._ensure_cache()
+        cache = self._cache.image(self.size(), self.devicePixelRatioF(), self._strokes)
         ratio = cache.devicePixelRatio()
         source = QRectF(target.x() * ratio, target.y() * ratio, target.width() * ratio, target.height() * ratio)
         painter.drawImage(target, cache, source)

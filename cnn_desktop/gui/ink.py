@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPointingDevice, QTabletEvent
 
 INK = QColor(25, 25, 35)
 _AA_MARGIN = 1.0  # anti-aliased edges reach this far beyond the geometric ink
@@ -116,3 +116,14 @@ def paint_stroke(painter: QPainter, stroke: InkStroke, region: QRectF | None = N
         painter.drawPath(stroke.path())
     else:
         paint_points(painter, stroke.points, stroke.widths, None if whole else region)
+
+
+MIN_PRESSURE_SCALE = 0.25  # a feather-light pen touch still leaves a visible line
+
+
+def pressure_scale(event: QTabletEvent) -> float:
+    """How much of the brush width a pen's pressure gives (1 for a pen that reports no pressure)."""
+    device = event.pointingDevice()
+    if device is None or not device.capabilities() & QPointingDevice.Capability.Pressure:
+        return 1.0
+    return MIN_PRESSURE_SCALE + (1 - MIN_PRESSURE_SCALE) * min(max(event.pressure(), 0.0), 1.0)

@@ -8,7 +8,7 @@ to the facts it shows), connects the menus and toolbar to the session's methods,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEvent
@@ -31,7 +31,6 @@ from cnn_desktop.core.tasks import Task
 from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
-from cnn_desktop.gui.import_job import ImportJob
 from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspect.hub import SeeInside
 from cnn_desktop.gui.label_bar import LabelBar
@@ -39,6 +38,9 @@ from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.training_view import TrainingView
 from cnn_desktop.gui.worker import ComputeWorker
+
+if TYPE_CHECKING:  # imported when an import starts: superqt costs ~0.1 s of start-up (measured, RESULTS.md)
+    from cnn_desktop.gui.import_job import ImportJob
 
 FIRST_FRAME_FALLBACK_MS = 1000
 
@@ -312,12 +314,23 @@ class MainWindow(QMainWindow):
 
     def start_import(self, folder: Path) -> ImportJob:
         """Import a data set into the current collection in the background."""
-        job = ImportJob(folder, self.session.store.root, self.session.task.classes, self)
-        job.progress.connect(lambda done, total: self.statusBar().showMessage(f"Importing {done}/{total}…"))
-        job.finished.connect(self._import_finished)
+        from cnn_desktop.gui.import_job import ImportJob
+
+        job = ImportJob(folder, self.session.store.root, self.session.task.classes)
+        # Bound methods, not lambdas: a window that is gone is disconnected instead of called.
+        job.yielded.connect(self._import_progress)
+        job.finished.connect(self._import_done)
         self._import_job = job
         job.start()
         return job
+
+    def _import_progress(self, progress: tuple[str, int, int]) -> None:
+        phase, done, total = progress
+        self.statusBar().showMessage(f"Importing: {phase} {done}/{total}…")
+
+    def _import_done(self) -> None:
+        if self._import_job is not None:  # one import at a time: the one that finished
+            self._import_finished(*self._import_job.outcome)
 
     def _import_finished(self, added: int, left_out: tuple[str, ...], problem: str) -> None:
         self._import_job = None

@@ -4,6 +4,9 @@ Pointer events arrive at up to several hundred per second and training messages 
 or re-classifying on each one would flood the event loop. A ``Throttle`` turns any burst of
 ``request()`` calls into at most one call per interval, and always makes one final call after the
 last request, so the newest state is never lost.
+
+superqt's ``qthrottled`` has the same semantics; it was measured against this class and not adopted
+(no faster, and importing superqt adds ~0.1 s to start-up): benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
