@@ -46,8 +46,11 @@ def open_or_create_builtin(task: Task, folder: Path) -> Project:
             # another process (a second window starting) made it meanwhile: use that one
     project = Project.open(folder)
     try:
-        if not project.versions() and task.bundled_model_path().is_file():
+        versions = project.versions()
+        if not versions and task.bundled_model_path().is_file():
             project.import_version(task.bundled_model_path(), reason="bundled", parent=None)
+        elif [r["reason"] for r in versions] == ["bundled"] and project.current_version() is None:
+            project.make_current(versions[0]["version"])  # a crash came between writing it and this
     except BaseException:
         project.close()
         raise

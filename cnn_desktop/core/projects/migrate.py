@@ -47,16 +47,16 @@ def migrate_home(home: Path | None = None, tasks: Mapping[str, Task] = TASKS) ->
     for task in tasks.values():
         folder = builtin_project_dir(task, home)
         made = not folder.exists()
-        with open_or_create_builtin(task, folder) as project:
-            if made:
-                report.append(f"{folder}: made the project {task.title}")
-            try:
+        try:
+            with open_or_create_builtin(task, folder) as project:
+                if made:
+                    report.append(f"{folder}: made the project {task.title}")
                 report += _drawings(project, collection_dir(task, home))
                 report += _model(project, user_model_path(task, home))
-            except OSError as error:  # a full disk, a folder made read-only: the next run finishes
-                raise ProjectError(at(folder, f"moving the old drawings and model in stopped "
-                                              f"({error.strerror or error}); nothing was lost, and the "
-                                              "next start finishes it")) from None
+        except OSError as error:  # a full disk, a folder made read-only: the next run finishes
+            raise ProjectError(at(folder, f"moving the old drawings and model in stopped "
+                                          f"({error.strerror or error}); nothing was lost, and the "
+                                          "next start finishes it")) from None
     return report
 
 
