@@ -325,6 +325,8 @@ def test_a_read_only_store_that_would_have_to_tidy_up_says_so_instead(tmp_path):
 def test_class_lists_survive_reopening(project):
     project.set_key("circle", "9")
     project.close()
+    with pytest.raises(CnnDesktopError, match="closed; cannot change a key"):
+        project.set_key("circle", "8")
     reopened = Project.open(project.folder, read_only=True)
     assert reopened.classes[0] == ProjectClass("circle", "circle", "9")
     assert reopened.spec.classes == reopened.class_names

@@ -51,6 +51,7 @@ class Project(ClassEdits):
         self._manifest = manifest
         self._lock = lock
         self._store: DrawingStore | ReadOnlyStore | None = None
+        self._closed = False
 
     # --- making and opening ---
 
@@ -109,6 +110,7 @@ class Project(ClassEdits):
             self._lock.release()
             self._lock = None
         self.read_only = True
+        self._closed = True
         self._store = None
 
     def __enter__(self) -> "Project":
@@ -254,7 +256,8 @@ class Project(ClassEdits):
 
     def _check_writable(self, what: str) -> None:
         if self.read_only:
-            raise ProjectError(at(self.folder, f"opened read-only; cannot {what}"))
+            state = "closed" if self._closed else "opened read-only"
+            raise ProjectError(at(self.folder, f"{state}; cannot {what}"))
 
     def _save_manifest(self, manifest: Manifest, what: str) -> None:
         """Write project.json atomically, then reopen the store so its marker follows the classes."""
