@@ -3,7 +3,7 @@
 The CLI, the benchmarks and the compute thread import the core without Qt. Its sub-packages form
 layers; a module may import its own layer and the ones below, never above:
 
-    base (errors, atomic) < data < network < training < inspection < tasks < app
+    base (errors, atomic) < data < network < training < inspection < tasks < projects < app
 """
 
 import ast
@@ -15,7 +15,7 @@ import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "cnn_desktop" / "core"
 QT = ("PySide6", "pyqtgraph", "shiboken6", "PyQt5", "PyQt6", "superqt")
-LAYERS = ["base", "data", "network", "training", "inspection", "tasks", "app"]
+LAYERS = ["base", "data", "network", "training", "inspection", "tasks", "projects", "app"]
 BASE_MODULES = {"errors", "atomic", "__init__"}
 
 
@@ -107,6 +107,7 @@ def test_no_import_runs_upward():
 @pytest.mark.parametrize("module, layer", [
     ("cnn_desktop.core.errors", "base"), ("cnn_desktop.core.data.store", "data"),
     ("cnn_desktop.core.app.engine", "app"), ("cnn_desktop.core.tasks", "tasks"),
+    ("cnn_desktop.core.projects.project", "projects"),
 ])
 def test_layer_names(module, layer):
     assert layer_of(module) == layer
