@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Sequence
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, TEMP_NAME
-from cnn_desktop.core.data.store import MARKER_NAME, DrawingStore
+from cnn_desktop.core.data.collection_marker import MARKER_NAME
+from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.errors import at
 from cnn_desktop.core.projects.lock import ProjectError
 
