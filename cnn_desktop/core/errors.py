@@ -38,3 +38,11 @@ class EmptyDrawingError(CnnDesktopError):
 def at(path: str | PathLike[str], problem: str) -> str:
     """Format the one-line message for a problem with a file: ``"<path>: <problem>"``."""
     return f"{path}: {problem}"
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line description of an exception, for the ``(...)`` of a message: an OSError's strerror
+    ("Permission denied", without the errno and path that ``at`` already gives), else its text, else
+    its type's name; line breaks and runs of spaces become single spaces."""
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.errors import DataError, at, describe_error
 from cnn_desktop.core.data.readers import read_image
 from cnn_desktop.core.data.strokes import Strokes
 
@@ -140,7 +140,7 @@ class DrawingStore:
         try:
             os.unlink(example.path)
         except OSError as error:
-            raise DataError(at(example.path, f"cannot delete ({_reason(error)})")) from None
+            raise DataError(at(example.path, f"cannot delete ({describe_error(error)})")) from None
         self._sync_folder(example.path.parent, example.path)
 
     def relabel(self, example_id: str, new_label: str) -> Example:
@@ -158,7 +158,7 @@ class DrawingStore:
         try:
             os.replace(example.path, target)
         except OSError as error:
-            raise DataError(at(example.path, f"cannot move to {folder.name!r} ({_reason(error)})")) from None
+            raise DataError(at(example.path, f"cannot move to {folder.name!r} ({describe_error(error)})")) from None
         self._sync_folder(folder, target)  # the new entry first: the example must never be lost
         self._sync_folder(example.path.parent, example.path)
         return Example(example.id, new_label, target)
@@ -205,7 +205,7 @@ class DrawingStore:
             with Image.open(path) as image:
                 text = image.info.get(STROKES_KEY)
         except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise DataError(at(path, f"damaged example ({_reason(error)})")) from None
+            raise DataError(at(path, f"damaged example ({describe_error(error)})")) from None
         return None if text is None else Strokes.from_json(text, source=str(path))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +237,7 @@ class DrawingStore:
         try:
             write_atomically(path, data, sync_folder=False)
         except OSError as error:
-            raise DataError(at(path, f"cannot save ({_reason(error)})")) from None
+            raise DataError(at(path, f"cannot save ({describe_error(error)})")) from None
         return Example(example_id, label, path)
 
     def _encode(self, raster: np.ndarray, strokes: Strokes | None) -> bytes:
@@ -245,7 +245,7 @@ class DrawingStore:
         try:
             pixels = np.asarray(raster, dtype=np.float32)
         except (TypeError, ValueError) as error:
-            raise DataError(at(self.root, f"cannot add: raster is not numeric ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot add: raster is not numeric ({describe_error(error)})")) from None
         if pixels.shape != (SIZE, SIZE):
             raise DataError(at(self.root, f"cannot add: raster must be {SIZE}x{SIZE}, got shape {pixels.shape}"))
         if not np.isfinite(pixels).all():
@@ -291,7 +291,7 @@ class DrawingStore:
         except FileNotFoundError:
             return []  # a class nothing was added to yet has no folder
         except OSError as error:
-            raise DataError(at(folder, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(folder, f"cannot list ({describe_error(error)})")) from None
         return [
             Path(entry.path) for entry in entries
             if entry.name.endswith(".png") and not entry.name.startswith(".") and entry.is_file()
@@ -316,7 +316,7 @@ class DrawingStore:
                 if not folder.is_dir():
                     raise DataError(at(folder, "exists but is not a folder")) from None
             except OSError as error:
-                raise DataError(at(folder, f"cannot create ({_reason(error)})")) from None
+                raise DataError(at(folder, f"cannot create ({describe_error(error)})")) from None
             self._sync_folder(self.root, folder)
         if label not in self._classes:
             self._classes.append(label)
@@ -334,7 +334,7 @@ class DrawingStore:
         except FileExistsError:
             raise DataError(at(self.root, "exists but is not a folder")) from None
         except OSError as error:
-            raise DataError(at(self.root, f"cannot create the collection folder ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot create the collection folder ({describe_error(error)})")) from None
 
     def _read_marker(self) -> list[str] | None:
         """The classes listed in the marker, or None when there is no marker yet."""
@@ -344,7 +344,7 @@ class DrawingStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
-            raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
+            raise DataError(at(path, f"unreadable collection marker ({describe_error(error)})")) from None
         if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
             raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))
         version = data.get("version")
@@ -361,7 +361,7 @@ class DrawingStore:
         try:
             visible = [name for name in os.listdir(self.root) if not name.startswith(".")]
         except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
         if visible:
             raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
 
@@ -370,7 +370,7 @@ class DrawingStore:
         try:
             entries = list(os.scandir(self.root))
         except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
@@ -388,7 +388,7 @@ class DrawingStore:
         try:
             write_atomically(path, (text + "\n").encode("utf-8"))
         except OSError as error:
-            message = at(path, f"cannot write the collection marker ({_reason(error)})")
+            message = at(path, f"cannot write the collection marker ({describe_error(error)})")
             if at_open and path.exists():
                 self.problems.append(message)
                 return
@@ -399,7 +399,7 @@ class DrawingStore:
         try:
             fsync_folder(folder)
         except OSError as error:
-            raise DataError(at(path_for_errors, f"cannot make the change durable ({_reason(error)})")) from None
+            raise DataError(at(path_for_errors, f"cannot make the change durable ({describe_error(error)})")) from None
 
 
 # --- module helpers ------------------------------------------------------------------------------
@@ -433,7 +433,7 @@ def _png_frame_problem(path: Path) -> str | None:
                 file.seek(-12, os.SEEK_END)
                 tail = file.read(12)
     except OSError as error:
-        return f"cannot read ({_reason(error)})"
+        return f"cannot read ({describe_error(error)})"
     if size == 0:
         return "empty file"
     if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
@@ -473,8 +473,3 @@ def _load_raster(path: Path) -> np.ndarray:
     if pixels.shape != (SIZE, SIZE) or pixels.dtype != np.uint8:
         raise DataError(at(path, f"not a {SIZE}x{SIZE} 8-bit grey drawing (array {pixels.shape} {pixels.dtype})"))
     return pixels.astype(np.float32) / 255.0
-
-
-def _reason(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return " ".join(str(text).split())

@@ -19,7 +19,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from cnn_desktop.core.atomic import remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at
+from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, describe_error
 from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.data.preprocess import INPUT_SIZE
@@ -78,7 +78,7 @@ def save_model(
     try:
         write_atomically(path, data)
     except OSError as error:
-        raise ModelFileError(at(path, f"cannot save the model ({error.strerror or error})")) from None
+        raise ModelFileError(at(path, f"cannot save the model ({describe_error(error)})")) from None
 
 
 def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | None = None) -> SavedModel:
@@ -94,7 +94,7 @@ def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | N
     except FileNotFoundError:
         raise ModelFileError(at(path, "no such model file")) from None
     except OSError as error:
-        raise ModelFileError(at(path, f"cannot read ({error.strerror or error})")) from None
+        raise ModelFileError(at(path, f"cannot read ({describe_error(error)})")) from None
     return model_from_bytes(data, str(path), expected_classes)
 
 
