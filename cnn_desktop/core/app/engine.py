@@ -17,15 +17,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from cnn_desktop import __version__
 from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core.data.datasets import load_dataset
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
@@ -53,13 +50,13 @@ from cnn_desktop.core.app.messages import (
     TrainingSteps,
     UseModel,
 )
-from cnn_desktop.core.network.model import CNN, build_model, configure_torch, predict_proba
+from cnn_desktop.core.network.model import CNN, build_model, configure_torch
 from cnn_desktop.core.data.preprocess import preprocess_with_transform
+from cnn_desktop.core.inspection.evaluation import evaluate_collection
 from cnn_desktop.core.inspection.saliency import saliency_map
-from cnn_desktop.core.network.spec import TrainConfig
-from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.inspection.timeline import Snapshot, SnapshotKeeper
-from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer, split_indices
+from cnn_desktop.core.training.runs import run_info
+from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer
 
 # While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
 # enough to watch them move, slow enough to cost a few percent of the training time.
@@ -89,6 +86,7 @@ class Engine:
         self.trainer: Trainer | None = None
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
+        self._run_facts: dict[str, Any] = {}  # what the current training run records besides the trainer's
         self.snapshots = SnapshotKeeper()  # weight copies of the last training, for the timeline
         self._viewing: Snapshot | None = None  # the snapshot the window shows instead of the live weights
         self._viewing_model: CNN | None = None  # a separate network holding that snapshot's weights
@@ -254,12 +252,14 @@ class Engine:
         self._last_step_report = 0.0  # the run's first step is reported at once
         self.snapshots.start(trainer.total_steps)
         self._take_snapshot(0, 0.0, None)
-        self.info = {
+        # What the run records; saved with the model, and read by the next EvaluateCollection.
+        self._run_facts = {
             "data": str(command.collection),
             "examples": len(dataset),
-            "config": asdict(command.config),
+            "init": None if command.from_scratch else self.label,
             "from_scratch": command.from_scratch,
         }
+        self.info = run_info(trainer, **self._run_facts)
         self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, command.config))
         self._emit(TrainingState("running"))
 
@@ -308,12 +308,8 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         self.model.eval()
-        self.info.update(
-            train_seconds=round(trainer.train_seconds, 2) if trainer else 0.0,
-            steps=trainer.step_count if trainer else 0,
-            date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            cnn_desktop_version=__version__,
-        )
+        if trainer is not None:
+            self.info = run_info(trainer, **self._run_facts)
         self.label = "trained in the app"
         self._weights_changed()
         # The model first, then the state: whoever sees "finished" or "stopped" already knows which
@@ -460,47 +456,7 @@ class Engine:
     def _evaluate_collection(self, command: EvaluateCollection) -> None:
         if self.model is None:
             raise CnnDesktopError("no model to evaluate")
-        classes = self.model.classes
-        store = DrawingStore(command.collection, classes)
-        position = {name: i for i, name in enumerate(classes)}
-        ids, images, labels = [], [], []
-        for example in store.examples():
-            if example.label not in position:
-                continue
-            try:
-                images.append(store.raster(example.id))
-            except CnnDesktopError:
-                continue  # damaged: training skipped it too
-            ids.append(example.id)
-            labels.append(position[example.label])
-        config = self.info.get("config") or {}
-        defaults = TrainConfig()
-        fraction = float(config.get("validation_fraction", defaults.validation_fraction))
-        seed = int(config.get("seed", defaults.seed))
-        labels_array = np.asarray(labels, np.int64)
-        _, chosen = split_indices(labels_array, fraction, seed) if labels else (None, np.zeros(0, np.int64))
-        split, note = "validation", ""
-        if not labels:
-            note = "The collection has no drawings yet."
-        elif self.info.get("data") != str(command.collection):
-            split, chosen = "all", np.arange(len(labels))
-            note = "The network never trained on these drawings, so all are checked."
-        elif len(chosen) == 0:
-            split, chosen = "all", np.arange(len(labels))
-            note = "Too few drawings to hold some out: all are checked, including those trained on."
-        elif self.info.get("examples") != len(labels):
-            note = "The collection changed since the last training: some of these drawings may have been trained on."
         model, _ = self._shown_model()
-        if len(chosen):
-            predicted = predict_proba(model, np.stack([images[i] for i in chosen])).argmax(axis=1)
-        else:
-            predicted = np.zeros(0, np.int64)
-        size = len(classes)
-        confusion = np.zeros((size, size), np.int64)
-        cells: list[list[list[str]]] = [[[] for _ in range(size)] for _ in range(size)]
-        for i, guess in zip(chosen, predicted):
-            confusion[labels[i], guess] += 1
-            cells[labels[i]][int(guess)].append(ids[i])
-        example_ids = tuple(tuple(tuple(cell) for cell in row) for row in cells)
-        self._emit(CollectionEvaluation(command.request_id, self.model_version, classes, confusion, example_ids,
-                                        split, fraction, seed, note))
+        check = evaluate_collection(model, self.info, command.collection)
+        self._emit(CollectionEvaluation(command.request_id, self.model_version, check.classes, check.confusion,
+                                        check.example_ids, check.split, check.fraction, check.seed, check.note))
