@@ -9,12 +9,12 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.gui.drawing_editor import MAX_SHOWN, DrawingEditor
+from cnn_desktop.gui.drawing_editor import MAX_SHOWN, DrawingEditor, HasDrawingEditor
 
 ALL = "All classes"
 
 
-class CollectionView(QWidget):
+class CollectionView(HasDrawingEditor, QWidget):
     changed = Signal()  # examples were deleted or relabelled
     problem = Signal(str)  # one-line message for the person
 
@@ -31,13 +31,6 @@ class CollectionView(QWidget):
         self.editor = DrawingEditor()
         self.editor.failed.connect(self.problem)
         self.editor.edited.connect(self._edited)
-        self.list = self.editor.list
-        self.delete_button = self.editor.delete_button
-        self.relabel_box = self.editor.relabel_box
-        self.relabel_button = self.editor.relabel_button
-        self.selected_ids = self.editor.selected_ids
-        self.delete_selected = self.editor.delete_selected
-        self.relabel_selected = self.editor.relabel_selected
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))

@@ -161,3 +161,24 @@ class DrawingEditor(QWidget):
         self.delete_button.setEnabled(has_items)
         self.relabel_button.setEnabled(has_items)
         self.relabel_box.setEnabled(has_items)
+
+
+class HasDrawingEditor:
+    """For a view that shows a ``DrawingEditor`` as ``self.editor``: its thumbnails, controls and
+    actions under the view's own names (``view.list``, ``view.delete_selected()``...)."""
+
+    editor: DrawingEditor
+
+    list = property(lambda self: self.editor.list)
+    delete_button = property(lambda self: self.editor.delete_button)
+    relabel_box = property(lambda self: self.editor.relabel_box)
+    relabel_button = property(lambda self: self.editor.relabel_button)
+
+    def selected_ids(self) -> list[str]:
+        return self.editor.selected_ids()
+
+    def delete_selected(self) -> None:
+        self.editor.delete_selected()
+
+    def relabel_selected(self, label: str) -> None:
+        self.editor.relabel_selected(label)

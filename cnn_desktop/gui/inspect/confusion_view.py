@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cnn_desktop.core.app.messages import CollectionEvaluation
 from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.gui.drawing_editor import MAX_SHOWN, THUMB, DrawingEditor
+from cnn_desktop.gui.drawing_editor import MAX_SHOWN, THUMB, DrawingEditor, HasDrawingEditor
 
 INTRO = ("Which of your drawings does the network get wrong? Click “Check my drawings”: the drawings "
          "held out from training are classified, one row per true label, one column per guess.")
@@ -41,7 +41,7 @@ def cell_colour(count: int, row_total: int, correct: bool) -> QColor:
     return QColor(*(round(255 - (255 - c) * strength) for c in base))
 
 
-class ConfusionPanel(QWidget):
+class ConfusionPanel(HasDrawingEditor, QWidget):
     evaluate_requested = Signal()
     retrain_requested = Signal()
     changed = Signal()  # drawings were deleted or relabelled here
@@ -75,14 +75,7 @@ class ConfusionPanel(QWidget):
         self.editor = DrawingEditor()
         self.editor.failed.connect(self.cell_label.setText)
         self.editor.edited.connect(self._edited)
-        self.list = self.editor.list
-        self.list.setFixedHeight(THUMB + 28)  # one row of thumbnails; the matrix gets the rest
-        self.delete_button = self.editor.delete_button
-        self.relabel_box = self.editor.relabel_box
-        self.relabel_button = self.editor.relabel_button
-        self.selected_ids = self.editor.selected_ids
-        self.delete_selected = self.editor.delete_selected
-        self.relabel_selected = self.editor.relabel_selected
+        self.editor.list.setFixedHeight(THUMB + 28)  # one row of thumbnails; the matrix gets the rest
 
         top = QHBoxLayout()
         top.addWidget(self.check_button)
