@@ -98,13 +98,20 @@ def _evaluate_generated(options: argparse.Namespace, saved) -> int:
 
 
 def _split_like_training(dataset, saved, split: str):
-    from cnn_desktop.core.training.trainer import split_indices
+    """The examples of DATA that training put in ``split``, re-created from what the model file records
+    (core/training/runs.py): a file that records no split is refused rather than guessed. DATA is taken
+    to be what the model trained on (its recorded path may be relative to another folder); when its
+    size differs from the record, a note on standard error says the split is not training's."""
+    from cnn_desktop.core.training.runs import split_like_training
 
-    config = saved.info.get("config") or {}
-    if "seed" not in config or "validation_fraction" not in config:
-        raise CnnDesktopError("the model file does not record its training split; use --split all")
-    train, val = split_indices(dataset.labels, config["validation_fraction"], config["seed"])
-    chosen = val if split == "validation" else train
+    try:
+        recreated = split_like_training(saved.info, dataset.labels)
+    except CnnDesktopError as error:
+        raise CnnDesktopError(f"{error}; use --split all") from None
+    if recreated.changed:
+        print(f"note: {len(dataset)} examples, but the model was trained on {saved.info.get('examples')}: "
+              f"the {split} split may differ from training's", file=sys.stderr)
+    chosen = recreated.part(split)
     if not len(chosen):
-        raise CnnDesktopError(f"the {split} split is empty (validation fraction {config['validation_fraction']})")
+        raise CnnDesktopError(f"the {split} split is empty (validation fraction {recreated.fraction})")
     return dataset.subset(chosen)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from cnn_desktop.core.errors import CnnDesktopError
+from cnn_desktop.core.errors import CnnDesktopError, describe_error
 
 # What a shell reports for a command ended by SIGPIPE (128 + 13): what `yes | head -1` leaves for `yes`.
 EXIT_BROKEN_PIPE = 141
@@ -33,7 +33,7 @@ def say(text: str = "") -> None:
     except BrokenPipeError:
         raise ReaderGone from None
     except OSError as error:
-        raise OutputError(f"{stdout_name()}: cannot write the output ({error.strerror or error})") from None
+        raise OutputError(f"{stdout_name()}: cannot write the output ({describe_error(error)})") from None
 
 
 def silence_stdout() -> None:

@@ -7,11 +7,8 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
-from cnn_desktop import __version__
 from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import say
 from cnn_desktop.core.errors import CnnDesktopError
@@ -62,6 +59,7 @@ def run(options: argparse.Namespace) -> int:
     from cnn_desktop.core.network.checkpoint import load_model, save_model
     from cnn_desktop.core.errors import TrainingError, at
     from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.training.runs import run_info
     from cnn_desktop.core.training.trainer import Trainer
 
     use_planned_threads(options)
@@ -88,21 +86,9 @@ def run(options: argparse.Namespace) -> int:
         raise TrainingError(at(options.out, f"not written: {error}")) from None
     finally:
         progress.close()
-    info = {
-        "preset": task.name,
-        "command": "cnn-desktop " + shlex.join(options.argv),
-        "data": dataset.source,
-        "examples": len(dataset),
-        "train_size": trainer.train_size,
-        "val_size": trainer.val_size,
-        "config": asdict(config),
-        "init": str(options.init) if options.init else None,
-        "preprocess_seconds": round(prep_seconds, 2),
-        "train_seconds": round(trainer.history[-1].seconds, 2) if trainer.history else 0.0,
-        "parameters": model.parameter_count(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cnn_desktop_version": __version__,
-    }
+    info = run_info(trainer, dataset.source, len(dataset), str(options.init) if options.init else None,
+                    preset=task.name, command="cnn-desktop " + shlex.join(options.argv),
+                    preprocess_seconds=round(prep_seconds, 2))
     save_model(options.out, model, [epoch.to_dict() for epoch in trainer.history], info)
     last = trainer.history[-1]
     val = f", validation accuracy {last.val_accuracy:.4f}" if last.val_accuracy is not None else ""

@@ -73,3 +73,11 @@ def one_line(text: str, limit: int = 150) -> str:
     """Another library's message (torch's, safetensors'): on one line, printable, at most ``limit`` characters."""
     text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line description of an exception, for the ``(...)`` of a message: an OSError's strerror
+    ("Permission denied", without the errno and path that ``at`` already gives), else its text, else
+    its type's name; line breaks and runs of spaces become single spaces."""
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())

@@ -9,7 +9,9 @@ lock ever guards the weights. Its loop:
    send the filters, so the feature maps and filters move while the weights change;
 4. with nothing to do, sleep on an event: an idle engine burns no CPU.
 
-Everything it reports goes through ``emit`` as a message from ``core/app/messages.py``.
+Everything it reports goes through ``emit`` as a message from ``core/app/messages.py``. What the window
+looks at (a prediction with its feature maps, the filters, the training timeline and its snapshots)
+is built by ``core/app/looking.py``; a run's record and the collection check live in the layers below.
 """
 
 from __future__ import annotations
@@ -17,49 +19,37 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-import torch
-
-from cnn_desktop import __version__
-from cnn_desktop.core.network.checkpoint import load_model, save_model
-from cnn_desktop.core.data.datasets import load_dataset
-from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
+from cnn_desktop.core.app.looking import Looking
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
     Command,
     EngineError,
     EvaluateCollection,
-    Filters,
     ModelReady,
     ModelSaved,
     PauseTraining,
     Predict,
-    Prediction,
     ResumeTraining,
     SaveModel,
     ShowSnapshot,
-    SnapshotInfo,
     StartTraining,
     StopTraining,
-    Timeline,
     TrainingEpoch,
     TrainingStarted,
     TrainingState,
     TrainingSteps,
     UseModel,
 )
-from cnn_desktop.core.network.model import CNN, build_model, configure_torch, predict_proba
-from cnn_desktop.core.data.preprocess import preprocess_with_transform
-from cnn_desktop.core.inspection.saliency import saliency_map
-from cnn_desktop.core.network.spec import TrainConfig
-from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.core.inspection.timeline import Snapshot, SnapshotKeeper
-from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer, split_indices
+from cnn_desktop.core.data.datasets import load_dataset
+from cnn_desktop.core.errors import CnnDesktopError
+from cnn_desktop.core.inspection.evaluation import evaluate_collection
+from cnn_desktop.core.network.checkpoint import load_model, save_model
+from cnn_desktop.core.network.model import CNN, build_model, configure_torch
+from cnn_desktop.core.training.runs import run_info
+from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer
 
 # While training, the current drawing's feature maps and the filters are re-sent at this rate: fast
 # enough to watch them move, slow enough to cost a few percent of the training time.
@@ -89,9 +79,8 @@ class Engine:
         self.trainer: Trainer | None = None
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
-        self.snapshots = SnapshotKeeper()  # weight copies of the last training, for the timeline
-        self._viewing: Snapshot | None = None  # the snapshot the window shows instead of the live weights
-        self._viewing_model: CNN | None = None  # a separate network holding that snapshot's weights
+        self._run_facts: dict[str, Any] = {}  # what the current training run records besides the trainer's
+        self.looking = Looking()  # the live weights or a snapshot of the last training, on screen
         self._handlers = self._command_handlers()
 
     # --- called from any thread (the window's) ---
@@ -256,14 +245,16 @@ class Engine:
         self.trainer = trainer
         self._unreported_steps.clear()
         self._last_step_report = 0.0  # the run's first step is reported at once
-        self.snapshots.start(trainer.total_steps)
+        self.looking.snapshots.start(trainer.total_steps)
         self._take_snapshot(0, 0.0, None)
-        self.info = {
+        # What the run records; saved with the model, and read by the next EvaluateCollection.
+        self._run_facts = {
             "data": str(command.collection),
             "examples": len(dataset),
-            "config": asdict(command.config),
+            "init": None if command.from_scratch else self.label,
             "from_scratch": command.from_scratch,
         }
+        self.info = run_info(trainer, **self._run_facts)
         self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, command.config))
         self._emit(TrainingState("running"))
 
@@ -279,7 +270,7 @@ class Engine:
             self._end_training("failed", str(error))
             return
         self.model_version += 1
-        if info is not None and self.snapshots.wants(info.step, trainer.finished):
+        if info is not None and self.looking.snapshots.wants(info.step, trainer.finished):
             self._take_snapshot(info.step, info.step / info.steps_per_epoch, info.loss)
         if trainer.finished:
             self._end_training("finished")
@@ -312,12 +303,8 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         self.model.eval()
-        self.info.update(
-            train_seconds=round(trainer.train_seconds, 2) if trainer else 0.0,
-            steps=trainer.step_count if trainer else 0,
-            date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            cnn_desktop_version=__version__,
-        )
+        if trainer is not None:
+            self.info = run_info(trainer, **self._run_facts)
         self.label = "trained in the app"
         self._weights_changed()
         # The model first, then the state: whoever sees "finished" or "stopped" already knows which
@@ -333,7 +320,7 @@ class Engine:
         save_model(command.path, self.model, self.history, self.info)
         self._emit(ModelSaved(command.path))
 
-    # --- inference and views of the weights ---
+    # --- inference and views of the weights (core/app/looking.py) ---
 
     def _weights_changed(self) -> None:
         self.model_version += 1
@@ -342,169 +329,49 @@ class Engine:
     def _refresh(self) -> None:
         """Re-send the filters, and the shown drawing's prediction, for the current weights."""
         self._last_refresh = time.monotonic()
-        if self.model is None or self._viewing is not None:
+        if self.model is None or self.looking.at_snapshot:
             return  # a snapshot on screen does not change while the live weights train on
-        self._emit(self._filters())
+        self._show_weights()
+
+    def _show_weights(self) -> None:
+        self._emit(self.looking.filters(self.model, self.model_version))
         if self._shown_request is not None:
             self._predict(self._shown_request)
-
-    def _filters(self) -> Filters:
-        model, snapshot = self._shown_model()
-        layers = tuple(
-            (name, conv.weight.detach().numpy().copy(), conv.bias.detach().numpy().copy())
-            for name, conv in model.conv_layers()
-        )
-        dense = tuple(
-            (name, module.weight.detach().numpy().copy(), module.bias.detach().numpy().copy())
-            for name, module in model.layers.named_children()
-            if isinstance(module, torch.nn.Linear)
-        )
-        return Filters(self.model_version, layers, dense, snapshot)
-
-    def _shown_model(self) -> tuple[CNN, int | None]:
-        """The network the window looks at: the live one, or the snapshot being shown (and its index)."""
-        if self._viewing is not None and self._viewing_model is not None:
-            return self._viewing_model, self._snapshot_index(self._viewing)
-        return self.model, None
 
     def _predict(self, request: Predict) -> None:
         if self.model is None:
             return
         self._shown_request = request
-        started = time.perf_counter()
-        model, snapshot = self._shown_model()
-        try:
-            prepared = preprocess_with_transform(request.drawing)
-        except EmptyDrawingError:
-            self._emit(Prediction(request.request_id, self.model_version, model.classes, None, None,
-                                  snapshot=snapshot))
-            return
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            logits, activations = model.forward_with_activations(torch.from_numpy(prepared.image))
-            probabilities = torch.softmax(logits, dim=1)[0].numpy()
-        model.train(was_training)
-        saliency, explained = None, None
-        wanted = request.saliency_class
-        if wanted is not None:
-            explained = int(np.argmax(probabilities)) if wanted == "top" else int(wanted)
-            if 0 <= explained < len(model.classes):
-                saliency = saliency_map(model, prepared.image, explained, request.saliency_method)
-            else:
-                explained = None
-        # Fresh output tensors of this forward pass: nothing else holds or changes them, so their
-        # numpy views are safe to hand over without a copy.
-        maps = {name: tensor[0].numpy() for name, tensor in activations.items() if name != "input"}
-        self._emit(
-            Prediction(
-                request.request_id,
-                self.model_version,
-                self.model.classes,
-                prepared.image,
-                probabilities,
-                maps,
-                np.asarray(prepared.to_input, np.float32),
-                time.perf_counter() - started,
-                saliency,
-                explained,
-                request.saliency_method if saliency is not None else "",
-                snapshot,
-            )
-        )
+        self._emit(self.looking.prediction(self.model, request, self.model_version))
 
     # --- the training timeline ---
 
     def _take_snapshot(self, step: int, epoch: float, loss: float | None) -> None:
-        weights = {name: tensor.detach().clone() for name, tensor in self.model.state_dict().items()}
-        self.snapshots.add(SnapshotInfo(step, round(epoch, 3), loss), weights)
-        self._emit_timeline()
-
-    def _emit_timeline(self) -> None:
-        showing = self._snapshot_index(self._viewing) if self._viewing is not None else None
-        self._emit(Timeline(self.snapshots.infos(), showing))
-
-    def _snapshot_index(self, snapshot: Snapshot) -> int | None:
-        """Where ``snapshot`` is in the timeline now (thinning moves snapshots); None once dropped."""
-        for index in range(len(self.snapshots)):
-            if self.snapshots[index] is snapshot:
-                return index
-        return None
+        self._emit(self.looking.take_snapshot(self.model, step, epoch, loss))
 
     def _forget_timeline(self) -> None:
-        had = len(self.snapshots) or self._viewing is not None
-        self.snapshots.clear()
-        self._viewing = self._viewing_model = None
-        if had:
-            self._emit_timeline()
+        timeline = self.looking.forget()
+        if timeline is not None:
+            self._emit(timeline)
 
     def _show_snapshot(self, index: int | None) -> None:
         if index is None:
-            if self._viewing is None:
-                return
-            self._viewing = self._viewing_model = None
-            self._emit_timeline()
-            self._refresh()
+            timeline = self.looking.show_live()
+            if timeline is not None:
+                self._emit(timeline)
+                self._refresh()
             return
-        if self.model is None or not 0 <= index < len(self.snapshots):
-            raise CnnDesktopError(f"no training snapshot {index}; there are {len(self.snapshots)}")
-        snapshot = self.snapshots[index]
-        # A network of its own: the live model keeps training, untouched, while this one is shown.
-        model = build_model(self.model.spec)
-        model.load_state_dict(snapshot.weights)
-        model.eval()
-        self._viewing, self._viewing_model = snapshot, model
-        self._emit_timeline()
-        self._emit(self._filters())
-        if self._shown_request is not None:
-            self._predict(self._shown_request)
+        if self.model is None:
+            raise CnnDesktopError(f"no training snapshot {index}; there are {len(self.looking.snapshots)}")
+        self._emit(self.looking.show_snapshot(self.model, index))
+        self._show_weights()
 
     # --- the error loop ---
 
     def _evaluate_collection(self, command: EvaluateCollection) -> None:
         if self.model is None:
             raise CnnDesktopError("no model to evaluate")
-        classes = self.model.classes
-        store = DrawingStore(command.collection, classes)
-        position = {name: i for i, name in enumerate(classes)}
-        ids, images, labels = [], [], []
-        for example in store.examples():
-            if example.label not in position:
-                continue
-            try:
-                images.append(store.raster(example.id))
-            except CnnDesktopError:
-                continue  # damaged: training skipped it too
-            ids.append(example.id)
-            labels.append(position[example.label])
-        config = self.info.get("config") or {}
-        defaults = TrainConfig()
-        fraction = float(config.get("validation_fraction", defaults.validation_fraction))
-        seed = int(config.get("seed", defaults.seed))
-        labels_array = np.asarray(labels, np.int64)
-        _, chosen = split_indices(labels_array, fraction, seed) if labels else (None, np.zeros(0, np.int64))
-        split, note = "validation", ""
-        if not labels:
-            note = "The collection has no drawings yet."
-        elif self.info.get("data") != str(command.collection):
-            split, chosen = "all", np.arange(len(labels))
-            note = "The network never trained on these drawings, so all are checked."
-        elif len(chosen) == 0:
-            split, chosen = "all", np.arange(len(labels))
-            note = "Too few drawings to hold some out: all are checked, including those trained on."
-        elif self.info.get("examples") != len(labels):
-            note = "The collection changed since the last training: some of these drawings may have been trained on."
-        model, _ = self._shown_model()
-        if len(chosen):
-            predicted = predict_proba(model, np.stack([images[i] for i in chosen])).argmax(axis=1)
-        else:
-            predicted = np.zeros(0, np.int64)
-        size = len(classes)
-        confusion = np.zeros((size, size), np.int64)
-        cells: list[list[list[str]]] = [[[] for _ in range(size)] for _ in range(size)]
-        for i, guess in zip(chosen, predicted):
-            confusion[labels[i], guess] += 1
-            cells[labels[i]][int(guess)].append(ids[i])
-        example_ids = tuple(tuple(tuple(cell) for cell in row) for row in cells)
-        self._emit(CollectionEvaluation(command.request_id, self.model_version, classes, confusion, example_ids,
-                                        split, fraction, seed, note))
+        model, _ = self.looking.shown_model(self.model)
+        check = evaluate_collection(model, self.info, command.collection)
+        self._emit(CollectionEvaluation(command.request_id, self.model_version, check.classes, check.confusion,
+                                        check.example_ids, check.split, check.fraction, check.seed, check.note))

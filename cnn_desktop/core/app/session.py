@@ -18,7 +18,7 @@ from typing import Callable
 
 from psygnal import Signal
 
-from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
+from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError, describe_error
 from cnn_desktop.core.inspection.explain import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
@@ -270,6 +270,6 @@ class Session:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            self.problem.emit(f"{path.parent}: cannot create the models folder ({error.strerror})")
+            self.problem.emit(f"{path.parent}: cannot create the models folder ({describe_error(error)})")
             return
         self._submit(SaveModel(path))

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cnn_desktop.core.atomic import write_atomically
-from cnn_desktop.core.errors import DataError, at
-from cnn_desktop.core.data.readers import _reason
+from cnn_desktop.core.errors import DataError, at, describe_error
 
 MARKER_NAME = "cnn-desktop-collection.json"
 MARKER_FORMAT = "cnn-desktop-collection"
@@ -45,7 +44,7 @@ def read_marker(root: Path) -> list[str] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
-        raise DataError(at(path, f"unreadable collection marker ({_reason(error)})")) from None
+        raise DataError(at(path, f"unreadable collection marker ({describe_error(error)})")) from None
     if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
         raise DataError(at(path, f"not a collection marker (expected \"format\": \"{MARKER_FORMAT}\")"))
     version = data.get("version")

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 from cnn_desktop import __version__
 from cnn_desktop.core.atomic import fsync_folder
-from cnn_desktop.core.errors import DataError, DownloadError, at
+from cnn_desktop.core.errors import DataError, DownloadError, at, describe_error
 from cnn_desktop.core.data.home import data_home
-from cnn_desktop.core.data.readers import _reason, find_mnist_pair
+from cnn_desktop.core.data.readers import find_mnist_pair
 
 # Tried in this order for every file. The first two are the HTTPS copies torchvision uses; LeCun's own
 # page comes last because it is plain HTTP and often refuses automated downloads.
@@ -194,7 +194,7 @@ def _transfer(url: str, part: Path, remote: RemoteFile, opener, timeout: float, 
         try:
             out = open(part, "ab" if offset else "wb")
         except OSError as error:
-            raise DownloadError(at(part.parent, f"cannot write ({_reason(error)})")) from None
+            raise DownloadError(at(part.parent, f"cannot write ({describe_error(error)})")) from None
         with out:
             while chunk := response.read(CHUNK):
                 done += len(chunk)
@@ -203,7 +203,7 @@ def _transfer(url: str, part: Path, remote: RemoteFile, opener, timeout: float, 
                 try:
                     out.write(chunk)
                 except OSError as error:
-                    raise DownloadError(at(part.parent, f"cannot write ({_reason(error)})")) from None
+                    raise DownloadError(at(part.parent, f"cannot write ({describe_error(error)})")) from None
                 progress(remote.name, done, remote.size or end)
             out.flush()
             os.fsync(out.fileno())
@@ -222,7 +222,7 @@ def _verify(path: Path, remote: RemoteFile) -> str | None:
             while chunk := file.read(CHUNK):
                 digest.update(chunk)
     except OSError as error:
-        raise DownloadError(at(path, f"cannot read ({_reason(error)})")) from None
+        raise DownloadError(at(path, f"cannot read ({describe_error(error)})")) from None
     return None if digest.hexdigest() == remote.md5.lower() else "checksum mismatch"
 
 
@@ -231,7 +231,7 @@ def _promote(part: Path, target: Path) -> None:
         os.replace(part, target)  # atomic: the old file (possibly wrong) or the verified new one
         fsync_folder(target.parent)
     except OSError as error:
-        raise DownloadError(at(target, f"cannot save ({_reason(error)})")) from None
+        raise DownloadError(at(target, f"cannot save ({describe_error(error)})")) from None
 
 
 def _prepare(folder: Path) -> None:
@@ -240,7 +240,7 @@ def _prepare(folder: Path) -> None:
     except FileExistsError:
         raise DownloadError(at(folder, "not a folder (a file of that name is in the way)")) from None
     except OSError as error:
-        raise DownloadError(at(folder, f"cannot create the folder ({_reason(error)})")) from None
+        raise DownloadError(at(folder, f"cannot create the folder ({describe_error(error)})")) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise DownloadError(at(folder, "folder is not writable"))
 
@@ -261,7 +261,7 @@ def _describe(error: BaseException) -> str:
         return "timed out"
     if isinstance(error, HTTPException):  # malformed or abruptly ended response
         return f"broken response ({type(error).__name__})"
-    return _reason(error)
+    return describe_error(error)
 
 
 class _Throttle:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.errors import DataError, at, describe_error
 from cnn_desktop.core.data.collection_marker import MARKER_NAME
-from cnn_desktop.core.data.readers import _reason, read_image
+from cnn_desktop.core.data.readers import read_image
 from cnn_desktop.core.data.strokes import Strokes
 
 STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
@@ -32,7 +32,7 @@ def encode_example(raster: np.ndarray, strokes: Strokes | None, root: Path) -> b
     try:
         pixels = np.asarray(raster, dtype=np.float32)
     except (TypeError, ValueError) as error:
-        raise DataError(at(root, f"cannot add: raster is not numeric ({_reason(error)})")) from None
+        raise DataError(at(root, f"cannot add: raster is not numeric ({describe_error(error)})")) from None
     if pixels.shape != (SIZE, SIZE):
         raise DataError(at(root, f"cannot add: raster must be {SIZE}x{SIZE}, got shape {pixels.shape}"))
     if not np.isfinite(pixels).all():
@@ -63,7 +63,7 @@ def read_strokes(path: Path) -> Strokes | None:
         with Image.open(path) as image:
             text = image.info.get(STROKES_KEY)
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(at(path, f"damaged example ({_reason(error)})")) from None
+        raise DataError(at(path, f"damaged example ({describe_error(error)})")) from None
     return None if text is None else Strokes.from_json(text, source=str(path))
 
 
@@ -87,7 +87,7 @@ def png_frame_problem(path: Path) -> str | None:
                 file.seek(-12, os.SEEK_END)
                 tail = file.read(12)
     except OSError as error:
-        return f"cannot read ({_reason(error)})"
+        return f"cannot read ({describe_error(error)})"
     if size == 0:
         return "empty file"
     if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":

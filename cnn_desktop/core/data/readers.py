@@ -20,7 +20,7 @@ from typing import BinaryIO, Collection, Literal
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.errors import DataError, at, describe_error
 
 # --- IDX -----------------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ def read_idx(path: str | os.PathLike[str], kind: Literal["images", "labels"] | N
     try:
         file = open(path, "rb")
     except OSError as error:
-        raise DataError(at(path, f"cannot open ({_reason(error)})")) from None
+        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
     with file:
         try:
             gzipped = file.read(2) == GZIP_MAGIC
@@ -64,9 +64,9 @@ def read_idx(path: str | os.PathLike[str], kind: Literal["images", "labels"] | N
             data_size = os.fstat(file.fileno()).st_size
             return _read_idx_stream(file, path, kind, data_size)
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise DataError(at(path, f"corrupt gzip data ({_reason(error)})")) from None
+            raise DataError(at(path, f"corrupt gzip data ({describe_error(error)})")) from None
         except OSError as error:
-            raise DataError(at(path, f"cannot read ({_reason(error)})")) from None
+            raise DataError(at(path, f"cannot read ({describe_error(error)})")) from None
 
 
 def _read_idx_stream(
@@ -136,12 +136,6 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
             break
         data += chunk
     return data
-
-
-def _reason(error: BaseException) -> str:
-    """A one-line description of an exception (OSError's strerror, else its text)."""
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return " ".join(str(text).split())
 
 
 # --- MNIST folders -------------------------------------------------------------------------------
@@ -231,7 +225,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     try:
         file = open(path, "rb")
     except OSError as error:
-        raise DataError(at(path, f"cannot open ({_reason(error)})")) from None
+        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
     with file:
         if os.fstat(file.fileno()).st_size == 0:
             raise DataError(at(path, "empty file"))
@@ -256,7 +250,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         except MemoryError:
             raise DataError(at(path, "not enough memory to decode this image")) from None
         except _PILLOW_ERRORS as error:
-            raise DataError(at(path, f"damaged or unreadable image ({_reason(error)})")) from None
+            raise DataError(at(path, f"damaged or unreadable image ({describe_error(error)})")) from None
 
 
 def _upright(image: Image.Image) -> Image.Image:
@@ -320,7 +314,7 @@ def list_image_folder(
     try:
         folders = sorted(p for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
     except OSError as error:
-        raise DataError(at(root, f"cannot list ({_reason(error)})")) from None
+        raise DataError(at(root, f"cannot list ({describe_error(error)})")) from None
     if not folders:
         raise DataError(at(root, "no label folders (expected <folder>/<label>/<image>.png)"))
     pairs: list[tuple[Path, str]] = []
@@ -343,7 +337,7 @@ def _images_in(folder: Path) -> list[Path]:
     try:
         entries = list(folder.iterdir())
     except OSError as error:
-        raise DataError(at(folder, f"cannot list ({_reason(error)})")) from None
+        raise DataError(at(folder, f"cannot list ({describe_error(error)})")) from None
     return sorted(
         p for p in entries
         if not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()

@@ -38,10 +38,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import DataError, at
+from cnn_desktop.core.errors import DataError, at, describe_error
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
 from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, png_frame_problem, read_strokes
-from cnn_desktop.core.data.readers import _reason
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -128,7 +127,7 @@ class DrawingStore:
         try:
             os.unlink(example.path)
         except OSError as error:
-            raise DataError(at(example.path, f"cannot delete ({_reason(error)})")) from None
+            raise DataError(at(example.path, f"cannot delete ({describe_error(error)})")) from None
         self._sync_folder(example.path.parent, example.path)
 
     def relabel(self, example_id: str, new_label: str) -> Example:
@@ -146,7 +145,7 @@ class DrawingStore:
         try:
             os.replace(example.path, target)
         except OSError as error:
-            raise DataError(at(example.path, f"cannot move to {folder.name!r} ({_reason(error)})")) from None
+            raise DataError(at(example.path, f"cannot move to {folder.name!r} ({describe_error(error)})")) from None
         self._sync_folder(folder, target)  # the new entry first: the example must never be lost
         self._sync_folder(example.path.parent, example.path)
         return Example(example.id, new_label, target)
@@ -219,7 +218,7 @@ class DrawingStore:
         try:
             write_atomically(path, data, sync_folder=False)
         except OSError as error:
-            raise DataError(at(path, f"cannot save ({_reason(error)})")) from None
+            raise DataError(at(path, f"cannot save ({describe_error(error)})")) from None
         return Example(example_id, label, path)
 
     def _new_id(self) -> str:
@@ -244,7 +243,7 @@ class DrawingStore:
         except FileNotFoundError:
             return []  # a class nothing was added to yet has no folder
         except OSError as error:
-            raise DataError(at(folder, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(folder, f"cannot list ({describe_error(error)})")) from None
         return [
             Path(entry.path) for entry in entries
             if entry.name.endswith(".png") and not entry.name.startswith(".") and entry.is_file()
@@ -269,7 +268,7 @@ class DrawingStore:
                 if not folder.is_dir():
                     raise DataError(at(folder, "exists but is not a folder")) from None
             except OSError as error:
-                raise DataError(at(folder, f"cannot create ({_reason(error)})")) from None
+                raise DataError(at(folder, f"cannot create ({describe_error(error)})")) from None
             self._sync_folder(self.root, folder)
         if label not in self._classes:
             self._classes.append(label)
@@ -287,14 +286,14 @@ class DrawingStore:
         except FileExistsError:
             raise DataError(at(self.root, "exists but is not a folder")) from None
         except OSError as error:
-            raise DataError(at(self.root, f"cannot create the collection folder ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot create the collection folder ({describe_error(error)})")) from None
 
     def _refuse_foreign_folder(self) -> None:
         """Without a marker, only an empty folder may become a collection: never adopt a user's folder."""
         try:
             visible = [name for name in os.listdir(self.root) if not name.startswith(".")]
         except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
         if visible:
             raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
 
@@ -303,7 +302,7 @@ class DrawingStore:
         try:
             entries = list(os.scandir(self.root))
         except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({_reason(error)})")) from None
+            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_dir():
                 continue
@@ -320,7 +319,7 @@ class DrawingStore:
         try:
             write_marker(self.root, self._classes)
         except OSError as error:
-            message = at(path, f"cannot write the collection marker ({_reason(error)})")
+            message = at(path, f"cannot write the collection marker ({describe_error(error)})")
             if at_open and path.exists():
                 self.problems.append(message)
                 return
@@ -331,7 +330,7 @@ class DrawingStore:
         try:
             fsync_folder(folder)
         except OSError as error:
-            raise DataError(at(path_for_errors, f"cannot make the change durable ({_reason(error)})")) from None
+            raise DataError(at(path_for_errors, f"cannot make the change durable ({describe_error(error)})")) from None
 
 
 # --- module helpers ------------------------------------------------------------------------------

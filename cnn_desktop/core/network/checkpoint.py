@@ -20,7 +20,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from cnn_desktop.core.atomic import remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, listed, one_line, shown
+from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, describe_error, listed, one_line, shown
 from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.data.preprocess import INPUT_SIZE
@@ -79,7 +79,7 @@ def save_model(
     try:
         write_atomically(path, data)
     except OSError as error:
-        raise ModelFileError(at(path, f"cannot save the model ({error.strerror or error})")) from None
+        raise ModelFileError(at(path, f"cannot save the model ({describe_error(error)})")) from None
 
 
 def load_model(path: str | os.PathLike[str], expected_classes: Sequence[str] | None = None) -> SavedModel:
@@ -132,7 +132,7 @@ def _read_model_file(path: Path) -> bytes:
             raise ModelFileError(at(name, _too_large(total) + " (it grew while being read)"))
         return b"".join(chunks)
     except OSError as error:
-        raise ModelFileError(at(name, f"cannot read ({error.strerror or error})")) from None
+        raise ModelFileError(at(name, f"cannot read ({describe_error(error)})")) from None
     finally:
         os.close(fd)
 

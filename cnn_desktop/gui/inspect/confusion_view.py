@@ -9,16 +9,13 @@ or relabelled (a wrong label), and the network retrained.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -26,10 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.app.messages import CollectionEvaluation
 from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.gui.collection_view import MAX_SHOWN, THUMB, thumbnail
+from cnn_desktop.gui.drawing_editor import MAX_SHOWN, THUMB, DrawingEditor, HasDrawingEditor
 
 INTRO = ("Which of your drawings does the network get wrong? Click “Check my drawings”: the drawings "
          "held out from training are classified, one row per true label, one column per guess.")
@@ -45,7 +41,7 @@ def cell_colour(count: int, row_total: int, correct: bool) -> QColor:
     return QColor(*(round(255 - (255 - c) * strength) for c in base))
 
 
-class ConfusionPanel(QWidget):
+class ConfusionPanel(HasDrawingEditor, QWidget):
     evaluate_requested = Signal()
     retrain_requested = Signal()
     changed = Signal()  # drawings were deleted or relabelled here
@@ -76,54 +72,32 @@ class ConfusionPanel(QWidget):
         self.table.horizontalHeader().setMinimumSectionSize(14)
         self.cell_label = QLabel("")
         self.cell_label.setWordWrap(True)
-        self.list = QListWidget()
-        self.list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 14, THUMB + 22))
-        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list.setMovement(QListWidget.Movement.Static)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setFixedHeight(THUMB + 28)  # one row of thumbnails; the matrix gets the rest
-        self.delete_button = QPushButton("Delete")
-        self.delete_button.setToolTip("Delete the selected drawings from your collection")
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.relabel_box = QComboBox()
-        self.relabel_button = QPushButton("Relabel as")
-        self.relabel_button.setToolTip("Move the selected drawings to another class")
-        self.relabel_button.clicked.connect(lambda: self.relabel_selected(self.relabel_box.currentText()))
+        self.editor = DrawingEditor()
+        self.editor.failed.connect(self.cell_label.setText)
+        self.editor.edited.connect(self._edited)
+        self.editor.list.setFixedHeight(THUMB + 28)  # one row of thumbnails; the matrix gets the rest
 
         top = QHBoxLayout()
         top.addWidget(self.check_button)
         top.addStretch(1)
         top.addWidget(self.retrain_button)
-        actions = QHBoxLayout()
-        actions.addWidget(self.delete_button)
-        actions.addStretch(1)
-        actions.addWidget(self.relabel_button)
-        actions.addWidget(self.relabel_box)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.cell_label)
-        layout.addWidget(self.list)
-        layout.addLayout(actions)
-        self._enable_actions()
+        layout.addWidget(self.editor)
 
     def set_store(self, store: DrawingStore | None) -> None:
         self._store = store
-        self.relabel_box.clear()
-        if store is not None:
-            self.relabel_box.addItems(list(store.classes))
+        self.editor.set_store(store)
         self._result = None
         self._cell = None
         self.table.clear()
         self.table.setRowCount(0)
         self.table.setColumnCount(0)
-        self.list.clear()
         self.summary.setText(INTRO)
         self.cell_label.setText("")
-        self._enable_actions()
 
     def set_busy(self) -> None:
         self.summary.setText("Checking your drawings…")
@@ -163,15 +137,14 @@ class ConfusionPanel(QWidget):
                 item.setBackground(QBrush(cell_colour(count, int(totals[t]), t == g)))
                 item.setToolTip(f"{count} drawing(s) labelled {classes[t]}, guessed {classes[g]}")
                 self.table.setItem(t, g, item)
-        self.list.clear()
+        self.editor.clear()
         self.cell_label.setText("")
         if self._cell is not None and self._cell[0] < len(classes) and self._cell[1] < len(classes):
             self.show_cell(*self._cell)
-        self._enable_actions()
 
     def show_cell(self, true: int, guess: int) -> None:
         """List the drawings labelled ``true`` that the network guessed as ``guess``."""
-        self.list.clear()
+        self.editor.clear()
         if self._result is None or self._store is None:
             return
         self._cell = (true, guess)
@@ -181,49 +154,13 @@ class ConfusionPanel(QWidget):
         self.cell_label.setText(
             f"Labelled {classes[true]}, guessed {classes[guess]} ({verdict}): {len(ids)}."
             + (" Select, then delete or relabel." if ids else ""))
-        for example_id in list(ids)[:MAX_SHOWN]:
-            try:
-                icon = QIcon(thumbnail(self._store.raster(example_id)))
-            except CnnDesktopError:
-                continue  # deleted or moved since the check
-            item = QListWidgetItem(icon, classes[true])
-            item.setData(Qt.ItemDataRole.UserRole, example_id)
-            item.setToolTip(f"labelled {classes[true]}, guessed {classes[guess]} · {example_id}")
-            self.list.addItem(item)
-        self._enable_actions()
+        for example_id in list(ids)[:MAX_SHOWN]:  # one deleted or moved since the check is left out
+            self.editor.add(example_id, classes[true],
+                            f"labelled {classes[true]}, guessed {classes[guess]} · {example_id}")
 
-    # --- fixing ---
+    # --- fixing (the editor deletes and relabels) ---
 
-    def selected_ids(self) -> list[str]:
-        return [item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()]
-
-    def delete_selected(self) -> None:
-        self._apply(lambda store, example_id: store.remove(example_id), "deleted")
-
-    def relabel_selected(self, label: str) -> None:
-        if label:
-            self._apply(lambda store, example_id: store.relabel(example_id, label), f"relabelled as {label}")
-
-    def _apply(self, action, done: str) -> None:
-        items = self.list.selectedItems()
-        if self._store is None or not items:
-            return
-        count = 0
-        for item in items:
-            try:
-                action(self._store, item.data(Qt.ItemDataRole.UserRole))
-            except CnnDesktopError as error:
-                self.cell_label.setText(str(error))
-                break
-            self.list.takeItem(self.list.row(item))
-            count += 1
+    def _edited(self, count: int, done: str) -> None:
         if count:
             self.cell_label.setText(f"{count} drawing(s) {done}. Retrain, then check again.")
             self.changed.emit()
-        self._enable_actions()
-
-    def _enable_actions(self) -> None:
-        has_items = self.list.count() > 0
-        self.delete_button.setEnabled(has_items)
-        self.relabel_button.setEnabled(has_items)
-        self.relabel_box.setEnabled(has_items)
