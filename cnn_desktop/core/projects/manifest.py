@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from cnn_desktop.core.errors import CnnDesktopError, at, listed, shown
 from cnn_desktop.core.network.geometry import layer_geometry
