@@ -106,7 +106,7 @@ def point_at_unit(window, layer: str, tile: int, y: int, x: int) -> None:
     xdotool("mousemove", str(target.x() - 3), str(target.y() - 3))
     pump(0.1)
     xdotool("mousemove", str(target.x()), str(target.y()))
-    wait_until(lambda: window.inside.receptive.unit is not None, what="the hovered unit")
+    wait_until(lambda: window.inspection.receptive.unit is not None, what="the hovered unit")
     pump(0.5)
 
 
@@ -184,19 +184,19 @@ def main() -> int:
     move_pointer_away()
 
     # 2. What the network looks at: Grad-CAM for its guess, over the canvas and the input view.
-    window.inside.saliency.toggle.setChecked(True)
+    window.inspection.saliency.toggle.setChecked(True)
     wait_until(lambda: window.session.prediction.saliency is not None, what="the heat map")
     pump(0.5)
     shot(window, "saliency")
-    window.inside.saliency.method_box.setCurrentIndex(1)
+    window.inspection.saliency.method_box.setCurrentIndex(1)
     wait_until(lambda: window.session.prediction.saliency_method == "gradient-x-input", what="gradient x input")
     pump(0.5)
     shot(window, "saliency-strokes")
-    window.inside.saliency.toggle.setChecked(False)
+    window.inspection.saliency.toggle.setChecked(False)
     pump(0.3)
 
     # 3. Step through: the conv1 filter that responds most to this drawing, at a window on the ink.
-    dialog = window.inside.open_walkthrough()
+    dialog = window.inspection.open_walkthrough()
     dialog.resize(1140, 720)
     dialog.move(60, 40)
     state = dialog.view.state
@@ -218,7 +218,7 @@ def main() -> int:
             break
     shot(window, "not-sure")
     # ... and the softmax behind that hesitation, step by step.
-    dialog = window.inside.open_walkthrough()
+    dialog = window.inspection.open_walkthrough()
     state = dialog.view.state
     wait_until(lambda: state.walk is not None, what="the walkthrough")
     state.set_stage(CLASSIFIER, state.stage_length(CLASSIFIER) - 1)
@@ -228,17 +228,17 @@ def main() -> int:
     # 5. Mistakes: check the collection, open the cell of one mislabelled drawing.
     clear(window)
     window.docks["mistakes"].raise_()
-    window.inside.confusion.check_button.click()
-    wait_until(lambda: window.inside.confusion.table.rowCount() == 10, what="the confusion matrix")
-    result = window.inside.confusion._result
+    window.inspection.confusion.check_button.click()
+    wait_until(lambda: window.inspection.confusion.table.rowCount() == 10, what="the confusion matrix")
+    result = window.inspection.confusion._result
     off = [(int(t), int(g)) for t, g in np.argwhere(result.confusion > 0) if t != g]
     if off:
         true, guess = max(off, key=lambda cell: result.confusion[cell])
-        window.inside.confusion.table.setCurrentCell(true, guess)
-        window.inside.confusion.show_cell(true, guess)
-        if window.inside.confusion.list.count():
-            window.inside.confusion.list.item(0).setSelected(True)
-            window.inside.confusion.relabel_box.setCurrentText(result.classes[guess])
+        window.inspection.confusion.table.setCurrentCell(true, guess)
+        window.inspection.confusion.show_cell(true, guess)
+        if window.inspection.confusion.list.count():
+            window.inspection.confusion.list.item(0).setSelected(True)
+            window.inspection.confusion.relabel_box.setCurrentText(result.classes[guess])
     shot(window, "mistakes")
 
     # 6. Timeline: train a ticks-and-crosses network from scratch, then scrub back to an early moment.
@@ -256,7 +256,7 @@ def main() -> int:
     window.training.start_button.click()
     wait_until(lambda: window.training.state == "finished", timeout=240, what="training")
     pump(1.0)
-    timeline = window.inside.timeline
+    timeline = window.inspection.timeline
     timeline.slider.setValue(max(1, timeline.slider.maximum() // 8))
     wait_until(lambda: window.session.prediction.snapshot is not None and window.session.filters.snapshot is not None,
                what="the snapshot")

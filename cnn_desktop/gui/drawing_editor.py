@@ -1,5 +1,5 @@
 """Thumbnails of stored drawings, to select and then delete or relabel: the editor that the collection
-view and the Mistakes panel (gui/inspect/confusion_view.py) both show.
+view and the Mistakes panel (gui/inspection/confusion_view.py) both show.
 
 The selected drawings are deleted with the Delete button, the Del key while the thumbnails have the
 focus, or the right-click menu; relabelled with the "Relabel as" button and its class box, or the

@@ -32,7 +32,7 @@ from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.input_view import InputView
-from cnn_desktop.gui.inspect.hub import SeeInside
+from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
@@ -109,11 +109,11 @@ class MainWindow(QMainWindow):
         self.feature_maps = FeatureMapsView(session)
         self.filters = FiltersView(session)
         # See inside: receptive fields, heat maps, "not sure", the timeline, the mistakes (gui/inspect).
-        self.inside = SeeInside(session, self.canvas, self.input_view, self.feature_maps, self)
+        self.inspection = InspectionViews(session, self.canvas, self.input_view, self.feature_maps, self)
         self.prediction_column = QWidget()
         column = QVBoxLayout(self.prediction_column)
         column.addWidget(self.probabilities, 1)
-        column.addWidget(self.inside.threshold)
+        column.addWidget(self.inspection.threshold)
         row = QHBoxLayout()
         row.addWidget(QLabel("The network sees:"))
         row.addWidget(self.input_view)
@@ -121,20 +121,20 @@ class MainWindow(QMainWindow):
         column.addLayout(row)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
-        column.addWidget(self.inside.saliency)
-        column.addWidget(self.inside.snapshot_label)
+        column.addWidget(self.inspection.saliency)
+        column.addWidget(self.inspection.snapshot_label)
         column.addWidget(self.model_label)
 
         self.maps_column = QWidget()
         maps_column = QVBoxLayout(self.maps_column)
         maps_column.setContentsMargins(0, 0, 0, 0)
         maps_column.addWidget(self.feature_maps, 1)
-        maps_column.addWidget(self.inside.receptive)
+        maps_column.addWidget(self.inspection.receptive)
         self.collection = CollectionView()
-        self.training_view = TrainingView(session, self.inside.timeline)
+        self.training_view = TrainingView(session, self.inspection.timeline)
         self.training = self.training_view.controls
         self.curves = self.training_view.curves
-        self.inside.timeline.mark_on(self.curves.loss_plot, self.curves.accuracy_plot)
+        self.inspection.timeline.mark_on(self.curves.loss_plot, self.curves.accuracy_plot)
 
     def _build_toolbar(self) -> None:
         self.mode_box = QComboBox()
@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
             ("prediction", "Prediction", self.prediction_column, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("feature_maps", "Feature maps of your drawing", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
             ("collection", "Your collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("mistakes", "Mistakes", self.inside.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("mistakes", "Mistakes", self.inspection.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
             ("training", "Training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("filters", "Filters the conv layers learn", self.filters, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]:
@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         step_through = QAction("Step &through the network…", self)
         step_through.setShortcut(QKeySequence("Ctrl+K"))
-        step_through.triggered.connect(self.inside.open_walkthrough)
+        step_through.triggered.connect(self.inspection.open_walkthrough)
         view_menu.addAction(step_through)
 
     def _wire(self) -> None:
@@ -232,9 +232,9 @@ class MainWindow(QMainWindow):
         session = self.session
         self.canvas.strokes_changed.connect(session.drawing_changed)
         self.mode_box.currentIndexChanged.connect(lambda _: session.switch_task(self.mode_box.currentData()))
-        self.step_through_button.clicked.connect(self.inside.open_walkthrough)
-        self.inside.confusion.retrain_requested.connect(self.training.start_button.click)
-        self.inside.confusion.changed.connect(self._collection_edited)
+        self.step_through_button.clicked.connect(self.inspection.open_walkthrough)
+        self.inspection.confusion.retrain_requested.connect(self.training.start_button.click)
+        self.inspection.confusion.changed.connect(self._collection_edited)
         self.collection.changed.connect(session.refresh_counts)
         self.collection.problem.connect(self.show_problem)
         self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())

@@ -55,7 +55,7 @@ def test_a_heat_map_only_when_asked_for_the_top_class_or_a_chosen_one(engine):
 
 
 def test_grad_cam_is_the_gradient_weighted_last_conv_maps_and_leaves_parameter_gradients_alone():
-    from cnn_desktop.core.inspection.explain import heatmap_upsample_matrix
+    from cnn_desktop.core.inspection.saliency import heatmap_upsample_matrix
     from cnn_desktop.core.network.geometry import layer_geometry
 
     model = build_model(SPEC, seed=1)  # in training mode: saliency must switch dropout off itself

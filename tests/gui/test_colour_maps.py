@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 
-from cnn_desktop.gui.inspect.walkthrough_painting import Diverging, grid
+from cnn_desktop.gui.inspection.walkthrough_painting import Diverging, grid
 from cnn_desktop.gui.panels.image_grid import ImageGridPanel
 from cnn_desktop.gui.panels.plot_style import DIVERGING_MAP, colour_map, lookup_table, map_colours
 

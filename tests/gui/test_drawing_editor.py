@@ -9,7 +9,7 @@ from cnn_desktop.core.app.messages import CollectionEvaluation
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.errors import DataError
 from cnn_desktop.gui.collection_view import CollectionView
-from cnn_desktop.gui.inspect.confusion_view import ConfusionPanel
+from cnn_desktop.gui.inspection.confusion_view import ConfusionPanel
 
 CLASSES = ("tick", "cross")
 

@@ -8,7 +8,7 @@ from cnn_desktop.core.app.messages import StopTraining
 from cnn_desktop.core.tasks import collection_dir
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.data.store import DrawingStore
-from cnn_desktop.gui.inspect.overlays import box_rect
+from cnn_desktop.gui.inspection.overlays import box_rect
 from cnn_desktop.core.inspection.walkthrough_state import CLASSIFIER, CONV, POOL, RELU
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from gui_helpers import draw
@@ -33,7 +33,7 @@ def test_hovering_a_unit_shows_its_receptive_field_value_and_kernel(qtbot, open_
     qtbot.waitUntil(lambda: grid.image_item.image is not None, timeout=5000)
     # Through the grid's own hover path: 32 maps in 8 columns of 10x10 tiles, 1 px apart.
     grid._on_pixel_hovered((5 * 11 + 4 + 0.5, 3 + 0.5))  # tile 5, row 3, column 4
-    panel = window.inside.receptive
+    panel = window.inspection.receptive
     value = prediction.activations["conv2"][5, 3, 4]
     assert panel.info.text() == (f"conv2 map 5 unit (3, 4) = {value:.3g} · sees input rows 4-17, cols 6-19 · "
                                  "kernel 16×5×5")
@@ -52,23 +52,23 @@ def test_the_heat_map_is_asked_for_only_when_switched_on_and_drawn_over_the_canv
     window = open_window()
     prediction = _drawn(qtbot, window)
     assert prediction.saliency is None and window.canvas._overlay is None
-    window.inside.saliency.toggle.setChecked(True)  # re-sends the drawing, asking for the heat map
+    window.inspection.saliency.toggle.setChecked(True)  # re-sends the drawing, asking for the heat map
     qtbot.waitUntil(lambda: window.session.prediction.saliency is not None, timeout=5000)
     shown = window.session.prediction
     assert shown.saliency_class == int(np.argmax(shown.probabilities)) and shown.saliency_method == "gradcam"
     if shown.saliency.max() > 0:
         assert window.canvas._overlay is not None
         assert window.canvas._overlay_rect == box_rect(shown.to_input, (0, 0, 27, 27))
-    window.inside.saliency.class_box.setCurrentIndex(window.inside.saliency.class_box.findData(3))
-    window.inside.saliency.method_box.setCurrentIndex(1)
+    window.inspection.saliency.class_box.setCurrentIndex(window.inspection.saliency.class_box.findData(3))
+    window.inspection.saliency.method_box.setCurrentIndex(1)
     qtbot.waitUntil(lambda: window.session.prediction.saliency_class == 3
                     and window.session.prediction.saliency_method == "gradient-x-input", timeout=5000)
-    assert window.canvas._overlay is not None and "for 3" in window.inside.saliency.legend.text()
+    assert window.canvas._overlay is not None and "for 3" in window.inspection.saliency.legend.text()
     draw(qtbot, window.canvas, [(100, 300), (300, 300)])  # drawing on keeps the heat map coming
     wanted = window.session.last_request_id
     qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted, timeout=5000)
     assert window.session.prediction.saliency is not None
-    window.inside.saliency.toggle.setChecked(False)
+    window.inspection.saliency.toggle.setChecked(False)
     assert window.canvas._overlay is None
     qtbot.waitUntil(lambda: window.session.prediction.saliency is None, timeout=5000)
 
@@ -87,8 +87,8 @@ def test_not_sure_below_the_threshold_set_with_the_slider(qtbot, open_window):
     window = open_window()  # an untrained network spreads its bets: it is not sure
     _drawn(qtbot, window)
     qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Not sure — maybe"), timeout=5000)
-    window.inside.threshold.slider.setValue(0)
-    assert window.probabilities.threshold == 0 and window.inside.threshold.label.text() == "Not sure below 0%"
+    window.inspection.threshold.slider.setValue(0)
+    assert window.probabilities.threshold == 0 and window.inspection.threshold.label.text() == "Not sure below 0%"
     qtbot.waitUntil(lambda: window.probabilities.headline.text().startswith("Guess:"), timeout=5000)
 
 
@@ -96,7 +96,7 @@ def test_the_step_through_dialog_walks_the_real_numbers_of_the_drawing(qtbot, op
     window = open_window()
     prediction = _drawn(qtbot, window)
     qtbot.mouseClick(window.step_through_button, Qt.MouseButton.LeftButton)
-    dialog = window.inside.walkthrough
+    dialog = window.inspection.walkthrough
     state, controls, canvas = dialog.view.state, dialog.view.controls, dialog.view.canvas
     qtbot.waitUntil(lambda: dialog.isVisible() and state.walk is not None, timeout=5000)
     walk, shown = state.walk, window.session.prediction
@@ -136,7 +136,7 @@ def test_the_step_through_dialog_walks_the_real_numbers_of_the_drawing(qtbot, op
 
 
 def test_the_walkthrough_without_a_drawing_says_why_and_does_not_play(qtbot):
-    from cnn_desktop.gui.inspect.walkthrough_view import WalkthroughDialog
+    from cnn_desktop.gui.inspection.walkthrough_view import WalkthroughDialog
 
     dialog = WalkthroughDialog()
     qtbot.addWidget(dialog)
@@ -158,7 +158,7 @@ def _ticks_collection(home, bars_collection):
 def test_the_mistakes_panel_lists_a_cells_drawings_to_relabel_or_delete(qtbot, open_window, home, bars_collection):
     labels = _ticks_collection(home, bars_collection)
     window = open_window("ticks-crosses")
-    panel = window.inside.confusion
+    panel = window.inspection.confusion
     window.docks["mistakes"].raise_()
     qtbot.mouseClick(panel.check_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.table.rowCount() == 2, timeout=10000)
@@ -189,7 +189,7 @@ def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, hom
     _ticks_collection(home, bars_collection)
     window = open_window("ticks-crosses")
     _drawn(qtbot, window, [(120, 240), (180, 300), (330, 90)])
-    timeline = window.inside.timeline
+    timeline = window.inspection.timeline
     assert not timeline.slider.isEnabled()
     window.training.epochs.setValue(500)
     window.training.batch_size.setValue(8)
@@ -199,7 +199,7 @@ def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, hom
     timeline.slider.setValue(0)  # before training
     qtbot.waitUntil(lambda: window.session.prediction.snapshot == 0 and window.session.filters.snapshot == 0,
                     timeout=5000)
-    assert window.inside.snapshot_label.isVisible() and "before training" in window.inside.snapshot_label.text()
+    assert window.inspection.snapshot_label.isVisible() and "before training" in window.inspection.snapshot_label.text()
     assert "before training" in timeline.label.text() and timeline.now_button.isEnabled()
     steps = window.worker.engine.trainer.step_count
     qtbot.waitUntil(lambda: window.worker.engine.trainer.step_count > steps + 3, timeout=5000)  # undisturbed
@@ -207,6 +207,6 @@ def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, hom
     qtbot.mouseClick(timeline.now_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.session.prediction.snapshot is None and window.session.filters.snapshot is None,
                     timeout=5000)
-    assert not window.inside.snapshot_label.isVisible() and timeline.showing is None
+    assert not window.inspection.snapshot_label.isVisible() and timeline.showing is None
     qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=5000)

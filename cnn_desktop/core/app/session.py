@@ -19,7 +19,7 @@ from typing import Callable
 from psygnal import Signal
 
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError, describe_error
-from cnn_desktop.core.inspection.explain import DEFAULT_SURE_THRESHOLD
+from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
     PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,

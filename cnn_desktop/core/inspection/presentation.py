@@ -34,7 +34,7 @@ def describe_layers(spec: ModelSpec) -> list[tuple[str, str]]:
 
 def as_tiles(activation: np.ndarray) -> tuple[np.ndarray, int | None]:
     """A layer's output as a stack of 2-D tiles: maps stay maps; a vector becomes one strip-shaped tile
-    (with the number of columns to lay it out in, which core/explain.unit_index assumes)."""
+    (with the number of columns to lay it out in, which core/inspection/receptive_fields.unit_index assumes)."""
     if activation.ndim == 3:
         return activation, None
     flat = activation.reshape(-1)

@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.inspection.explain import heatmap_upsample_matrix
-from cnn_desktop.core.network.geometry import layer_geometry
+from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry
 from cnn_desktop.core.network.model import CNN
 
 METHODS = ("gradcam", "gradient-x-input")
@@ -81,3 +80,25 @@ def _last_rectified_conv(names: list[str], geometry: dict) -> str:
     if i + 1 < len(names) and geometry[names[i + 1]].kind == "relu":
         return names[i + 1]
     return names[i]
+
+
+def heatmap_upsample_matrix(geo: LayerGeometry, input_size: int) -> np.ndarray:
+    """(input_size, geo.size) linear interpolation from a layer's unit centres to input pixel centres.
+
+    Unit i sees input pixels ``i * jump - pad`` .. ``+ field - 1``, so its centre sits at
+    ``i * jump - pad + field / 2`` in continuous coordinates; pixels beyond the first or last centre
+    take the nearest unit's value. ``M @ map @ M.T`` turns a (size, size) map into an input-sized one.
+    """
+    centres = np.arange(geo.size) * geo.jump - geo.pad + geo.field / 2
+    pixels = np.arange(input_size) + 0.5
+    matrix = np.zeros((input_size, geo.size))
+    for j, p in enumerate(pixels):
+        if geo.size == 1 or p <= centres[0]:
+            matrix[j, 0] = 1.0
+        elif p >= centres[-1]:
+            matrix[j, -1] = 1.0
+        else:
+            i = int(np.searchsorted(centres, p) - 1)
+            t = (p - centres[i]) / (centres[i + 1] - centres[i])
+            matrix[j, i], matrix[j, i + 1] = 1 - t, t
+    return matrix

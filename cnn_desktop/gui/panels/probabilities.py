@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from cnn_desktop.core.inspection.explain import DEFAULT_SURE_THRESHOLD, headline, verdict
+from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD, headline, verdict
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
 from cnn_desktop.gui.throttle import Throttle

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
-from cnn_desktop.core.inspection.explain import input_box_to_drawing
+from cnn_desktop.core.inspection.receptive_fields import input_box_to_drawing
 
 FIELD_FILL = QColor(255, 140, 0, 90)
 FIELD_EDGE = QColor(230, 90, 0, 255)

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from cnn_desktop.core.inspection.explain import UnitInfo, describe_unit
+from cnn_desktop.core.inspection.receptive_fields import UnitInfo, describe_unit
 from cnn_desktop.core.app.messages import Filters, Prediction
 from cnn_desktop.core.network.spec import ModelSpec
 from cnn_desktop.gui.panels.image_grid import ImageGridPanel

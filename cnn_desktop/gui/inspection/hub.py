@@ -1,6 +1,6 @@
 """All the "see inside" views, subscribed to the session in one place.
 
-The window creates one ``SeeInside`` and puts its widgets where they belong; each view here listens
+The window creates one ``InspectionViews`` and puts its widgets where they belong; each view listens
 to the session's events (the prediction, the filters, the model, the timeline, the evaluation) and
 calls its methods for what the person asks (a heat map, a snapshot, the mistakes). Nothing here asks
 another widget for state.
@@ -13,16 +13,16 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from cnn_desktop.core.app.messages import ModelReady, Prediction
 from cnn_desktop.core.app.session import Session
-from cnn_desktop.gui.inspect.confidence import ThresholdSlider
-from cnn_desktop.gui.inspect.confusion_view import ConfusionPanel
-from cnn_desktop.gui.inspect.overlays import OverlayManager
-from cnn_desktop.gui.inspect.receptive import ReceptiveFieldPanel
-from cnn_desktop.gui.inspect.saliency import SaliencyControls
-from cnn_desktop.gui.inspect.timeline import TimelineBar
-from cnn_desktop.gui.inspect.walkthrough_view import WalkthroughDialog
+from cnn_desktop.gui.inspection.confidence import ThresholdSlider
+from cnn_desktop.gui.inspection.confusion_view import ConfusionPanel
+from cnn_desktop.gui.inspection.overlays import OverlayManager
+from cnn_desktop.gui.inspection.receptive import ReceptiveFieldPanel
+from cnn_desktop.gui.inspection.saliency import SaliencyControls
+from cnn_desktop.gui.inspection.timeline import TimelineBar
+from cnn_desktop.gui.inspection.walkthrough_view import WalkthroughDialog
 
 
-class SeeInside(QObject):
+class InspectionViews(QObject):
     def __init__(self, session: Session, canvas, input_view, feature_maps, parent: QWidget) -> None:
         super().__init__(parent)
         self._parent = parent

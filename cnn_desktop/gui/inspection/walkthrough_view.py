@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 from cnn_desktop.core.app.messages import Filters, Prediction
 from cnn_desktop.core.inspection.walkthrough_state import WalkthroughState
 from cnn_desktop.core.network.spec import ModelSpec
-from cnn_desktop.gui.inspect.walkthrough_canvas import StageCanvas
-from cnn_desktop.gui.inspect.walkthrough_controls import WalkthroughControls
+from cnn_desktop.gui.inspection.walkthrough_canvas import StageCanvas
+from cnn_desktop.gui.inspection.walkthrough_controls import WalkthroughControls
 
 
 class WalkthroughView(QWidget):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 from cnn_desktop.core.inspection.walkthrough import ClassifierStep, top_contributions
 from cnn_desktop.core.inspection.walkthrough_state import WalkthroughFrame
-from cnn_desktop.gui.inspect.walkthrough_painting import HIGHLIGHT, MUTED_TEXT, Diverging, grid, text
+from cnn_desktop.gui.inspection.walkthrough_painting import HIGHLIGHT, MUTED_TEXT, Diverging, grid, text
 
 GUIDE = QColor(215, 215, 222)
 ZERO_LINE = QColor(150, 150, 160)

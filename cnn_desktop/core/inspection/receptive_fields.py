@@ -1,6 +1,5 @@
-"""Small, Qt-free answers the "see inside" views need: where a unit looks, what it computed, how sure
-the network is. numpy only (no torch): the window calls these on the GUI thread.
-"""
+"""Where a unit of a feature map looks and what it computed, for the receptive-field views:
+Qt-free, numpy only (no torch): the window calls these on the GUI thread."""
 
 from __future__ import annotations
 
@@ -10,12 +9,6 @@ import numpy as np
 
 from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry, receptive_field
 from cnn_desktop.core.network.spec import ModelSpec
-
-# Below this top probability the headline says "Not sure". The maximum softmax probability is the
-# one confidence score whose scale means the same for every model (it is a probability), so a single
-# slider works for a bundled model and for one trained a minute ago; energy or logit-norm scores
-# separate unfamiliar drawings a little better but need thresholds calibrated per model.
-DEFAULT_SURE_THRESHOLD = 0.6
 
 
 def inverse_affine(to_input: np.ndarray) -> np.ndarray:
@@ -111,47 +104,3 @@ def _producing_conv(geometry: list[LayerGeometry], layer: str) -> LayerGeometry 
         if geo.name == layer:
             return last
     return None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    top: int  # index of the most probable class
-    probability: float  # its probability
-    sure: bool  # probability >= threshold
-
-
-def verdict(probabilities: np.ndarray, threshold: float = DEFAULT_SURE_THRESHOLD) -> Verdict:
-    p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
-    top = int(np.argmax(p))
-    return Verdict(top, float(p[top]), bool(p[top] >= threshold))
-
-
-def headline(classes: tuple[str, ...] | list[str], probabilities: np.ndarray,
-             threshold: float = DEFAULT_SURE_THRESHOLD) -> str:
-    """"Guess: 7  (92%)", or "Not sure — maybe 7 (45%)" when the top probability is below ``threshold``."""
-    v = verdict(probabilities, threshold)
-    if v.sure:
-        return f"Guess: {classes[v.top]}  ({v.probability:.0%})"
-    return f"Not sure — maybe {classes[v.top]} ({v.probability:.0%})"
-
-
-def heatmap_upsample_matrix(geo: LayerGeometry, input_size: int) -> np.ndarray:
-    """(input_size, geo.size) linear interpolation from a layer's unit centres to input pixel centres.
-
-    Unit i sees input pixels ``i * jump - pad`` .. ``+ field - 1``, so its centre sits at
-    ``i * jump - pad + field / 2`` in continuous coordinates; pixels beyond the first or last centre
-    take the nearest unit's value. ``M @ map @ M.T`` turns a (size, size) map into an input-sized one.
-    """
-    centres = np.arange(geo.size) * geo.jump - geo.pad + geo.field / 2
-    pixels = np.arange(input_size) + 0.5
-    matrix = np.zeros((input_size, geo.size))
-    for j, p in enumerate(pixels):
-        if geo.size == 1 or p <= centres[0]:
-            matrix[j, 0] = 1.0
-        elif p >= centres[-1]:
-            matrix[j, -1] = 1.0
-        else:
-            i = int(np.searchsorted(centres, p) - 1)
-            t = (p - centres[i]) / (centres[i + 1] - centres[i])
-            matrix[j, i], matrix[j, i + 1] = 1 - t, t
-    return matrix

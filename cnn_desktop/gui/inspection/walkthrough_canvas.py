@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QWidget
 
 from cnn_desktop.core.inspection.walkthrough import FilterWalk
 from cnn_desktop.core.inspection.walkthrough_state import CONV, NO_DRAWING, POOL, RELU, WalkthroughFrame
-from cnn_desktop.gui.inspect.walkthrough_classifier import paint_classifier
-from cnn_desktop.gui.inspect.walkthrough_painting import (
+from cnn_desktop.gui.inspection.walkthrough_classifier import paint_classifier
+from cnn_desktop.gui.inspection.walkthrough_painting import (
     MUTED_TEXT, Diverging, Ink, arrow, grid, number, outline, text)
 
 EMPTY = WalkthroughFrame(None, (), {}, (), CONV, 0, 0, "", "", NO_DRAWING)

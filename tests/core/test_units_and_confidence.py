@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from cnn_desktop.core.inspection.explain import (
-    describe_unit, headline, heatmap_upsample_matrix, input_box_to_drawing, inverse_affine, unit_index, verdict)
+from cnn_desktop.core.inspection.receptive_fields import describe_unit, input_box_to_drawing, inverse_affine, unit_index
+
+from cnn_desktop.core.inspection.confidence import headline, verdict
+
+from cnn_desktop.core.inspection.saliency import heatmap_upsample_matrix
 from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.data.preprocess import preprocess_with_transform
 from cnn_desktop.core.network.spec import lenet_spec
