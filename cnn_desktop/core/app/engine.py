@@ -25,6 +25,7 @@ from typing import Any, Callable
 from cnn_desktop.core.app.looking import Looking
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
+    ModelOrigin,
     Command,
     EngineError,
     EvaluateCollection,
@@ -212,7 +213,7 @@ class Engine:
         self.model, self.history, self.info, self.label = model, history, info, label
         self._forget_timeline()
         self._weights_changed()
-        origin = "file" if path is not None else "fresh"
+        origin = ModelOrigin.FILE if path is not None else ModelOrigin.FRESH
         trained = path is not None or bool(history)  # a model file holds trained weights, history or not
         self._emit(ModelReady(model.spec, label, trained, tuple(history), model.parameter_count(), origin, path))
 
@@ -310,7 +311,8 @@ class Engine:
         # The model first, then the state: whoever sees "finished" or "stopped" already knows which
         # model the run left (the window saves it then, and names it in its label).
         self._emit(
-            ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count(), "training")
+            ModelReady(self.model.spec, self.label, True, tuple(self.history), self.model.parameter_count(),
+                       ModelOrigin.TRAINING)
         )
         self._emit(TrainingState(state, message))
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from cnn_desktop.core.app.messages import Filters, Predict, Prediction, SnapshotInfo, Timeline
+from cnn_desktop.core.app.messages import TOP_CLASS, Filters, Predict, Prediction, SnapshotInfo, Timeline
 from cnn_desktop.core.data.preprocess import preprocess_with_transform
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.saliency import saliency_map
@@ -111,7 +111,7 @@ class Looking:
         saliency, explained = None, None
         wanted = request.saliency_class
         if wanted is not None:
-            explained = int(np.argmax(probabilities)) if wanted == "top" else int(wanted)
+            explained = int(np.argmax(probabilities)) if wanted == TOP_CLASS else int(wanted)
             if 0 <= explained < len(model.classes):
                 saliency = saliency_map(model, prepared.image, explained, request.saliency_method)
             else:

@@ -8,6 +8,7 @@ These carry no Qt: the engine that produces them is tested and benchmarked witho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,18 @@ from cnn_desktop.core.network.spec import ModelSpec, TrainConfig
 from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.core.inspection.timeline import SnapshotInfo  # noqa: F401 (travels in Timeline)
 from cnn_desktop.core.training.progress import EpochInfo, StepInfo
+
+# Predict.saliency_class for "explain the class the network guesses", whichever that is.
+TOP_CLASS = "top"
+
+
+class ModelOrigin(str, Enum):
+    """Where the model in use came from (a str enum: compares equal to "file", "fresh", "training")."""
+
+    FILE = "file"  # loaded from a model file
+    FRESH = "fresh"  # new, untrained weights
+    TRAINING = "training"  # just trained in the app
+
 
 # --- commands: window -> engine ---
 
@@ -134,7 +147,7 @@ class ModelReady:
     trained: bool  # False for fresh, untrained weights
     history: tuple[dict[str, Any], ...]
     parameters: int
-    origin: str = "fresh"  # "file" (loaded from ``path``), "fresh" (untrained) or "training" (just trained)
+    origin: ModelOrigin = ModelOrigin.FRESH
     path: Path | None = None
 
 

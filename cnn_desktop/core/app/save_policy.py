@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnn_desktop.core.app.messages import ModelOrigin
 from cnn_desktop.core.app.run_state import RunState
 
 
@@ -45,7 +46,7 @@ class SavePolicy:
 
     def model_loaded(self, origin: str, path: Path | None) -> bool:
         """A model became current: save it if it is the file the person opened."""
-        if origin == "file" and path is not None and path == self._opened:
+        if origin == ModelOrigin.FILE and path is not None and path == self._opened:
             self._opened = None
             return True
         return False

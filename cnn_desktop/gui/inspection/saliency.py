@@ -11,7 +11,9 @@ from typing import Sequence
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QWidget
 
-TOP = "top"
+from cnn_desktop.core.app.messages import TOP_CLASS
+
+TOP = TOP_CLASS  # explain whichever class the network guesses
 METHODS = (
     ("gradcam", "as regions",
      "Grad-CAM: the last conv layer's maps, weighted by how much each one raises the class's score.\n"
