@@ -1,5 +1,5 @@
 """The ``cnn-desktop`` command: no arguments opens the app; subcommands train, evaluate, predict, info,
-download and help, one module each.
+download, project, import and help, one module each.
 
 Users, CI and the benchmarks script against these names and outputs, so they stay stable: ``evaluate``
 always ends with ``accuracy 0.9876 n=1234``. A problem with the user's input prints one line
@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Sequence
 
 from cnn_desktop import __version__
-from cnn_desktop.cli import arguments, download, evaluate, info, predict, train
+from cnn_desktop.cli import arguments, download, evaluate, import_drawings, info, predict, project, train
 from cnn_desktop.cli.arguments import EXIT_BAD_INPUT
 from cnn_desktop.cli.output import EXIT_BROKEN_PIPE, ReaderGone, printable, silence_stdout
 from cnn_desktop.core.errors import CnnDesktopError
@@ -27,6 +27,8 @@ COMMANDS: dict[str, ModuleType] = {
     "predict": predict,
     "info": info,
     "download": download,
+    "project": project,
+    "import": import_drawings,
 }
 
 
@@ -91,14 +93,23 @@ def _show_help(parser: argparse.ArgumentParser, commands, topic: str | None) -> 
 
 
 def load_chosen_model(options: argparse.Namespace):
-    """The model of ``--model``, or the bundled model of ``--preset``."""
+    """The model of ``--model``, the current version of ``--project`` (opened read-only: nothing is
+    written), or the bundled model of ``--preset``."""
     from cnn_desktop.core.network.checkpoint import load_model
     from cnn_desktop.core.tasks import get_task
 
     use_planned_threads(options)
-    path = options.model or get_task(options.preset).bundled_model_path()
+    if getattr(options, "project", None) is not None:
+        from cnn_desktop.cli.project_data import open_project, require_current
+
+        if options.preset is not None:
+            raise CnnDesktopError("give --project or --preset, not both")
+        project = open_project(options.project, read_only=True)
+        return project.load_version(require_current(project))
+    preset = options.preset or arguments.DEFAULT_PRESET
+    path = options.model or get_task(preset).bundled_model_path()
     if options.model is None and not path.exists():
-        raise CnnDesktopError(f"{path}: the bundled {options.preset} model is missing; pass --model")
+        raise CnnDesktopError(f"{path}: the bundled {preset} model is missing; pass --model")
     return load_model(path)
 
 

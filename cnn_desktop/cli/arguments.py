@@ -24,7 +24,8 @@ class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        hint = self.prog.removeprefix("cnn-desktop").strip()
+        # 'cnn-desktop project new' -> 'project': help takes one command, whose help lists its subcommands
+        hint = " ".join(self.prog.removeprefix("cnn-desktop").split()[:1])
         see = f"; see 'cnn-desktop help {hint}'" if hint else "; see 'cnn-desktop help'"
         print(f"{self.prog}: error: {message}{see}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -91,12 +92,19 @@ def preset_default(field: str) -> str:
     return ", ".join(f"{name} {value}" for name, value in values.items())
 
 
+DEFAULT_PRESET = "digits"
+
+
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """--model FILE, or --preset NAME for that task's bundled model."""
-    parser.add_argument("--model", type=Path, metavar="FILE",
-                        help="model file (default: the bundled model of --preset)")
-    parser.add_argument("--preset", choices=sorted(TASKS), default="digits",
-                        help="whose bundled model to use when --model is not given (default: %(default)s)")
+    """--model FILE, --project DIR for its current version, or --preset NAME for that task's bundled model."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--model", type=Path, metavar="FILE",
+                       help="model file (default: the bundled model of --preset)")
+    which.add_argument("--project", type=Path, metavar="DIR",
+                       help="use the current model version of this project, opened read-only (default: none)")
+    parser.add_argument("--preset", choices=sorted(TASKS),
+                        help=f"whose bundled model to use when neither --model nor --project is given "
+                             f"(default: {DEFAULT_PRESET})")
 
 
 def examples(*lines: str) -> str:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from cnn_desktop.cli import arguments
-from cnn_desktop.cli.output import say
+from cnn_desktop.cli.output import printable, say
 from cnn_desktop.core.errors import CnnDesktopError
 
 HELP = "accuracy and confusion matrix of a model on a data set"
@@ -23,19 +23,24 @@ EXAMPLES = arguments.examples(
     "cnn-desktop evaluate --model digits.safetensors my-digits/ --split validation --json",
     "cnn-desktop evaluate --generated                                    # digits drawn with a mouse",
     "cnn-desktop evaluate --preset ticks-crosses --generated --seed 1",
+    "cnn-desktop evaluate --project shapes                # drawings its current version never trained on",
+    "cnn-desktop evaluate --project shapes more-shapes/",
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     arguments.add_model_options(parser)
     parser.add_argument("data", type=Path, nargs="?", metavar="DATA",
-                        help="MNIST IDX folder, image folder <root>/<label>/*.png, or a collection of the app")
+                        help="MNIST IDX folder, image folder <root>/<label>/*.png, a collection of the app, or "
+                             "a project; with --project it may be left out: the project's own drawings")
     parser.add_argument("--mnist-files", choices=["train", "test"], default="test",
                         help="when DATA holds both of MNIST's pairs: its 60,000 training digits or its "
                              "10,000 test digits (default: %(default)s)")
-    parser.add_argument("--split", choices=["all", "validation", "train"], default="all",
+    parser.add_argument("--split", choices=["all", "validation", "train"],
                         help="the whole data set, or the split the model was trained with (its seed and "
-                             "validation fraction are read from the model file) (default: %(default)s)")
+                             "validation fraction are read from the model file; for --project without DATA, "
+                             "the drawings its current version held out) (default: all; --project without "
+                             "DATA: validation when the current version recorded it, else all)")
     parser.add_argument("--generated", action="store_true",
                         help="instead of DATA, generated drawings: ticks and crosses, or digits drawn with "
                              "a mouse (each seen as strokes and as a raster), with accuracy per group "
@@ -52,22 +57,42 @@ def run(options: argparse.Namespace) -> int:
     from cnn_desktop.core.data.datasets import load_dataset
     from cnn_desktop.core.inspection.evaluation import evaluate_model, format_report
 
-    if (options.data is None) == (not options.generated):
+    own_drawings = options.project is not None and options.data is None and not options.generated
+    if (options.data is None) == (not options.generated) and not own_drawings:
         raise CnnDesktopError("evaluate needs either DATA or --generated (not both)")
     saved = load_chosen_model(options)
     if options.generated:
         return _evaluate_generated(options, saved)
-    dataset = load_dataset(options.data, saved.spec.classes, mnist_files=options.mnist_files)
-    if options.split != "all":
+    described = None
+    if own_drawings:
+        from cnn_desktop.cli.evaluate_project import own_drawings_of_project
+
+        dataset, described = own_drawings_of_project(options.project, options.split, saved.spec.classes)
+    elif _is_project(options.data):
+        from cnn_desktop.cli.evaluate_project import drawings_of_project
+
+        dataset = drawings_of_project(options.data, saved.spec.classes)
+    else:
+        dataset = load_dataset(options.data, saved.spec.classes, mnist_files=options.mnist_files)
+    if options.split not in (None, "all") and not own_drawings:
         dataset = _split_like_training(dataset, saved, options.split)
     report = evaluate_model(saved.model, dataset.images, dataset.labels)
     if options.json:
-        say(json.dumps(report.to_dict(), allow_nan=False))
+        extra = {"data": described} if described else {}
+        say(json.dumps({**report.to_dict(), **extra}, allow_nan=False))
     else:
         for line in dataset.skipped:
-            print(f"skipped {line}", file=sys.stderr)
+            print(f"skipped {printable(line)}", file=sys.stderr)
+        if described:
+            say(described)
         say(format_report(report))
     return 0
+
+
+def _is_project(path: Path) -> bool:
+    from cnn_desktop.cli.project_data import is_project
+
+    return path.is_dir() and is_project(path)
 
 
 def _evaluate_generated(options: argparse.Namespace, saved) -> int:
@@ -75,7 +100,7 @@ def _evaluate_generated(options: argparse.Namespace, saved) -> int:
     from cnn_desktop.core.inspection.evaluation import evaluate_model, format_groups, format_report, group_accuracy
     from cnn_desktop.core.tasks import task_of_classes
 
-    if options.split != "all":
+    if options.split not in (None, "all"):
         raise CnnDesktopError("--split applies to DATA; generated drawings are all held out")
     task = task_of_classes(saved.spec.classes)
     if task is None or task.generate_test is None:

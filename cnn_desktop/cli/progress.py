@@ -59,6 +59,11 @@ class TrainingProgress:
             self._bar = None
 
 
+def counting_bar(total: int, description: str, unit: str = "img") -> tqdm:
+    """A bar counting ``total`` items (images read, drawings stored); gone from the screen when closed."""
+    return _bar(total, description, unit=unit)
+
+
 def _bar(total: int, description: str, **options) -> tqdm:
     return tqdm(total=total, desc=description, file=sys.stderr, disable=None, leave=False,
                 bar_format=BAR_FORMAT, mininterval=0.1, dynamic_ncols=True, **options)

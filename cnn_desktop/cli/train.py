@@ -14,43 +14,58 @@ from cnn_desktop.cli.output import say
 from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.tasks import TASKS
 
-HELP = "train a model and save it"
+HELP = "train a model and save it, or a project's next model version"
 DESCRIPTION = ("Train a task's network on a data set and save it, with its training history, as a model "
-               "file. A progress bar shows loss and accuracy; each epoch ends with one line.")
+               "file; or train a project's network on its drawings and add the result as the project's "
+               "new current version. A progress bar shows loss and accuracy; each epoch ends with one line.")
 EXAMPLES = arguments.examples(
     "cnn-desktop download mnist",
     "cnn-desktop train --preset digits --epochs 3 --out digits.safetensors",
     "cnn-desktop train --preset ticks-crosses --out ticks.safetensors",
     "cnn-desktop train --preset digits --data my-digits/ --init digits.safetensors --out mine.safetensors",
+    "cnn-desktop train --project shapes                 # from the current version, with the project's settings",
+    "cnn-desktop train --project shapes --epochs 20 --from-scratch",
 )
+_PROJECT_DEFAULT = "; with --project, the project's setting"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = arguments.preset_default
-    parser.add_argument("--preset", choices=sorted(TASKS), required=True, help="which task (required)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--preset", choices=sorted(TASKS),
+                       help="which task (default: none; give --preset or --project)")
+    which.add_argument("--project", type=Path, metavar="DIR",
+                       help="train on this project's drawings with its network and settings, and add the "
+                            "model as its new current version (default: none; give --preset or --project)")
     parser.add_argument("--data", type=Path, metavar="PATH",
-                        help="MNIST IDX folder, image folder <root>/<label>/*.png, or a collection of the "
-                             "app (default: digits: the MNIST folder of 'cnn-desktop download mnist'; "
+                        help="--preset: MNIST IDX folder, image folder <root>/<label>/*.png, or a collection of "
+                             "the app (default: digits: the MNIST folder of 'cnn-desktop download mnist'; "
                              "ticks-crosses: generated drawings)")
-    parser.add_argument("--out", type=Path, required=True, metavar="MODEL", help="where to save the model (required)")
+    parser.add_argument("--out", type=Path, metavar="MODEL",
+                        help="--preset: where to save the model (default: none; required with --preset)")
     parser.add_argument("--epochs", type=arguments.positive_int, metavar="N",
-                        help=f"passes over the training data (default: {default('epochs')})")
-    parser.add_argument("--seed", type=arguments.seed, default=0,
-                        help="seeds the split, shuffling, augmentation and first weights (default: %(default)s)")
+                        help=f"passes over the training data (default: {default('epochs')}{_PROJECT_DEFAULT})")
+    parser.add_argument("--seed", type=arguments.seed,
+                        help=f"seeds the split, shuffling, augmentation and first weights (default: 0{_PROJECT_DEFAULT})")
     parser.add_argument("--batch-size", type=arguments.positive_int, metavar="N",
-                        help=f"examples per step (default: {default('batch_size')})")
+                        help=f"examples per step (default: {default('batch_size')}{_PROJECT_DEFAULT})")
     parser.add_argument("--lr", type=arguments.positive_float, metavar="RATE",
-                        help=f"learning rate (default: {default('learning_rate')})")
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], help=f"(default: {default('optimizer')})")
+                        help=f"learning rate (default: {default('learning_rate')}{_PROJECT_DEFAULT})")
+    parser.add_argument("--optimizer", choices=["adam", "sgd"],
+                        help=f"(default: {default('optimizer')}{_PROJECT_DEFAULT})")
     parser.add_argument("--validation-fraction", type=arguments.fraction, metavar="F",
-                        help=f"share held out for validation (default: {default('validation_fraction')})")
+                        help=f"share held out for validation (default: {default('validation_fraction')}"
+                             f"{_PROJECT_DEFAULT})")
     parser.add_argument("--no-augment", action="store_true",
                         help="train on the examples as they are (default: augmented with small shifts, "
-                             "rotations and strokes thicker or thinner)")
+                             "rotations and strokes thicker or thinner, unless the project's settings say not)")
     parser.add_argument("--init", type=Path, metavar="MODEL",
-                        help="fine-tune this model instead of starting afresh (default: fresh weights)")
-    parser.add_argument("--samples", type=arguments.positive_int, default=3000, metavar="N",
-                        help="ticks-crosses without --data: generated drawings per class (default: %(default)s)")
+                        help="--preset: fine-tune this model instead of starting afresh (default: fresh weights)")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="--project: start from fresh weights (default: from the current version's "
+                             "learned layers)")
+    parser.add_argument("--samples", type=arguments.positive_int, metavar="N",
+                        help="ticks-crosses without --data: generated drawings per class (default: 3000)")
 
 
 def run(options: argparse.Namespace) -> int:
@@ -62,6 +77,16 @@ def run(options: argparse.Namespace) -> int:
     from cnn_desktop.core.training.runs import run_info
     from cnn_desktop.core.training.trainer import Trainer
 
+    if options.project is not None:
+        from cnn_desktop.cli.train_project import train_project
+
+        return train_project(options)
+    if options.out is None:
+        raise CnnDesktopError("train --preset needs --out MODEL: where to save the model")
+    if options.from_scratch:
+        raise CnnDesktopError("--from-scratch applies to --project; --preset starts afresh unless --init is given")
+    options.seed = 0 if options.seed is None else options.seed
+    options.samples = 3000 if options.samples is None else options.samples
     use_planned_threads(options)
     task = TASKS[options.preset]
     config = _config(options, task)
@@ -97,7 +122,13 @@ def run(options: argparse.Namespace) -> int:
 
 
 def _config(options: argparse.Namespace, task):
-    config = task.train_config.with_(seed=options.seed)
+    return config_with_options(task.train_config.with_(seed=options.seed), options)
+
+
+def config_with_options(config, options: argparse.Namespace):
+    """``config`` with the options given on the command line (--epochs, --lr, ...) put in."""
+    if getattr(options, "seed", None) is not None:
+        config = config.with_(seed=options.seed)
     overrides = {
         "epochs": options.epochs,
         "batch_size": options.batch_size,

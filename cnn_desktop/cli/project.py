@@ -1,0 +1,184 @@
+"""``cnn-desktop project``: make a project, describe it, list its model versions, pick the current one.
+
+``new`` and ``use`` write (``use`` takes the project's lock, so a project open in the app or another
+command is refused in one line); ``info`` and ``versions`` open it read-only and never write a byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from pathlib import Path
+
+from cnn_desktop.cli import arguments
+from cnn_desktop.cli.output import printable, say
+from cnn_desktop.core.errors import CnnDesktopError
+
+HELP = "make a project, describe it, list or pick its model versions"
+DESCRIPTION = ("A project is one folder holding your own classes, their drawings and every model version "
+               "trained on them. 'new' makes one; 'info' shows its classes, drawings and versions; "
+               "'versions' lists the versions; 'use' makes a version the current one. Run "
+               "'cnn-desktop project SUBCOMMAND --help' for a subcommand's options.")
+EXAMPLES = arguments.examples(
+    "cnn-desktop project new shapes --classes circle,square,triangle",
+    "cnn-desktop project info shapes",
+    "cnn-desktop project versions shapes",
+    "cnn-desktop project use shapes v0001",
+)
+
+_SUBCOMMANDS = {
+    "new": ("make a new project in an empty or absent folder",
+            "Make a new project: 2 to 50 classes, each with a key that labels a drawing as that class in "
+            "the app. The network and training settings start as the app's defaults.",
+            ("cnn-desktop project new shapes --classes circle,square,triangle",
+             "cnn-desktop project new letters --classes alpha,beta --keys A,B --name 'Greek letters'")),
+    "info": ("name, classes, drawings and model versions of a project",
+             "Print a project's name, its classes with their keys and drawings, its model versions (date, "
+             "why it was made, validation accuracy; which is current), and any drawing that could not be "
+             "read. Reads only: the project may be open elsewhere.",
+             ("cnn-desktop project info shapes",)),
+    "versions": ("list a project's model versions",
+                 "One line per model version, oldest first: name, date, why it was made, epochs, "
+                 "validation accuracy, the version it started from, and which is current. Reads only.",
+                 ("cnn-desktop project versions shapes",)),
+    "use": ("make a model version the current one",
+            "Make VERSION the current model of the project: the one 'evaluate' and 'predict' use, and "
+            "the one the next 'train' starts from.",
+            ("cnn-desktop project use shapes v0001",)),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND", dest="action", required=True,
+                                    parser_class=arguments.OneLineParser)
+    parsers = {}
+    for name, (help_text, description, examples) in _SUBCOMMANDS.items():
+        parsers[name] = actions.add_parser(name, help=help_text, description=textwrap.fill(description, 88),
+                                           epilog=arguments.examples(*examples),
+                                           formatter_class=arguments.HelpFormatter)
+        parsers[name].add_argument("folder", type=Path, metavar="DIR", help="the project folder")
+    new = parsers["new"]
+    new.add_argument("--classes", required=True, metavar="A,B,...",
+                     help="the class names, comma-separated, in output order (required)")
+    new.add_argument("--name", help="the project's name (default: the folder's name)")
+    new.add_argument("--keys", metavar="K,K,...",
+                     help="one key (a letter or digit) per class, comma-separated; an empty entry lets the "
+                          "app choose (default: each class's first free letter or digit)")
+    parsers["use"].add_argument("version", metavar="VERSION", help="a version name: v0001, v0002, ...")
+
+
+def run(options: argparse.Namespace) -> int:
+    return {"new": _new, "info": _info, "versions": _versions, "use": _use}[options.action](options)
+
+
+# --- new ---------------------------------------------------------------------------------------------
+
+
+def _new(options: argparse.Namespace) -> int:
+    from cnn_desktop.core.projects.project import Project
+
+    folder = options.folder
+    classes = _comma_list(options.classes)
+    keys = None
+    if options.keys is not None:
+        keys = [k or None for k in _comma_list(options.keys, keep_empty=True)]
+        if len(keys) != len(classes):
+            raise CnnDesktopError(f"{folder}: {len(keys)} keys for {len(classes)} classes")
+    name = options.name if options.name is not None else _default_name(folder)
+    with Project.create(folder, name, classes, keys) as project:
+        described = ", ".join(f"{c.name} ({c.key})" if c.key else c.name for c in project.classes)
+        say(f"made project {printable(project.name)} in {printable(folder)}: {described}")
+    return 0
+
+
+def _comma_list(text: str, keep_empty: bool = False) -> list[str]:
+    items = [item.strip() for item in text.split(",")]
+    return items if keep_empty else [item for item in items if item]
+
+
+def _default_name(folder: Path) -> str:
+    name = folder.resolve().name.strip() or "project"
+    return name[:60].strip()
+
+
+# --- info and versions -------------------------------------------------------------------------------
+
+
+def _info(options: argparse.Namespace) -> int:
+    from cnn_desktop.cli.project_data import open_project
+
+    project = open_project(options.folder, read_only=True)
+    counts = project.counts()
+    problems = list(project.store.problems)
+    say(f"project: {printable(project.name)} ({printable(project.folder)})")
+    width = max(len(printable(c.name)) for c in project.classes)
+    say(f"classes: {len(project.classes)}, drawings: {sum(counts.values()):,}")
+    for c in project.classes:
+        key = f"key {c.key}" if c.key else "no key"
+        say(f"  {printable(c.name):<{width}}  {key:<6}  {counts[c.name]:>6,} drawing{'s' if counts[c.name] != 1 else ''}")
+    _print_versions(project)
+    if problems:
+        say(f"skipped: {len(problems)} drawing file{'s' if len(problems) != 1 else ''} could not be read")
+        for line in problems:
+            say(f"  {printable(line)}")
+    return 0
+
+
+def _versions(options: argparse.Namespace) -> int:
+    from cnn_desktop.cli.project_data import open_project
+
+    _print_versions(open_project(options.folder, read_only=True), heading=False)
+    return 0
+
+
+def _print_versions(project, heading: bool = True) -> None:
+    records = project.versions()
+    current = project.current_version()
+    if heading:
+        state = f", current {current}" if current else (", none current" if records else "")
+        say(f"versions: {len(records)}{state}")
+    if not records and not heading:
+        say("no model versions yet")
+    for record in records:
+        say(("  " if heading else "") + version_line(record, current))
+
+
+def version_line(record: dict, current: str | None) -> str:
+    """'v0002  2025-05-01 12:00  trained  2 epochs  validation accuracy 0.950 (8 held out)  from v0001  current'."""
+    parts = [str(record.get("version")), _date(record.get("date")), printable(record.get("reason"))]
+    epochs = record.get("epochs")
+    if isinstance(epochs, int) and epochs:
+        parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
+    validation = record.get("validation") or {}
+    accuracy = validation.get("accuracy") if isinstance(validation, dict) else None
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
+        held = (record.get("data") or {}).get("val_size") if isinstance(record.get("data"), dict) else None
+        parts.append(f"validation accuracy {accuracy:.3f}" + (f" ({held:,} held out)" if isinstance(held, int) else ""))
+    else:
+        parts.append("no validation figure")
+    if record.get("parent"):
+        parts.append(f"from {printable(record['parent'])}")
+    if record.get("version") == current:
+        parts.append("current")
+    return "  ".join(parts)
+
+
+def _date(text) -> str:
+    """An ISO date-time as 'YYYY-MM-DD HH:MM' (UTC, as recorded), or '?' when it is missing."""
+    if not isinstance(text, str) or len(text) < 16:
+        return "?"
+    return printable(text[:10] + " " + text[11:16])
+
+
+# --- use ---------------------------------------------------------------------------------------------
+
+
+def _use(options: argparse.Namespace) -> int:
+    from cnn_desktop.cli.project_data import open_project
+
+    with open_project(options.folder, read_only=False) as project:
+        before = project.current_version()
+        project.make_current(options.version)
+        note = " (it already was)" if before == options.version else (f" (was {before})" if before else "")
+        say(f"{printable(project.folder)}: current version is now {options.version}{note}")
+    return 0

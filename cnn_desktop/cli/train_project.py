@@ -1,0 +1,94 @@
+"""``cnn-desktop train --project DIR``: train a project's network on its drawings; the result becomes its
+new current version.
+
+The project is opened for writing (its lock) for the whole run, so the app cannot change its drawings
+or classes meanwhile, and a project open in the app is refused in one line before any work. A run
+that fails (diverged, interrupted) writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from cnn_desktop import __version__
+from cnn_desktop.cli.output import printable, say
+from cnn_desktop.core.errors import CnnDesktopError, TrainingError, at
+
+
+def train_project(options: argparse.Namespace) -> int:
+    from cnn_desktop.cli import use_planned_threads
+    from cnn_desktop.cli.progress import TrainingProgress
+    from cnn_desktop.cli.project_data import open_project, read_drawings
+    from cnn_desktop.cli.train import _busy_note, config_with_options
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.training.trainer import Trainer, split_indices
+
+    for given, name in ((options.data, "--data"), (options.out, "--out"), (options.init, "--init"),
+                        (options.samples, "--samples")):
+        if given is not None:
+            raise CnnDesktopError(f"{name} applies to --preset; --project trains on the project's drawings "
+                                  "(add more with 'cnn-desktop import')")
+    with open_project(options.project, read_only=False) as project:
+        config = config_with_options(project.config, options)
+        progress = TrainingProgress(config.epochs)
+        started = time.perf_counter()
+        drawings = read_drawings(project, progress=progress.preprocessing)
+        prep_seconds = time.perf_counter() - started
+        for line in drawings.skipped:
+            print(f"skipped {printable(line)}", file=sys.stderr)
+        use_planned_threads(options)
+        parent = project.current_version()
+        model, start = None, "fresh weights"
+        if parent is not None and not options.from_scratch:
+            adapted = project.adapted_model(parent, seed=config.seed)
+            if adapted.spec == project.spec:
+                model, start = adapted, f"{parent}'s learned layers"
+            else:
+                print(f"note: the project's network differs from {parent}'s; starting from fresh weights",
+                      file=sys.stderr)
+        if model is None:
+            model = build_model(project.spec, seed=config.seed)
+        try:
+            trainer = Trainer(model, drawings.images, drawings.labels, config,
+                              on_step_end=progress.step, on_epoch_end=progress.epoch)
+        except TrainingError as error:  # no drawings, one class...: name the project
+            raise TrainingError(at(project.folder, str(error))) from None
+        _, held_out = split_indices(drawings.labels, config.validation_fraction, config.seed)  # the Trainer's split
+        print(f"training {printable(project.name)}: {trainer.train_size} drawings, {trainer.val_size} held out "
+              f"for validation, {model.parameter_count():,} parameters, {config.epochs} epochs, from {start}"
+              f"{_busy_note(options)}", file=sys.stderr)
+        try:
+            trainer.fit()
+        except TrainingError as error:  # diverged: no version is written
+            raise TrainingError(at(project.folder, f"no version written: {error}")) from None
+        finally:
+            progress.close()
+        info = {
+            "project": project.name,
+            "command": "cnn-desktop " + shlex.join(options.argv),
+            "data": str(project.folder),
+            "examples": len(drawings),
+            "train_size": trainer.train_size,
+            "val_size": trainer.val_size,
+            "config": asdict(config),
+            "init": None if start == "fresh weights" else parent,
+            "preprocess_seconds": round(prep_seconds, 2),
+            "train_seconds": round(trainer.history[-1].seconds, 2) if trainer.history else 0.0,
+            "parameters": model.parameter_count(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cnn_desktop_version": __version__,
+        }
+        version = project.add_version(model, [epoch.to_dict() for epoch in trainer.history], info,
+                                      reason="trained", held_out_ids=[drawings.ids[i] for i in held_out],
+                                      parent=None if start == "fresh weights" else parent)
+    last = trainer.history[-1]
+    val = f", validation accuracy {last.val_accuracy:.4f}" if last.val_accuracy is not None else ""
+    print(f"{printable(project.folder)}: {version} is now current (training accuracy {last.train_accuracy:.4f}{val})",
+          file=sys.stderr)
+    say(version)
+    return 0
