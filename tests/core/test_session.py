@@ -352,3 +352,15 @@ def test_start_training_without_a_collection_fails_at_once(tmp_path):
     session.start_training(TrainConfig(), from_scratch=False)
     assert session.run_state is RunState.FAILED
     assert not any(isinstance(c, StartTraining) for c in engine.commands)
+
+
+def test_an_old_model_that_cannot_be_moved_in_is_a_problem_line(tmp_path):
+    path = user_model_path(TICKS, tmp_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_model(path, build_model(DIGITS.spec(), seed=3))  # made for the other task's classes
+    events = []
+    session = Session(FakeEngine(), home=tmp_path)
+    session.problem.connect(events.append)
+    session.switch_task("ticks-crosses")
+    assert len(events) == 1 and events[0].startswith(str(path)) and events[0].endswith("(left where it is)")
+    assert path.exists() and versions(session) == []

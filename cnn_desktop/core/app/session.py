@@ -1,7 +1,9 @@
 """The app's state, without Qt: the one place between the engine's messages and the widgets.
 
-It owns the current task and its drawing collection, the model in use (and when it is saved: see
-``SavePolicy``), where training stands, the latest prediction and filters, and the "not sure"
+It owns the current task and its project (the built-in project of the task: drawings labelled by
+class id, model versions; read-only when another window writes it), the model in use (the project's
+current version; which models are kept as versions: ``SavePolicy``, how: run_keeping.py), the
+versions list, where training stands, the latest prediction and filters, and the "not sure"
 threshold. Widgets never ask one another for state: they read it here, call its methods for what the
 person does, and subscribe to its events, one per fact (psygnal signals, the Qt-free events napari's
 models use). The window only builds and wires.
@@ -264,9 +266,7 @@ class Session(RunKeeping):
         stopped run waiting for an answer is kept as a version. The project is let go: its engine's
         save still lands inside it, and the next session that opens it keeps it as a version."""
         self._keep(self._save_policy.interrupted(self.run_state.active), stop=True)
-        for token in list(self._asking):
-            self.keep_stopped_run(token, use=False)
-        self._leave_project()
+        self._leave_project()  # a stopped run still waiting for an answer is kept as a version only
         for project, _, _ in list(self._incoming.values()):
             project.close()
         self._incoming.clear()
@@ -331,8 +331,8 @@ class Session(RunKeeping):
         if not self._migrated:
             self._migrated = True
             lines, problem = migrate_old_home(self.home, self.tasks)
-            for line in lines:
-                self.status.emit(line)
+            for line in lines:  # what could not be moved in stays where it was: the person must see it
+                (self.problem if line.endswith("(left where it is)") else self.status).emit(line)
             if problem:
                 self.problem.emit(problem)
 
