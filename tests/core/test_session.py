@@ -364,3 +364,14 @@ def test_an_old_model_that_cannot_be_moved_in_is_a_problem_line(tmp_path):
     session.switch_task("ticks-crosses")
     assert len(events) == 1 and events[0].startswith(str(path)) and events[0].endswith("(left where it is)")
     assert path.exists() and versions(session) == []
+
+
+def test_opening_a_task_whose_project_exists_loads_no_torch(tmp_path):
+    """The window is built before the compute thread imports torch: switching to a task whose project
+    exists reads it without torch (making it the first time copies and checks the bundled model)."""
+    Session(FakeEngine(), home=tmp_path).switch_task("digits")
+    code = ("import sys; from pathlib import Path; from cnn_desktop.core.app.session import Session; "
+            f"Session(lambda c: None, home=Path({str(tmp_path)!r})).switch_task('digits'); "
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["False"], result.stderr
