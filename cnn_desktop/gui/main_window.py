@@ -258,6 +258,8 @@ class MainWindow(QMainWindow):
     # --- what the session says ---
 
     def _task_changed(self, task: Task) -> None:
+        if self.keep_question is not None and self.keep_question.isVisible():
+            self.keep_question.close()  # the session kept that stopped run as a version only
         index = self.mode_box.findData(task.name)
         if self.mode_box.currentIndex() != index:
             with QSignalBlocker(self.mode_box):
@@ -269,6 +271,9 @@ class MainWindow(QMainWindow):
         self.canvas.clear()
 
     def _ask_keep_stopped(self, token: Path) -> None:
+        if self.keep_question is not None:  # the last one was answered, or is out of date
+            self.keep_question.close()
+            self.keep_question.deleteLater()
         self.keep_question = ask_keep_stopped(self, self.session, token)
 
     def _drawing_added(self, label: str) -> None:

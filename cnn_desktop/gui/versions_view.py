@@ -69,7 +69,6 @@ def ask_keep_stopped(parent: QWidget, session: Session, token: Path) -> QMessage
             lambda: session.keep_stopped_run(token, False),
         box.addButton(DISCARD, QMessageBox.ButtonRole.DestructiveRole): lambda: session.discard_stopped_run(token),
     }
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.buttonClicked.connect(lambda button: answers.get(button, lambda: None)())
     box.open()
     return box

@@ -234,6 +234,7 @@ def test_a_project_open_elsewhere_is_read_only_here_and_says_so(tmp_path):
     assert not second.add_drawing("tick") and len(events) == 2
     second.start_training(TrainConfig(epochs=1), from_scratch=False)
     assert len(events) == 3 and not any(isinstance(c, StartTraining) for c in engine.commands)
+    assert second.run_state is RunState.FAILED
     assert first.store.counts() == {"tick": 0, "cross": 0}
     first.close()
     second.close()

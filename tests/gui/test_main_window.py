@@ -187,6 +187,8 @@ def test_a_run_stopped_early_and_kept_as_a_version_only_leaves_the_current_one(q
     qtbot.mouseClick(window.versions.use_button, Qt.MouseButton.LeftButton)
     assert _versions(home)[1] == "v0002"
     qtbot.waitUntil(lambda: "v0002" in window.model_label.text(), timeout=5000)
+    window.session.switch_task("digits")  # the answered question is not asked again, nor does it break
+    assert not window.keep_question.isVisible()
 
 
 def test_a_second_window_on_the_same_project_is_read_only_and_says_so(qtbot, open_window, home):
@@ -200,6 +202,10 @@ def test_a_second_window_on_the_same_project_is_read_only_and_says_so(qtbot, ope
     assert not second.session.add_drawing("tick")  # what the label key calls
     assert second._message_box.isVisible() and "labelling is off here" in second._message_box.text()
     assert not second.canvas.strokes().is_empty
+    second._message_box.close()
+    qtbot.mouseClick(second.training.start_button, Qt.MouseButton.LeftButton)
+    assert second.training.state == "failed" and second.training.start_button.isEnabled()  # refused, not stuck
+    assert "training is off here" in second._message_box.text()
     assert first.session.store.counts() == {"tick": 0, "cross": 0}
 
 

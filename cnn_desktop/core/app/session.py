@@ -202,7 +202,8 @@ class Session(RunKeeping):
         if self.store is None:
             self._set_run_state(RunState.FAILED, "No collection to train on.")
             return
-        if not self.writable("training"):
+        if not self.writable("training"):  # the controls, already showing "starting", are told at once
+            self._set_run_state(RunState.FAILED, "Training is off in a read-only window.")
             return
         self._run_parent = self._current_version()
         self._from_scratch = from_scratch
