@@ -83,7 +83,7 @@ def test_importing_the_session_loads_neither_torch_nor_qt():
 def saved(session, message_path=None, task=TICKS):
     """The engine's answer to the session's last SaveModel: the model file, written where asked."""
     path = message_path or session.engine.saves()[-1]
-    save_model(path, build_model(task.spec(), seed=1))
+    save_model(path, build_model(task.spec(), seed=1), [{"epoch": 1, "val_loss": 0.5, "val_accuracy": 0.75}])
     session.handle(ModelSaved(path))
     return path
 
@@ -100,6 +100,16 @@ def test_a_finished_run_becomes_the_current_version(session):
     assert versions(session) == [("v0001", "trained")] and session.project.current_version() == "v0001"
     assert not path.exists()  # the temp file is gone once imported
     assert session.versions[0]["current"] and session.versions[0]["reason"] == "trained"
+    assert session.versions[0]["accuracy"] == 0.75 and session.versions[0]["date"]
+
+
+def test_a_run_whose_model_cannot_be_saved_keeps_nothing_and_holds_nothing(session):
+    ticks = session.project
+    run_training(session, "finished")
+    [path] = session.engine.saves()
+    session.handle(EngineError(f"{path}: cannot save the model (No space left on device)"))
+    session.switch_task("digits")
+    assert ticks.read_only and versions(session) == []  # the ticks project was let go
 
 
 def test_a_failed_run_is_not_kept(session):

@@ -65,6 +65,12 @@ class RunKeeping:
         else:
             self._import(project, message.path, keep, parent)
 
+    def _save_refused(self, line: str) -> None:
+        """The engine could not save a run's model (its line names the file): nothing to import."""
+        for path in [p for p in self._incoming if line.startswith(f"{p}: ")]:
+            project, _, _ = self._incoming.pop(path)
+            self._close_if_done(project)
+
     def _import(self, project: Project, path: Path, keep: Keep, parent: str | None) -> None:
         try:
             version = keep_incoming(project, path, keep.reason, keep.make_current, parent)

@@ -310,6 +310,7 @@ class Session(RunKeeping):
             self.problem.emit(message.message)
 
     def _engine_error(self, message: EngineError) -> None:
+        self._save_refused(message.message)
         if self.run_state is RunState.STARTING:
             self._set_run_state(RunState.FAILED, message.message)
         self.problem.emit(message.message)
