@@ -37,6 +37,7 @@ from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.training_view import TrainingView
+from cnn_desktop.gui.versions_view import VersionsView, ask_keep_stopped
 from cnn_desktop.gui.worker import ComputeWorker
 
 if TYPE_CHECKING:  # imported when an import starts: superqt costs ~0.1 s of start-up (measured, RESULTS.md)
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._import_job: ImportJob | None = None
         self._message_box: QMessageBox | None = None
+        self.keep_question: QMessageBox | None = None  # asked after a stopped run
         self.worker = ComputeWorker(self)
         self.session = Session(self.worker.submit, home)
         self.worker.message.connect(self.session.handle)
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         self.training = self.training_view.controls
         self.curves = self.training_view.curves
         self.inspection.timeline.mark_on(self.curves.loss_plot, self.curves.accuracy_plot)
+        self.versions = VersionsView(session)
 
     def _build_toolbar(self) -> None:
         self.mode_box = QComboBox()
@@ -180,6 +183,7 @@ class MainWindow(QMainWindow):
             ("feature_maps", "Feature maps of your drawing", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
             ("collection", "Your collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
             ("mistakes", "Mistakes", self.inspection.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("versions", "Model versions", self.versions, Qt.DockWidgetArea.RightDockWidgetArea),
             ("training", "Training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("filters", "Filters the conv layers learn", self.filters, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]:
@@ -193,6 +197,7 @@ class MainWindow(QMainWindow):
             self.docks[key] = dock
         self.tabifyDockWidget(self.docks["feature_maps"], self.docks["collection"])
         self.tabifyDockWidget(self.docks["collection"], self.docks["mistakes"])
+        self.tabifyDockWidget(self.docks["mistakes"], self.docks["versions"])
         self.docks["feature_maps"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["filters"], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [280, 420], Qt.Orientation.Horizontal)
@@ -246,12 +251,15 @@ class MainWindow(QMainWindow):
         self.probabilities.set_threshold(session.threshold)
         session.model_described.connect(self._describe_model)
         session.model_saved.connect(lambda path: self.statusBar().showMessage(f"Model saved: {path}", 4000))
+        session.run_stopped_keep.connect(self._ask_keep_stopped)
         session.problem.connect(self.show_problem)
         session.status.connect(lambda text: self.statusBar().showMessage(text, 4000))
 
     # --- what the session says ---
 
     def _task_changed(self, task: Task) -> None:
+        if self.keep_question is not None and self.keep_question.isVisible():
+            self.keep_question.close()  # the session kept that stopped run as a version only
         index = self.mode_box.findData(task.name)
         if self.mode_box.currentIndex() != index:
             with QSignalBlocker(self.mode_box):
@@ -261,6 +269,12 @@ class MainWindow(QMainWindow):
         self.probabilities.set_classes(list(task.classes))
         self.canvas.set_hint(task.hint)
         self.canvas.clear()
+
+    def _ask_keep_stopped(self, token: Path) -> None:
+        if self.keep_question is not None:  # the last one was answered, or is out of date
+            self.keep_question.close()
+            self.keep_question.deleteLater()
+        self.keep_question = ask_keep_stopped(self, self.session, token)
 
     def _drawing_added(self, label: str) -> None:
         self.canvas.clear()
@@ -306,7 +320,7 @@ class MainWindow(QMainWindow):
             self.session.save_model_as(Path(path))
 
     def import_data(self, kind: str) -> None:
-        if self.session.store is None or self._import_job is not None:
+        if self._import_job is not None or not self.session.writable("importing drawings"):
             return
         folder = QFileDialog.getExistingDirectory(self, f"Import an {kind} into your collection")
         if folder:
@@ -345,7 +359,7 @@ class MainWindow(QMainWindow):
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.session.close()  # a run in progress is stopped, and what it trained is saved
+        self.session.close()  # a run in progress is stopped, and what it trained is kept as a version
         if self._import_job is not None:
             self._import_job.cancel()
         self.worker.shutdown(timeout=1.0)

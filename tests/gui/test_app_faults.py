@@ -26,7 +26,8 @@ from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core import atomic
 from cnn_desktop.core.app.messages import SaveModel, TrainingState
 from cnn_desktop.core.network.model import build_model
-from cnn_desktop.core.tasks import collection_dir, user_model_path
+from cnn_desktop.core.projects.builtin import builtin_project_dir, open_or_create_builtin
+from cnn_desktop.core.projects.project import Project
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.network.spec import lenet_spec
 from cnn_desktop.core.data.store import DrawingStore
@@ -73,8 +74,37 @@ def settle(qtbot, window, timeout: int = 20000) -> None:
     qtbot.waitUntil(lambda: window.session.shown_request_id >= wanted, timeout=timeout)
 
 
+def project_dir(home: Path) -> Path:
+    return builtin_project_dir(MODE, home)
+
+
+def drawings_dir(home: Path) -> Path:
+    return project_dir(home) / "drawings"
+
+
+def versions(home: Path) -> tuple[list[tuple[str, str]], str | None]:
+    """(version, reason) of the mode's project, and the current version."""
+    project = Project.open(project_dir(home), read_only=True)
+    return [(r["version"], r["reason"]) for r in project.versions()], project.current_version()
+
+
+def current_model_file(home: Path) -> Path:
+    return project_dir(home) / "models" / versions(home)[1] / "model.safetensors"
+
+
+def previous_version(home: Path, tmp_path: Path) -> Path:
+    """A trained model made current in the mode's project (closed again), as an earlier run left it."""
+    path = tmp_path / "previous.safetensors"
+    save_model(path, build_model(lenet_spec(TICKS), seed=5), info={"previous": True})
+    with open_or_create_builtin(MODE, project_dir(home)) as project:
+        project.import_version(path, reason="imported")
+    return current_model_file(home)
+
+
 def fill(home: Path, ticks: int, crosses: int) -> DrawingStore:
-    store = DrawingStore(collection_dir(MODE, home), TICKS)
+    if not project_dir(home).exists():
+        open_or_create_builtin(MODE, project_dir(home)).close()
+    store = DrawingStore(drawings_dir(home), TICKS)
     store.add_many([("tick", bar(True), None)] * ticks + [("cross", bar(False), None)] * crosses)
     return store
 
@@ -124,15 +154,15 @@ def test_refused_model_files_leave_the_current_model_in_use(qtbot, open_window, 
         assert window.worker.engine.model is current and same(weights(window), before)
         assert window.model_label.text() == label
     assert not files["marker"].exists()  # the pickle never ran
-    assert not user_model_path(MODE, home).exists()  # nothing was adopted or saved
+    assert versions(home) == ([], None)  # nothing was adopted or saved
 
     # A model of another architecture that reads 28x28 drawings is a model like any other: adopted,
-    # and saved as this mode's own.
+    # as a new current version of this mode's project.
     chosen.append(files["small"])
     window.open_model()
     qtbot.waitUntil(lambda: "small.safetensors" in window.model_label.text(), timeout=10000)
-    qtbot.waitUntil(lambda: user_model_path(MODE, home).exists(), timeout=10000)
-    assert load_model(user_model_path(MODE, home)).spec == load_model(files["small"]).spec
+    assert versions(home) == ([("v0001", "imported")], "v0001")
+    assert load_model(current_model_file(home)).spec == load_model(files["small"]).spec
     settle(qtbot, window)
     assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
 
@@ -144,8 +174,8 @@ def test_a_fifo_or_dev_zero_as_a_model_is_refused_and_the_app_goes_on(qtbot, ope
     # nothing, Quit took 13.5 s); a symlink to /dev/zero was read until MemoryError ("internal error").
     monkeypatch.delenv("CNN_DESKTOP_RESOURCES")  # the bundled models, to fall back on
     path = fault_files.special_model_files(tmp_path / "special")[special]
-    saved = user_model_path(MODE, home)
-    saved.parent.mkdir(parents=True)
+    saved = previous_version(home, tmp_path)  # the current version's file, replaced behind the app's back
+    saved.unlink()
     saved.symlink_to(path)
     words = fault_files.SPECIAL_MODEL_WORDS[special]
     try:
@@ -162,9 +192,9 @@ def test_a_fifo_or_dev_zero_as_a_model_is_refused_and_the_app_goes_on(qtbot, ope
         # File > Open of the same file: refused, and the bundled model stays in use.
         current = window.worker.engine.model
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-        window.open_model()
+        window.open_model()  # imported as a version first: the project's check refuses it, in its words
         text = problem_shown(qtbot, window, f"{path}: ")
-        assert all(word in text for word in words), text
+        assert text == f"{path}: not a model file (not a regular file, or far too large)", text
         settle(qtbot, window)
         assert window.worker.engine.model is current and same(weights(window), bundled)
     finally:
@@ -217,13 +247,13 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
                  "idx-truncated": "truncated"}[name]
         file = "train-labels-idx1-ubyte" if name == "idx-counts" else "train-images-idx3-ubyte"
         cases.append((folder, file, words))
-    before = snapshot(collection_dir(MODE, home))
+    before = snapshot(drawings_dir(home))
     for folder, named, words in cases:
         path = folder / named if named else folder
         added, left_out, problem = run_import(folder)
         assert added == 0 and left_out == () and problem.startswith(f"{path}: ") and words in problem, problem
         assert problem_shown(qtbot, window, f"{path}: ") == problem
-        assert snapshot(collection_dir(MODE, home)) == before  # nothing half-imported
+        assert snapshot(drawings_dir(home)) == before  # nothing half-imported
     assert window.session.store.counts() == {"tick": 2, "cross": 2}
 
     # Odd but valid pictures are imported; a blank one among them is left out.
@@ -263,14 +293,12 @@ def test_training_refuses_a_collection_it_cannot_learn_from_and_says_why(qtbot, 
     why = "training needs examples of at least two classes; there are only 'tick' examples (3)"
     assert window.training.status.text() == why and problem_shown(qtbot, window, why) == why
     assert window.worker.engine.trainer is None and window.training.start_button.isEnabled()
-    assert not user_model_path(MODE, home).exists()
+    assert versions(home) == ([], None)
 
 
-def test_a_diverging_run_stops_says_so_and_keeps_the_last_good_weights(qtbot, open_window, home):
+def test_a_diverging_run_stops_says_so_and_keeps_the_last_good_weights(qtbot, open_window, home, tmp_path):
     fill(home, 20, 20)
-    previous = user_model_path(MODE, home)
-    previous.parent.mkdir(parents=True)
-    save_model(previous, build_model(lenet_spec(TICKS), seed=5), info={"previous": True})
+    previous = previous_version(home, tmp_path)
     window = open_window()
     qtbot.waitUntil(lambda: "your trained model" in window.model_label.text(), timeout=10000)
     before = weights(window)
@@ -286,14 +314,17 @@ def test_a_diverging_run_stops_says_so_and_keeps_the_last_good_weights(qtbot, op
         assert text.endswith("the weights went back to the end of epoch 1") and not same(weights(window), before)
         assert all(torch.isfinite(t).all() for t in weights(window).values())
     assert load_model(previous).info == {"previous": True}  # the saved model was not replaced
+    assert versions(home) == ([("v0001", "imported")], "v0001")  # nor a failed run kept
 
     # A batch larger than the collection: one step per epoch, on all of it.
     window.training.learning_rate.setValue(0.002)
     click_train(qtbot, window, batch_size=4096, epochs=2)
     qtbot.waitUntil(lambda: window.training.state == "finished", timeout=30000)
     assert window.training.progress.maximum() == window.training.progress.value() == 2
-    qtbot.waitUntil(lambda: "previous" not in load_model(previous).info, timeout=10000)  # saved on finishing
-    assert [h["step"] for h in load_model(previous).history[-2:]] == [1, 2]
+    qtbot.waitUntil(lambda: versions(home)[1] == "v0002", timeout=10000)  # kept, and current, on finishing
+    assert "previous" not in load_model(current_model_file(home)).info
+    assert [h["step"] for h in load_model(current_model_file(home)).history[-2:]] == [1, 2]
+    assert load_model(previous).info == {"previous": True}  # never overwritten
 
 
 def expected_controls(window) -> dict:
@@ -370,7 +401,7 @@ def test_a_drawing_that_cannot_be_saved_stays_on_the_canvas(qtbot, open_window, 
     for key in (Qt.Key.Key_T, Qt.Key.Key_X):
         window.canvas.set_strokes(TICK)
         qtbot.keyClick(window, key)
-    root = collection_dir(MODE, home)
+    root = drawings_dir(home)
     before = snapshot(root)
     window.canvas.set_strokes(TICK)
     with pytest.MonkeyPatch.context() as patch:
@@ -388,17 +419,16 @@ def test_a_drawing_that_cannot_be_saved_stays_on_the_canvas(qtbot, open_window, 
     assert window.session.store.counts() == {"tick": 2, "cross": 1} and window.canvas.strokes().is_empty
 
 
-def test_a_model_that_cannot_be_saved_after_training_keeps_the_previous_one(qtbot, open_window, home):
+def test_a_model_that_cannot_be_saved_after_training_keeps_the_previous_one(qtbot, open_window, home, tmp_path):
     fill(home, 20, 20)
-    previous = user_model_path(MODE, home)
-    previous.parent.mkdir(parents=True)
-    save_model(previous, build_model(lenet_spec(TICKS), seed=5), info={"previous": True})
+    previous = previous_version(home, tmp_path)
     kept = previous.read_bytes()
+    models = project_dir(home) / "models"
     window = open_window()
     real_replace = os.replace
     for code, words in [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")]:
         def replace(src, dst, *args, code=code, **kwargs):  # only the models folder is full / read-only
-            if Path(dst).parent == previous.parent:
+            if Path(dst).parent == models:
                 failing(code)()
             return real_replace(src, dst, *args, **kwargs)
 
@@ -406,9 +436,10 @@ def test_a_model_that_cannot_be_saved_after_training_keeps_the_previous_one(qtbo
             patch.setattr(os, "replace", replace)
             click_train(qtbot, window, epochs=1)
             qtbot.waitUntil(lambda: window.training.state == "finished", timeout=30000)
-            text = problem_shown(qtbot, window, f"{previous}: ")
-        assert text == f"{previous}: cannot save the model ({words})"
-        assert previous.read_bytes() == kept and [p.name for p in previous.parent.iterdir()] == [previous.name]
+            text = problem_shown(qtbot, window, f"{models}/.incoming-")
+        assert text.endswith(f": cannot save the model ({words})")
+        assert previous.read_bytes() == kept and versions(home) == ([("v0001", "imported")], "v0001")
+        assert sorted(p.name for p in models.iterdir()) == ["current", "v0001"]  # nothing half-written
     assert "trained in the app" in window.model_label.text()  # the new weights are still in use
 
 
@@ -423,12 +454,13 @@ def test_closing_during_training_or_right_after_a_save_leaves_files_that_load(qt
                              and window.worker.engine.trainer.step_count > 3), timeout=20000)
     window.close()
     assert not window.worker.running
-    saved = load_model(user_model_path(MODE, home), expected_classes=TICKS)
+    [incoming] = (project_dir(home) / "models").glob(".incoming-*.safetensors")  # kept at the next start
+    saved = load_model(incoming, expected_classes=TICKS)
     assert saved.history == () or saved.history[-1]["epoch"] >= 1
-    assert DrawingStore(collection_dir(MODE, home), TICKS).counts() == {"tick": 20, "cross": 20}
+    assert DrawingStore(drawings_dir(home), TICKS).counts() == {"tick": 20, "cross": 20}
 
     again = open_window()
-    qtbot.waitUntil(lambda: "your trained model" in again.model_label.text(), timeout=10000)
+    assert versions(home) == ([("v0001", "stopped early")], None)  # a version, not the one in use
     path = tmp_path / "saved-as.safetensors"
     again.worker.submit(SaveModel(path))
     again.close()  # at once: the queued save still completes before the thread ends
@@ -453,7 +485,7 @@ def test_a_burst_of_drawings_through_the_window_are_all_kept(qtbot, open_window,
     expected = {"tick": 50, "cross": 50}
     assert window.session.store.counts() == expected and window.canvas.strokes().is_empty
     assert all(f"{c} ({n})" in window.label_bar.button(c).text() for c, n in expected.items())
-    reopened = DrawingStore(collection_dir(MODE, home), TICKS)
+    reopened = DrawingStore(drawings_dir(home), TICKS)
     images, targets = reopened.arrays()
     assert len(images) == 100 and reopened.problems == [] and np.bincount(targets).tolist() == [50, 50]
     assert all(len(reopened.strokes(e.id)) >= 1 for e in reopened.examples()[::17])  # the strokes are kept too

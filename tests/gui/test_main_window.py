@@ -6,12 +6,15 @@ from PySide6.QtCore import Qt
 from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core.app.messages import TrainingStarted, UseModel
 from cnn_desktop.core.network.model import build_model, predict_proba
-from cnn_desktop.core.tasks import collection_dir, user_model_path
+from cnn_desktop.core.projects.builtin import builtin_project_dir
+from cnn_desktop.core.projects.project import Project
+from cnn_desktop.core.tasks import collection_dir
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.data.synth import generate_ticks_crosses
 from cnn_desktop.core.data.ticks_crosses import draw_cross, draw_tick
+from cnn_desktop.gui.versions_view import KEEP_VERSION_ONLY
 from gui_helpers import draw
 
 TICKS = TASKS["ticks-crosses"]
@@ -22,6 +25,19 @@ def _fill_collection(home, images, labels):
     store = DrawingStore(collection_dir(TICKS, home), TICKS.classes)
     store.add_many((TICKS.classes[label], image, None) for image, label in zip(images, labels))
     return store
+
+
+def _versions(home, task=TICKS):
+    """(version, reason) of every version of the task's project, and the current one's name."""
+    folder = builtin_project_dir(task, home)
+    if not folder.exists():
+        return [], None
+    project = Project.open(folder, read_only=True)
+    return [(r["version"], r["reason"]) for r in project.versions()], project.current_version()
+
+
+def _drawings(home, task=TICKS):
+    return DrawingStore(builtin_project_dir(task, home) / "drawings", task.classes)
 
 
 def _grid_image(panel, layer):
@@ -62,7 +78,7 @@ def test_label_keys_add_the_drawing_to_the_collection_and_clear_the_canvas(qtbot
         window.canvas.set_strokes(draw_tick(np.random.default_rng(0)))
         qtbot.keyClick(window, key)
     assert window.session.store.counts() == {"tick": 1, "cross": 2}
-    stored = DrawingStore(collection_dir(TICKS, home), TICKS.classes).examples("tick")[0]
+    stored = _drawings(home).examples("tick")[0]
     assert window.session.store.strokes(stored.id) is not None  # the vector form is kept too
 
 
@@ -105,7 +121,7 @@ def test_training_moves_the_curves_filters_and_feature_maps(qtbot, open_window, 
     assert not np.array_equal(_grid_image(window.filters, "conv1"), filters_before, equal_nan=True)
     assert not np.array_equal(_grid_image(window.feature_maps, "conv2"), maps_before, equal_nan=True)
     assert window.training.progress.value() == window.training.progress.maximum()
-    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)  # saved automatically
+    qtbot.waitUntil(lambda: _versions(home) == ([("v0001", "trained")], "v0001"), timeout=5000)  # kept, in use
 
 
 def _steps(window):
@@ -147,6 +163,52 @@ def test_pause_resume_and_stop(qtbot, open_window, home, bars_collection):
     assert window.worker.engine.trainer is None and window.training.start_button.isEnabled()
 
 
+def test_a_run_stopped_early_and_kept_as_a_version_only_leaves_the_current_one(qtbot, open_window, home,
+                                                                                bars_collection):
+    images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
+    _fill_collection(home, images, labels)
+    window = open_window("ticks-crosses")
+    window.training.epochs.setValue(1)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _versions(home)[1] == "v0001", timeout=30000)
+    window.training.epochs.setValue(500)
+    qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (_steps(window) or 0) > 2, timeout=10000)
+    qtbot.mouseClick(window.training.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.keep_question is not None and window.keep_question.isVisible(), timeout=10000)
+    [only] = [b for b in window.keep_question.buttons() if b.text() == KEEP_VERSION_ONLY]
+    only.click()
+    assert _versions(home) == ([("v0001", "trained"), ("v0002", "stopped early")], "v0001")
+    assert [r["current"] for r in window.session.versions] == [False, True]
+    assert "v0002" in window.versions.list.item(0).text() and "in use" in window.versions.list.item(1).text()
+    qtbot.waitUntil(lambda: "v0001" in window.model_label.text(), timeout=5000)  # the current one is back
+
+    window.versions.list.setCurrentRow(0)  # and the list makes the kept one current
+    qtbot.mouseClick(window.versions.use_button, Qt.MouseButton.LeftButton)
+    assert _versions(home)[1] == "v0002"
+    qtbot.waitUntil(lambda: "v0002" in window.model_label.text(), timeout=5000)
+    window.session.switch_task("digits")  # the answered question is not asked again, nor does it break
+    assert not window.keep_question.isVisible()
+
+
+def test_a_second_window_on_the_same_project_is_read_only_and_says_so(qtbot, open_window, home):
+    first = open_window("ticks-crosses")
+    second = open_window("ticks-crosses")
+    assert second.session.read_only and not first.session.read_only
+    qtbot.waitUntil(lambda: second._message_box is not None and second._message_box.isVisible(), timeout=5000)
+    assert "open in another window" in second._message_box.text() and "read-only" in second._message_box.text()
+    second._message_box.close()
+    second.canvas.set_strokes(draw_tick(np.random.default_rng(0)))
+    assert not second.session.add_drawing("tick")  # what the label key calls
+    assert second._message_box.isVisible() and "labelling is off here" in second._message_box.text()
+    assert not second.canvas.strokes().is_empty
+    second._message_box.close()
+    qtbot.mouseClick(second.training.start_button, Qt.MouseButton.LeftButton)
+    assert second.training.state == "failed" and second.training.start_button.isEnabled()  # refused, not stuck
+    assert "training is off here" in second._message_box.text()
+    assert first.session.store.counts() == {"tick": 0, "cross": 0}
+
+
 def test_switching_mode_mid_training_stops_and_keeps_that_modes_model(qtbot, open_window, home, bars_collection):
     images, labels = DrawingStore(bars_collection, TICKS.classes).arrays()
     _fill_collection(home, images, labels)
@@ -156,10 +218,11 @@ def test_switching_mode_mid_training_stops_and_keeps_that_modes_model(qtbot, ope
     qtbot.waitUntil(lambda: (_steps(window) or 0) > 2, timeout=10000)
     window.mode_box.setCurrentIndex(window.mode_box.findData("digits"))
     qtbot.waitUntil(lambda: window.training.state == "stopped", timeout=10000)
-    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=10000)
+    qtbot.waitUntil(lambda: _versions(home) == ([("v0001", "stopped early")], None), timeout=10000)
     qtbot.waitUntil(lambda: window.worker.engine.model.classes == TASKS["digits"].classes, timeout=10000)
-    assert load_model(user_model_path(TICKS, home)).model.classes == TICKS.classes
-    assert not user_model_path(TASKS["digits"], home).exists()
+    kept = builtin_project_dir(TICKS, home) / "models" / "v0001" / "model.safetensors"
+    assert load_model(kept).model.classes == TICKS.classes  # kept as a version, not made current
+    assert _versions(home, TASKS["digits"]) == ([], None)
 
 
 def test_closing_during_training_stops_the_thread_and_keeps_model_and_collection(qtbot, open_window, home,
@@ -172,8 +235,9 @@ def test_closing_during_training_stops_the_thread_and_keeps_model_and_collection
     qtbot.waitUntil(lambda: (_steps(window) or 0) > 2, timeout=10000)
     window.close()
     assert not window.worker.running  # close() waits at most a second for the thread
-    assert user_model_path(TICKS, home).exists()
-    assert len(DrawingStore(collection_dir(TICKS, home), TICKS.classes)) == len(labels)
+    [incoming] = (builtin_project_dir(TICKS, home) / "models").glob(".incoming-*.safetensors")
+    assert load_model(incoming).model.classes == TICKS.classes  # a version at the next start
+    assert len(_drawings(home)) == len(labels)
 
 
 def test_ten_ticks_and_ten_crosses_then_train_tells_new_ones_apart(qtbot, open_window, home):
@@ -208,11 +272,11 @@ def test_the_trained_model_and_collection_come_back_at_the_next_launch(qtbot, op
     window = open_window("ticks-crosses")
     window.training.epochs.setValue(1)
     qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=30000)
+    qtbot.waitUntil(lambda: _versions(home)[1] == "v0001", timeout=30000)
     window.close()
 
     again = open_window("ticks-crosses")
-    qtbot.waitUntil(lambda: "your trained model" in again.model_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "your trained model (v0001)" in again.model_label.text(), timeout=10000)
     assert again.session.store.counts() == {"tick": int((labels == 0).sum()), "cross": int((labels == 1).sum())}
 
 
@@ -238,12 +302,12 @@ def test_only_a_model_file_that_loads_becomes_the_persons_model(qtbot, open_wind
     window.session.switch_task("digits")
     window.session.switch_task("ticks-crosses")
     qtbot.waitUntil(lambda: window.worker.engine.model.classes == TICKS.classes, timeout=5000)
-    assert not user_model_path(TICKS, home).exists()  # the refused file left nothing to adopt
+    assert _versions(home) == ([], None)  # the refused file left nothing to adopt
 
     good = tmp_path / "good.safetensors"
     save_model(good, build_model(TICKS.spec(), seed=4))
     window.session.open_model(good)
-    qtbot.waitUntil(lambda: user_model_path(TICKS, home).exists(), timeout=5000)
+    assert _versions(home) == ([("v0001", "imported")], "v0001")  # a new current version
     qtbot.waitUntil(lambda: "good.safetensors" in window.model_label.text(), timeout=5000)
 
 

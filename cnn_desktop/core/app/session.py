@@ -1,7 +1,9 @@
 """The app's state, without Qt: the one place between the engine's messages and the widgets.
 
-It owns the current task and its drawing collection, the model in use (and when it is saved: see
-``SavePolicy``), where training stands, the latest prediction and filters, and the "not sure"
+It owns the current task and its project (the built-in project of the task: drawings labelled by
+class id, model versions; read-only when another window writes it), the model in use (the project's
+current version; which models are kept as versions: ``SavePolicy``, how: run_keeping.py), the
+versions list, where training stands, the latest prediction and filters, and the "not sure"
 threshold. Widgets never ask one another for state: they read it here, call its methods for what the
 person does, and subscribe to its events, one per fact (psygnal signals, the Qt-free events napari's
 models use). The window only builds and wires.
@@ -14,28 +16,34 @@ engine's answer comes back through ``handle``, which drops stale answers and emi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from psygnal import Signal
 
-from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError, describe_error
+from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
     PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,
     Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
-from cnn_desktop.core.tasks import collection_dir, data_home, user_model_path
+from cnn_desktop.core.app.project_use import migrate_old_home, model_to_use, open_task_project, version_model, version_rows
+from cnn_desktop.core.tasks import data_home
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.tasks import TASKS, Task
+from cnn_desktop.core.app.run_keeping import RunKeeping
 from cnn_desktop.core.app.run_state import RunState
-from cnn_desktop.core.app.save_policy import SavePolicy
+from cnn_desktop.core.app.save_policy import Keep, SavePolicy
 from cnn_desktop.core.network.spec import TrainConfig
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.data.strokes import Strokes
 
 
-class Session:
+if TYPE_CHECKING:
+    from cnn_desktop.core.projects.project import Project
+
+
+class Session(RunKeeping):
     # --- events: one per fact ---
     task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
@@ -52,6 +60,8 @@ class Session:
     timeline_changed = Signal(object)  # Timeline
     evaluation_ready = Signal(object)  # CollectionEvaluation answering the latest request
     model_saved = Signal(object)  # Path
+    versions_changed = Signal(object)  # list of rows (version_rows): the project's model versions, newest first
+    run_stopped_keep = Signal(object)  # Path: a stopped run's model waits; answer with keep_stopped_run/discard
     problem = Signal(str)  # one line the person must see
     status = Signal(str)  # a passing note ("Nothing to add: the canvas is empty.")
 
@@ -62,6 +72,12 @@ class Session:
         self.tasks = tasks
         self.task: Task | None = None
         self.store: DrawingStore | None = None
+        self.project: Project | None = None  # the task's project (read-only when another window writes it)
+        self.versions: list[dict] = []
+        self._incoming: dict[Path, tuple[Project, Keep, str | None]] = {}  # saves asked of the engine
+        self._asking: dict[Path, tuple[Project, str | None]] = {}  # stopped runs waiting for an answer
+        self._run_parent: str | None = None  # the current version when the run started
+        self._migrated = False
         self.model: ModelReady | None = None
         self.run_state = RunState.IDLE
         self.prediction: Prediction | None = None
@@ -81,7 +97,7 @@ class Session:
             TrainingSteps: self.training_steps.emit,
             TrainingEpoch: self.training_epoch.emit,
             TrainingState: self._training_state,
-            ModelSaved: lambda message: self.model_saved.emit(message.path),
+            ModelSaved: self._model_saved,
             EngineError: self._engine_error,
             Timeline: self.timeline_changed.emit,
             CollectionEvaluation: self._evaluation,
@@ -100,30 +116,44 @@ class Session:
     # --- what the person does ---
 
     def switch_task(self, name: str) -> None:
-        """Make ``name`` the current task: its collection, and its model (theirs, else the bundled one)."""
-        if self.task is not None and self._save_policy.interrupted(self.run_state.active):
-            self._submit(StopTraining())  # the engine takes commands in order: stop, save, then load
-            self._save_model()
+        """Make ``name`` the current task: its project (drawings and model versions), and its current
+        model (else the bundled one, else an untrained network)."""
+        if self.task is not None:
+            self._keep(self._save_policy.interrupted(self.run_state.active), stop=True)
+        self._migrate_once()
+        self._leave_project()
         task = self.tasks[name]
         self.task = task
+        self.store = None
         try:
-            self.store = DrawingStore(collection_dir(task, self.home), task.classes)
+            self.project, note = self._open_project(task)
+            self.store = self.project.store
+            if note:
+                self.problem.emit(note)
         except CnnDesktopError as error:
-            self.store = None
+            self.project = None
             self.problem.emit(f"{error} (drawings cannot be saved)")
+        self._keep_leftovers()
         self.prediction = None
         self.drawing = Strokes()
         self.task_changed.emit(task)
         self.refresh_counts()
-        spec = task.spec()
-        user_model, bundled = user_model_path(task, self.home), task.bundled_model_path()
-        use_bundled = UseModel(bundled, spec, f"bundled {task.title.lower()} model") if bundled.exists() else None
-        if user_model.exists():  # one that cannot be read is said so, and the bundled one used instead
-            self._submit(UseModel(user_model, spec, "your trained model", fallback=use_bundled))
-        elif use_bundled is not None:
-            self._submit(use_bundled)
-        else:
-            self._submit(UseModel(None, spec, "untrained network"))
+        self._versions_changed()
+        self._submit(model_to_use(task, self.project))
+
+    @property
+    def read_only(self) -> bool:
+        return self.project is not None and self.project.read_only
+
+    def writable(self, what: str) -> bool:
+        """Whether drawings can be changed here; if not, says so in one line."""
+        if self.store is None:
+            self.problem.emit(f"the collection folder cannot be written; {what} is off")
+            return False
+        if self.read_only:
+            self.problem.emit(f"{self.project.folder}: opened read-only in this window; {what} is off here")
+            return False
+        return True
 
     def drawing_changed(self, drawing: Strokes) -> None:
         """The canvas changed: ask for the newest drawing's prediction (older requests are dropped)."""
@@ -146,6 +176,8 @@ class Session:
         """What a label key does: store the drawing on screen as an example of ``label``."""
         if self.store is None:
             self.problem.emit("the collection folder cannot be written; the drawing was not saved")
+            return False
+        if not self.writable("labelling"):
             return False
         try:
             raster = preprocess(self.drawing)
@@ -170,6 +202,10 @@ class Session:
         if self.store is None:
             self._set_run_state(RunState.FAILED, "No collection to train on.")
             return
+        if not self.writable("training"):  # the controls, already showing "starting", are told at once
+            self._set_run_state(RunState.FAILED, "Training is off in a read-only window.")
+            return
+        self._run_parent = self._current_version()
         self._from_scratch = from_scratch
         self._save_policy.run_started()
         self._set_run_state(RunState.STARTING)
@@ -185,9 +221,32 @@ class Session:
         self._submit(StopTraining())
 
     def open_model(self, path: Path) -> None:
-        """Use a model file for this task; once it loads, it is kept as the person's model."""
-        self._save_policy.file_opened(path)
-        self._submit(UseModel(path, self.task.spec(), path.name, fallback_to_fresh=False))
+        """Import a model file as a new version of this task's project, made current, and use it; a
+        file the import refuses changes nothing. Read-only here, the file is only used."""
+        if self.project is None or self.read_only:
+            self._submit(UseModel(path, self.task.spec(), path.name, fallback_to_fresh=False))
+            return
+        keep = self._save_policy.file_opened()
+        try:
+            version = self.project.import_version(path, reason=keep.reason, make_current=keep.make_current)
+        except CnnDesktopError as error:
+            self.problem.emit(str(error))
+            return
+        self._versions_changed()
+        self._submit(version_model(self.project, version, self.task, f"{path.name} ({version})"))
+
+    def use_version(self, version: str) -> None:
+        """Make ``version`` the current one (read-only here: only use it) and load it."""
+        if self.project is None:
+            return
+        try:
+            if not self.read_only:
+                self.project.make_current(version)
+        except CnnDesktopError as error:
+            self.problem.emit(str(error))
+            return
+        self._versions_changed()
+        self._submit(version_model(self.project, version, self.task))
 
     def save_model_as(self, path: Path) -> None:
         self._submit(SaveModel(path))
@@ -204,10 +263,14 @@ class Session:
         self._submit(ShowSnapshot(index))
 
     def close(self) -> None:
-        """The window closes: a run in progress is stopped and what it trained is kept."""
-        if self._save_policy.interrupted(self.run_state.active):
-            self._submit(StopTraining())
-            self._save_model()
+        """The window closes: a run in progress is stopped and kept as a version (not current), and a
+        stopped run waiting for an answer is kept as a version. The project is let go: its engine's
+        save still lands inside it, and the next session that opens it keeps it as a version."""
+        self._keep(self._save_policy.interrupted(self.run_state.active), stop=True)
+        self._leave_project()  # a stopped run still waiting for an answer is kept as a version only
+        for project, _, _ in list(self._incoming.values()):
+            project.close()
+        self._incoming.clear()
 
     # --- what the engine says ---
 
@@ -232,8 +295,6 @@ class Session:
         self.model_changed.emit(message)
         advice = "" if message.trained else ": train it, or open a model"
         self.model_described.emit(f"{message.label}{advice} · {message.parameters:,} parameters", message.trained)
-        if message.spec.classes == self.task.classes and self._save_policy.model_loaded(message.origin, message.path):
-            self._save_model()
 
     def _training_started(self, message: TrainingStarted) -> None:
         if self._from_scratch:  # the engine replaced the model with new random weights: name them
@@ -243,15 +304,15 @@ class Session:
     def _training_state(self, message: TrainingState) -> None:
         state = RunState(message.state)
         self._set_run_state(state, message.message)
-        if not state.active and self._save_policy.run_ended(state):
-            self._save_model()
+        if not state.active:
+            self._keep(self._save_policy.run_ended(state))
         if state is RunState.FAILED:
             self.problem.emit(message.message)
 
     def _engine_error(self, message: EngineError) -> None:
+        self._save_refused(message.message)
         if self.run_state is RunState.STARTING:
             self._set_run_state(RunState.FAILED, message.message)
-        self._save_policy.open_refused()  # whatever was being opened, it was refused
         self.problem.emit(message.message)
 
     def _evaluation(self, message: CollectionEvaluation) -> None:
@@ -264,12 +325,27 @@ class Session:
         self.run_state = state
         self.run_state_changed.emit(state, message)
 
-    def _save_model(self) -> None:
-        """Have the engine save its model as this task's own, loaded again at the next launch."""
-        path = user_model_path(self.task, self.home)
+    def _open_project(self, task: Task) -> tuple[Project, str | None]:
+        """The task's project; one still open for a save on its way is used again, not opened twice."""
+        return open_task_project(task, self.home, [p for p, _, _ in self._incoming.values()])
+
+    def _migrate_once(self) -> None:
+        if not self._migrated:
+            self._migrated = True
+            lines, problem = migrate_old_home(self.home, self.tasks)
+            for line in lines:  # what could not be moved in stays where it was: the person must see it
+                (self.problem if line.endswith("(left where it is)") else self.status).emit(line)
+            if problem:
+                self.problem.emit(problem)
+
+    def _current_version(self) -> str | None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            self.problem.emit(f"{path.parent}: cannot create the models folder ({describe_error(error)})")
-            return
-        self._submit(SaveModel(path))
+            return self.project.current_version() if self.project is not None else None
+        except CnnDesktopError:
+            return None
+
+    def _versions_changed(self) -> None:
+        self.versions, problem = version_rows(self.project)
+        if problem:
+            self.problem.emit(problem)
+        self.versions_changed.emit(self.versions)

@@ -20,13 +20,11 @@ import secrets
 import shutil
 import stat
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from cnn_desktop.core.atomic import fsync_folder, write_atomically
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.errors import CnnDesktopError, at, listed, shown
-from cnn_desktop.core.network.checkpoint import MAX_FILE_BYTES, SavedModel, load_model, model_from_bytes, model_to_bytes
-from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.network.spec import ModelSpec, TrainConfig
 from cnn_desktop.core.projects.classes import ClassEdits
 from cnn_desktop.core.projects.lock import ProjectError, ProjectLock
@@ -34,11 +32,14 @@ from cnn_desktop.core.projects.manifest import (
     PROJECT_FILE, Manifest, ProjectClass, check_classes, check_spec, new_manifest, read_manifest,
 )
 from cnn_desktop.core.projects.readonly import ReadOnlyStore
-from cnn_desktop.core.projects.transfer import relabelled, transferred
 from cnn_desktop.core.projects.versions import (
     MODEL_FILE, MODELS, make_record, next_version_name, read_current, read_record, remove_unfinished_versions,
     sha256, version_names, version_number, write_current, write_version,
 )
+
+if TYPE_CHECKING:  # model files need torch: loaded when a model is read or written, not to open a project
+    from cnn_desktop.core.network.checkpoint import SavedModel
+    from cnn_desktop.core.network.model import CNN
 
 DRAWINGS = "drawings"
 _CURRENT = object()  # add_version's default parent: the version current when it is added
@@ -188,6 +189,8 @@ class Project(ClassEdits):
         ``parent`` is the version it started from (the current one unless told); ``held_out_ids`` the
         drawings kept out of its training (None: unknown)."""
         self._check_writable("add a model version")
+        from cnn_desktop.core.network.checkpoint import model_to_bytes
+
         if tuple(model.classes) != self.class_names:
             raise ProjectError(at(self.folder, f"the model's classes {listed(model.classes)} are not the "
                                                f"project's {listed(self.class_names)}"))
@@ -198,6 +201,8 @@ class Project(ClassEdits):
                        make_current: bool = True) -> str:
         """Copy a model file, byte for byte, as the next version (it must be made for these classes)."""
         self._check_writable("import a model")
+        from cnn_desktop.core.network.checkpoint import model_from_bytes
+
         path = Path(path)
         data = _read_regular_file(path)
         saved = model_from_bytes(data, str(path), self.class_names)  # ModelFileError names the file
@@ -217,6 +222,9 @@ class Project(ClassEdits):
     def load_version(self, version: str | None = None) -> SavedModel:
         """A version's model (the current one by default). Made for the same classes as the project's,
         it is named with today's display names (a rename needs no retraining)."""
+        from cnn_desktop.core.network.checkpoint import SavedModel, load_model
+        from cnn_desktop.core.projects.transfer import relabelled
+
         version = version or self.current_version()
         if version is None:
             raise ProjectError(at(self.folder, "no model version yet"))
@@ -231,6 +239,8 @@ class Project(ClassEdits):
     def adapted_model(self, version: str | None = None, seed: int | None = None) -> CNN:
         """A version's network for today's classes: classes it knew keep their output rows, new ones get
         fresh rows, removed ones lose theirs; every other layer is kept as trained (transfer.py)."""
+        from cnn_desktop.core.projects.transfer import transferred
+
         version = version or self.current_version()
         saved = self.load_version(version)
         ids = [c["id"] for c in self.record(version)["classes"]]
@@ -275,6 +285,8 @@ class Project(ClassEdits):
 
 def _read_regular_file(path: Path) -> bytes:
     """A model file's bytes; only a regular file of sane size (a FIFO or /dev/zero would never end)."""
+    from cnn_desktop.core.network.checkpoint import MAX_FILE_BYTES
+
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)  # non-blocking: opening a FIFO must not wait for a writer
