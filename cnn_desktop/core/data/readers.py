@@ -7,6 +7,7 @@ raised as a ``DataError`` whose one-line message names the file.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import math
 import os
@@ -176,7 +177,8 @@ def open_regular_file(path: Path) -> int:
         raise DataError(at(path, f"cannot open ({_reason(error)})")) from None
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise DataError(at(path, not_regular(mode)))
+        problem = f"cannot open ({os.strerror(errno.EISDIR)})" if stat.S_ISDIR(mode) else not_regular(mode)
+        raise DataError(at(path, problem))
     return fd
 
 

@@ -349,6 +349,9 @@ class DrawingStore:
         """The folder of ``label``, created (and the class added) if it is new."""
         label = self._checked_label(label)
         folder = self.root / label
+        problem = self._folder_problem(folder)
+        if problem is not None:  # never write where a link back to the collection or above leads
+            raise DataError(at(folder, f"cannot store drawings here: {problem}"))
         if not folder.is_dir():
             try:
                 folder.mkdir()
