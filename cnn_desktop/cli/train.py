@@ -93,6 +93,8 @@ def run(options: argparse.Namespace) -> int:
     progress = TrainingProgress(config.epochs)
     started = time.perf_counter()
     dataset = _training_data(options, task, progress)
+    for line in dataset.skipped:
+        print(f"skipped {line}", file=sys.stderr)
     prep_seconds = time.perf_counter() - started
     if options.init:
         model = load_model(options.init, expected_classes=task.classes).model

@@ -9,12 +9,14 @@ folder names, so they must be usable as one on every platform (``is_safe_name``)
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Sequence
 
 from cnn_desktop.core.atomic import write_atomically
 from cnn_desktop.core.errors import DataError, at, describe_error
+from cnn_desktop.core.data.readers import open_regular_file
 
 MARKER_NAME = "cnn-desktop-collection.json"
 MARKER_FORMAT = "cnn-desktop-collection"
@@ -23,6 +25,7 @@ MARKER_VERSION = 1
 # Characters that are path separators or not allowed in file names on some system we run on.
 _UNSAFE_CHARS = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 _MAX_NAME = 100
+_MAX_MARKER_BYTES = 1 << 20  # a marker listing 1,000 classes of 100 characters is 0.1 MiB
 
 
 def is_safe_name(name: str) -> bool:
@@ -39,10 +42,18 @@ def is_safe_name(name: str) -> bool:
 def read_marker(root: Path) -> list[str] | None:
     """The classes listed in ``root``'s marker, or None when there is no marker yet."""
     path = root / MARKER_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
+    try:
+        fd = open_regular_file(path)  # never blocks on a FIFO, never reads a device
+    except DataError as error:
+        raise DataError(at(path, f"unreadable collection marker ({str(error)[len(str(path)) + 2:]})")) from None
+    try:
+        with os.fdopen(fd, "rb") as file:
+            raw = file.read(_MAX_MARKER_BYTES + 1)
+        if len(raw) > _MAX_MARKER_BYTES:
+            raise ValueError(f"larger than {_MAX_MARKER_BYTES >> 20} MiB")
+        data = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
         raise DataError(at(path, f"unreadable collection marker ({describe_error(error)})")) from None
     if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:

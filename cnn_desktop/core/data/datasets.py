@@ -11,7 +11,7 @@ Everything except the collection (already preprocessed when it was saved) goes t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -34,7 +34,7 @@ class Dataset:
     labels: np.ndarray  # int64 (N,), indices into classes
     classes: tuple[str, ...]
     source: str  # where it was read from, for messages and model cards
-    skipped: tuple[str, ...] = ()  # one line per item left out (blank images), for the user to see
+    skipped: tuple[str, ...] = ()  # one line per item left out (blank images, damaged files...), for the user
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -65,9 +65,9 @@ def load_dataset(
 
 
 def _from_collection(path: Path, classes: Sequence[str] | None) -> Dataset:
-    store = DrawingStore(path, classes or ())
+    store = DrawingStore(path, classes or (), read_only=True)  # reading changes no byte on disk
     images, labels = store.arrays()
-    return _mapped(images, labels, tuple(store.classes), classes, str(path))
+    return replace(_mapped(images, labels, tuple(store.classes), classes, str(path)), skipped=store.skipped)
 
 
 def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None, files: MnistFiles) -> Dataset:
@@ -78,8 +78,9 @@ def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | 
 
 
 def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
-    items, found_classes = list_image_folder(path, allowed_labels=classes)
-    images, labels, skipped = [], [], []
+    skipped: list[str] = []  # loops, FIFOs... that the listing left out, then blank images
+    items, found_classes = list_image_folder(path, allowed_labels=classes, skipped=skipped)
+    images, labels = [], []
     for done, (image_path, label) in enumerate(items, 1):
         try:
             images.append(preprocess(read_image(image_path)))

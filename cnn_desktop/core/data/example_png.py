@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from PIL import Image, PngImagePlugin
 
 from cnn_desktop.core.errors import DataError, at, describe_error
 from cnn_desktop.core.data.collection_marker import MARKER_NAME
-from cnn_desktop.core.data.readers import read_image
+from cnn_desktop.core.data.readers import open_regular_file, read_image
 from cnn_desktop.core.data.strokes import Strokes
 
 STROKES_KEY = "cnn-desktop-strokes"  # PNG text chunk holding Strokes.to_json()
@@ -76,18 +77,89 @@ def load_raster(path: Path) -> np.ndarray:
 
 
 def png_frame_problem(path: Path) -> str | None:
-    """Cheap check of a stored example without decoding it: PNG signature, a 28x28 8-bit grey header,
-    and the final IEND chunk (which a truncated or partly written file lacks). None when it looks fine."""
+    """Cheap check of a stored example without decoding it: a regular file of at most
+    ``MAX_EXAMPLE_BYTES``, PNG signature, a 28x28 8-bit grey header, and the final IEND chunk (which a
+    truncated or partly written file lacks). None when it looks fine. Never blocks (see
+    ``open_regular_file``)."""
     try:
-        with open(path, "rb") as file:
-            head = file.read(33)
-            size = os.fstat(file.fileno()).st_size
-            tail = b""
-            if size >= 45:
-                file.seek(-12, os.SEEK_END)
-                tail = file.read(12)
+        fd = open_regular_file(path)
+    except DataError as error:
+        return _problem_of(error, path)
+    try:
+        size = os.fstat(fd).st_size
+        problem = _size_problem(size)
+        if problem is not None:
+            return problem
+        head = os.read(fd, 33)
+        tail = os.pread(fd, 12, size - 12) if size >= 45 else b""
     except OSError as error:
         return f"cannot read ({describe_error(error)})"
+    finally:
+        os.close(fd)
+    return _frame_problem(head, tail, size)
+
+
+def example_problem(path: Path) -> str | None:
+    """What keeps the raster of a stored example from being read (what ``load_raster`` would raise),
+    or None. Files laid out as this module writes them are checked here, with their checksums and
+    compressed data, at about the cost of ``png_frame_problem``; anything else is decoded by Pillow."""
+    return example_problems(path)[1]
+
+
+def example_problems(path: Path) -> tuple[str | None, str | None]:
+    """(what ``png_frame_problem`` says, what ``example_problem`` says), reading the file once."""
+    frame = _example_frame_problem(path)
+    if isinstance(frame, bytes):
+        data = frame
+        if _written_here(data):
+            return None, None
+        try:
+            load_raster(path)
+        except DataError as error:
+            return None, f"cannot be decoded ({_problem_of(error, path)})"
+        return None, None
+    return frame, frame
+
+
+def _example_frame_problem(path: Path) -> str | bytes:
+    """The file's bytes when its frame is fine, else the problem."""
+    try:
+        fd = open_regular_file(path)
+    except DataError as error:
+        return _problem_of(error, path)
+    try:
+        size = os.fstat(fd).st_size
+        problem = _size_problem(size)
+        if problem is not None:
+            return problem
+        data = os.read(fd, size + 1)  # one read: a drawing is a few hundred bytes
+        while len(data) < size:  # a short read: read on
+            more = os.read(fd, size + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError as error:
+        return f"cannot read ({describe_error(error)})"
+    finally:
+        os.close(fd)
+    problem = _size_problem(len(data)) or _frame_problem(data[:33], data[-12:] if len(data) >= 45 else b"", len(data))
+    return data if problem is None else problem
+
+
+# A stored drawing has one zTXt chunk of strokes at most: 1 MiB of text (Pillow's limit, which
+# encode_example keeps), compressed. Anything far larger is not one, and is not read.
+MAX_EXAMPLE_BYTES = 4 << 20
+_DEFLATE_MAX_RATIO = 1032
+_IHDR = (SIZE.to_bytes(4, "big") * 2) + bytes([8, 0, 0, 0, 0])  # 28x28, 8-bit grey, not interlaced
+
+
+def _size_problem(size: int) -> str | None:
+    if size > MAX_EXAMPLE_BYTES:
+        return f"too large for a drawing ({size / (1 << 20):.1f} MiB, at most {MAX_EXAMPLE_BYTES >> 20} MiB)"
+    return None
+
+
+def _frame_problem(head: bytes, tail: bytes, size: int) -> str | None:
     if size == 0:
         return "empty file"
     if len(head) < 33 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
@@ -99,6 +171,65 @@ def png_frame_problem(path: Path) -> str | None:
     if tail != _PNG_IEND:
         return "truncated PNG (no end chunk)"
     return None
+
+
+def _written_here(data: bytes) -> bool:
+    """Whether ``data`` is laid out exactly as ``encode_example`` (Pillow) writes it and every part of
+    it checks out: IHDR as expected, zTXt chunks that inflate within Pillow's limit, IDAT chunks that
+    inflate to 28 rows of valid filter type and 28 pixels, then IEND, every CRC right. Such a file
+    decodes; False means "decode it to know", not "damaged"."""
+    position, pixels, after_pixels = len(_PNG_SIGNATURE), [], False
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position:position + 4], "big")
+        kind = data[position + 4:position + 8]
+        end = position + 8 + length
+        if end + 4 > len(data) or zlib.crc32(data[position + 4:end]) != int.from_bytes(data[end:end + 4], "big"):
+            return False
+        body = data[position + 8:end]
+        if kind == b"IHDR":
+            if position != len(_PNG_SIGNATURE) or body != _IHDR:
+                return False
+        elif kind == b"zTXt" and not pixels:
+            _, separator, text = body.partition(b"\0")
+            if not separator or text[:1] != b"\0" or not _inflates_within(text[1:], PngImagePlugin.MAX_TEXT_CHUNK):
+                return False
+        elif kind == b"IDAT" and not after_pixels:
+            pixels.append(body)
+        elif kind == b"IEND":
+            return end + 4 == len(data) and bool(pixels) and _valid_pixels(b"".join(pixels))
+        else:
+            return False
+        after_pixels = bool(pixels) and kind != b"IDAT"
+        position = end + 4
+    return False
+
+
+def _inflates_within(compressed: bytes, limit: int) -> bool:
+    """Whether Pillow reads this zTXt text: it must not inflate beyond ``limit`` (Pillow ignores text it
+    cannot inflate). Deflate expands at most 1032 times, so short texts need not be inflated."""
+    if len(compressed) * _DEFLATE_MAX_RATIO <= limit:
+        return True
+    try:
+        inflater = zlib.decompressobj()
+        inflater.decompress(compressed, limit)
+    except zlib.error:
+        return False
+    return not inflater.unconsumed_tail and inflater.eof
+
+
+def _valid_pixels(compressed: bytes) -> bool:
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(compressed, SIZE * (SIZE + 1) + 1)
+    except zlib.error:
+        return False
+    return inflater.eof and len(raw) == SIZE * (SIZE + 1) and max(raw[:: SIZE + 1]) <= 4
+
+
+def _problem_of(error: DataError, path: Path) -> str:
+    """The problem part of a DataError about ``path`` ("<path>: <problem>")."""
+    text, prefix = str(error), f"{path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def stored_input(path: str | os.PathLike[str]) -> np.ndarray | None:

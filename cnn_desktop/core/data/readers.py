@@ -7,10 +7,12 @@ raised as a ``DataError`` whose one-line message names the file.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import math
 import os
 import re
+import stat
 import struct
 import warnings
 import zlib
@@ -50,10 +52,7 @@ def read_idx(path: str | os.PathLike[str], kind: Literal["images", "labels"] | N
     1-D). The data length must match the header exactly: truncated files and trailing bytes are errors.
     """
     path = Path(path)
-    try:
-        file = open(path, "rb")
-    except OSError as error:
-        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
+    file = os.fdopen(open_regular_file(path), "rb")
     with file:
         try:
             gzipped = file.read(2) == GZIP_MAGIC
@@ -136,6 +135,71 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
             break
         data += chunk
     return data
+
+
+# --- files that are not regular files ------------------------------------------------------------
+
+# Opened without blocking: a FIFO would otherwise wait forever for a writer (O_NONBLOCK changes nothing
+# for a regular file, the only kind read), and without leaking the descriptor into child processes.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+
+
+def not_regular(mode: int) -> str:
+    """Why a file of this st_mode is not read: "not a regular file (a FIFO)"."""
+    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+    return f"not a regular file ({kind})"
+
+
+def open_regular_file(path: Path) -> int:
+    """A descriptor open for reading on ``path``, which must be a regular file (links followed); else a
+    one-line DataError. Never blocks: a FIFO is opened non-blocking, then refused after fstat."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as error:  # a socket cannot be opened at all (ENXIO): say what it is
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        problem = not_regular(mode) if not stat.S_ISREG(mode) else f"cannot open ({describe_error(error)})"
+        raise DataError(at(path, problem)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as error:
+        os.close(fd)
+        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        problem = f"cannot open ({os.strerror(errno.EISDIR)})" if stat.S_ISDIR(mode) else not_regular(mode)
+        raise DataError(at(path, problem))
+    return fd
+
+
+FILE, FOLDER = "file", "folder"
+
+
+def entry_kind(entry: os.DirEntry) -> str:
+    """FILE (a regular file, links followed), FOLDER, or, for anything else, why it is skipped: a
+    special file, a broken link, a symlink loop, an entry that cannot be read. Never opens it."""
+    try:
+        if entry.is_file():
+            return FILE
+        if entry.is_dir():
+            return FOLDER
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            return "a broken link; ignored"
+        return not_regular(entry.stat().st_mode) + "; ignored"
+    except OSError as error:  # ELOOP: a symlink loop; EACCES...
+        return f"cannot read ({describe_error(error)}); ignored"
+
+
+def links_back(path: Path, root: Path) -> bool:
+    """Whether ``path`` (a symlink) leads to ``root`` itself or a folder above it: following it would
+    walk in circles (or out of ``root``)."""
+    target = Path(os.path.realpath(path))
+    real_root = Path(os.path.realpath(root))
+    return target == real_root or target in real_root.parents
 
 
 # --- MNIST folders -------------------------------------------------------------------------------
@@ -222,10 +286,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     The EXIF orientation of photos is applied, so the array looks like what a viewer shows.
     """
     path = Path(path)
-    try:
-        file = open(path, "rb")
-    except OSError as error:
-        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
+    file = os.fdopen(open_regular_file(path), "rb")
     with file:
         if os.fstat(file.fileno()).st_size == 0:
             raise DataError(at(path, "empty file"))
@@ -300,27 +361,46 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 
 
 def list_image_folder(
-    root: str | os.PathLike[str], allowed_labels: Collection[str] | None = None
+    root: str | os.PathLike[str], allowed_labels: Collection[str] | None = None, skipped: list[str] | None = None
 ) -> tuple[list[tuple[Path, str]], list[str]]:
     """List the ``<root>/<label>/<name>.png|jpg|jpeg|bmp`` layout: sorted (path, label) pairs and labels.
 
     Hidden files and folders (names starting with ".") are ignored, as are files directly in ``root``
     and label folders without images. With ``allowed_labels``, a label folder holding images whose
     name is not allowed is a DataError.
+
+    What cannot be read is skipped, never followed or opened, and, when ``skipped`` is given, one
+    "<path>: <reason>" line is appended to it for each: symlink loops, broken links, FIFOs, sockets and
+    devices (in ``root`` or named like an image), folders that cannot be listed, and links back to
+    ``root`` or a folder above it (``up -> ..``), which would make a label of files outside ``root``.
     """
     root = Path(root)
+    notes: list[str] = [] if skipped is None else skipped
     if not root.is_dir():
         raise DataError(at(root, "not a folder"))
     try:
-        folders = sorted(p for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except OSError as error:
         raise DataError(at(root, f"cannot list ({describe_error(error)})")) from None
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        kind = entry_kind(entry)
+        path = Path(entry.path)
+        if kind == FOLDER:
+            if entry.is_symlink() and links_back(path, root):
+                notes.append(at(path, f"a link to {os.readlink(path)!r}, back to this folder or above it; ignored"))
+            else:
+                folders.append(path)
+        elif kind != FILE:
+            notes.append(at(path, kind))
     if not folders:
         raise DataError(at(root, "no label folders (expected <folder>/<label>/<image>.png)"))
     pairs: list[tuple[Path, str]] = []
     labels: list[str] = []
     for folder in folders:
-        images = _images_in(folder)
+        images = _images_in(folder, notes)
         if not images:
             continue
         if allowed_labels is not None and folder.name not in allowed_labels:
@@ -333,12 +413,18 @@ def list_image_folder(
     return pairs, labels
 
 
-def _images_in(folder: Path) -> list[Path]:
+def _images_in(folder: Path, notes: list[str]) -> list[Path]:
     try:
-        entries = list(folder.iterdir())
+        entries = list(os.scandir(folder))
     except OSError as error:
         raise DataError(at(folder, f"cannot list ({describe_error(error)})")) from None
-    return sorted(
-        p for p in entries
-        if not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
+    images = []
+    for entry in entries:
+        if entry.name.startswith(".") or os.path.splitext(entry.name)[1].lower() not in IMAGE_EXTENSIONS:
+            continue
+        kind = entry_kind(entry)
+        if kind == FILE:
+            images.append(Path(entry.path))
+        elif kind != FOLDER:
+            notes.append(at(entry.path, kind))
+    return sorted(images)

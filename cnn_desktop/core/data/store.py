@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,11 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
-from cnn_desktop.core.errors import DataError, at, describe_error
+from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
-from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, png_frame_problem, read_strokes
+from cnn_desktop.core.data.example_png import (SIZE, encode_example, example_problems, load_raster,
+                                               png_frame_problem, read_strokes)
+from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind, links_back, not_regular
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -56,30 +59,59 @@ class Example:
 class DrawingStore:
     """A collection of labelled drawings in ``root``; see the module docstring for layout and safety.
 
-    ``problems`` lists, one line each, what the last scan (opening, ``examples()``, ``arrays()``...)
-    found wrong and skipped: damaged files, duplicate ids, a marker that could not be updated.
+    The classes are those given, then those the marker lists: a folder that is neither is not a class
+    (it is reported in ``skipped``, never added). ``read_only=True`` opens the collection to read it and
+    changes no byte on disk: nothing is created, tidied or rewritten, and writes are refused. Otherwise
+    opening creates a missing collection, deletes old temp files of crashed writes and lists the given
+    classes in the marker; ``add``, ``relabel`` and ``remove`` are the only other writes.
+
+    ``skipped`` lists, one "<file>: <reason>" line each, what the last scan (``examples()``,
+    ``counts()``, ``arrays()``...) left out, and what opening found in the collection folder that is not
+    part of it: damaged or undecodable files, duplicate ids, stray folders, symlink loops, FIFOs,
+    sockets, devices, broken links, folders that cannot be listed. ``problems`` is the same list with,
+    first, what went wrong at opening (a marker that could not be updated).
     """
 
-    def __init__(self, root: str | os.PathLike[str], classes: Sequence[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], classes: Sequence[str], *, read_only: bool = False) -> None:
         self.root = Path(root)
-        self.problems: list[str] = []
+        self.read_only = read_only
+        self._at_open: list[str] = []  # what went wrong opening it (a marker that cannot be updated)
+        self._strays: list[str] = []  # entries of the collection folder that are not classes
+        self._skipped: list[str] = []  # what the last scan left out
+        self._checked: dict[str, tuple[tuple[int, int, int, int], str | None, object]] = {}
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
-        self._make_root()
+        if read_only:
+            if not self.root.is_dir():
+                raise DataError(at(self.root, "no such collection folder"))
+        else:
+            self._make_root()
         marker_classes = read_marker(self.root)
         if marker_classes is None:
             self._refuse_foreign_folder()
-        on_disk = self._label_folders()
-        self._classes = _merge(given, marker_classes or [], sorted(on_disk))
-        for folder in [self.root, *(self.root / label for label in on_disk)]:
-            remove_stale_temp_files(folder, older_than=STALE_TEMP_SECONDS)  # read now: tests change it
-        if marker_classes != self._classes:
-            self._update_marker(at_open=True)
+        self._classes = _merge(given, marker_classes or [])
+        self._strays = self._look_at_root()
+        if not read_only:
+            for folder in [self.root, *(self.root / label for label in self._classes)]:
+                if self._folder_problem(folder) is None:  # never tidy a folder a link leads to
+                    remove_stale_temp_files(folder, older_than=STALE_TEMP_SECONDS)  # read now: tests change it
+            if marker_classes != self._classes:
+                self._update_marker(at_open=True)
 
     @property
     def classes(self) -> tuple[str, ...]:
-        """The class names, in the order used by ``arrays()``: those given, then others found on disk."""
+        """The class names, in the order used by ``arrays()``: those given, then those the marker lists."""
         return tuple(self._classes)
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """What was left out and why, one "<file>: <reason>" line each (see the class docstring)."""
+        return (*self._strays, *self._skipped)
+
+    @property
+    def problems(self) -> list[str]:
+        """What went wrong at opening, then ``skipped``."""
+        return [*self._at_open, *self.skipped]
 
     # --- writing ---
 
@@ -89,6 +121,7 @@ class DrawingStore:
         On a write error (read-only folder, full disk) DataError is raised and nothing is added, except
         when only the final folder sync fails: the file is then in place but might not survive a power cut.
         """
+        self._refuse_if_read_only("add a drawing")
         folder = self._label_folder(label)
         example = self._write_example(folder, label, raster, strokes)
         self._sync_folder(folder, example.path)
@@ -102,6 +135,7 @@ class DrawingStore:
         renamed are visible but a power loss may drop them. If an item is bad (or the disk fills up),
         the examples before it are kept and synced, the rest are not written, and DataError is raised.
         """
+        self._refuse_if_read_only("add drawings")
         added: list[Example] = []
         touched: dict[Path, Path] = {}  # label folder -> one file in it, to name in errors
         try:
@@ -123,6 +157,7 @@ class DrawingStore:
 
     def remove(self, example_id: str) -> None:
         """Delete an example. When this returns, the deletion is durable."""
+        self._refuse_if_read_only("delete a drawing")
         example = self._find(example_id)
         try:
             os.unlink(example.path)
@@ -135,6 +170,7 @@ class DrawingStore:
 
         A crash during the call leaves the example under exactly one of the two labels.
         """
+        self._refuse_if_read_only("relabel a drawing")
         example = self._find(example_id)
         folder = self._label_folder(new_label)
         if folder == example.path.parent:
@@ -154,28 +190,20 @@ class DrawingStore:
 
     def examples(self, label: str | None = None) -> list[Example]:
         """Stored examples (of one label, or all), oldest first. Damaged files are skipped and listed
-        in ``problems``; this checks each file's PNG header and end, ``arrays()`` decodes them fully."""
+        in ``skipped``; this checks each file's PNG header and end, ``arrays()`` decodes them fully."""
         labels = self._classes if label is None else [self._checked_label(label)]
-        problems: list[str] = []
-        found: dict[str, Example] = {}
-        for name in labels:
-            for path in self._png_files(self.root / name):
-                problem = png_frame_problem(path)
-                example_id = path.name[: -len(".png")]
-                if problem is None and example_id in found:
-                    problem = f"same id as {found[example_id].path}; ignored"
-                if problem is not None:
-                    problems.append(at(path, problem))
-                    continue
-                found[example_id] = Example(example_id, name, path)
-        self.problems = problems
-        return sorted(found.values(), key=lambda example: example.id)
+        found = self._scan(labels, deep=False)
+        return sorted((Example(i, name, Path(path)) for i, (name, path) in found.items()), key=lambda e: e.id)
 
     def counts(self) -> dict[str, int]:
-        """Number of examples of every class, zeros included, in class order."""
+        """Number of examples of every class, zeros included, in class order. Only drawings that can be
+        read count: a file that fails to decode is left out (and listed in ``skipped``), as in ``arrays()``.
+
+        A file's verdict is kept while its size, inode and times stay the same, so calling this again
+        (after each drawing added) costs one stat per file."""
         counts = dict.fromkeys(self._classes, 0)
-        for example in self.examples():
-            counts[example.label] += 1
+        for label, _ in self._scan(self._classes, deep=True).values():
+            counts[label] += 1
         return counts
 
     def __len__(self) -> int:
@@ -192,11 +220,11 @@ class DrawingStore:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every readable example: X float32 (N, 28, 28) in [0, 1], y int64 indices into ``classes``.
 
-        Oldest first. Files that fail to decode are skipped and listed in ``problems``.
+        Oldest first. Files that fail to decode are skipped and listed in ``skipped``.
         """
         index = {label: i for i, label in enumerate(self._classes)}
         examples = self.examples()
-        problems = list(self.problems)
+        problems = list(self._skipped)
         rasters, targets = [], []
         for example in examples:
             try:
@@ -205,7 +233,7 @@ class DrawingStore:
                 problems.append(str(error))
                 continue
             targets.append(index[example.label])
-        self.problems = problems
+        self._skipped = problems
         x = np.stack(rasters) if rasters else np.zeros((0, SIZE, SIZE), np.float32)
         return x, np.asarray(targets, dtype=np.int64)
 
@@ -229,25 +257,85 @@ class DrawingStore:
         return f"{now:016x}-{secrets.token_hex(3)}"
 
     def _find(self, example_id: str) -> Example:
-        if isinstance(example_id, str) and is_safe_name(example_id):
+        stem = _stem_of(example_id)
+        if stem is not None:
             for label in self._classes:
-                path = self.root / label / f"{example_id}.png"
-                if path.is_file():
+                path = self.root / label / f"{stem}.png"
+                if self._folder_problem(path.parent) is None and _is_regular(path):
                     return Example(example_id, label, path)
-        raise DataError(at(self.root, f"no example with id {example_id!r}"))
+        raise DataError(at(self.root, f"no example with id {shown(example_id)}"))
 
-    @staticmethod
-    def _png_files(folder: Path) -> list[Path]:
+    def _scan(self, labels: Sequence[str], deep: bool) -> dict[str, tuple[str, str]]:
+        """The examples in these class folders, {id: (label, path)}; what is left out goes to
+        ``_skipped``. ``deep``: only drawings that decode (``example_problems``), else only the header
+        and end are checked. (Tuples, not Examples: counts() after each label key builds no objects.)"""
+        skipped: list[str] = []
+        found: dict[str, tuple[str, str]] = {}
+        seen: set[str] = set()
+        now = time.time_ns()
+        for label in labels:
+            folder = self.root / label
+            problem = self._folder_problem(folder)
+            if problem is not None:
+                skipped.append(at(folder, problem))
+                continue
+            try:
+                entries = list(os.scandir(folder))
+            except FileNotFoundError:
+                continue  # a class nothing was added to yet has no folder
+            except OSError as error:
+                skipped.append(at(folder, f"cannot list ({describe_error(error)}); its drawings are left out"))
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue  # our temp files, .DS_Store...
+                kind = entry_kind(entry)
+                if kind != FILE:
+                    skipped.append(at(entry.path, "a folder inside a class; ignored" if kind == FOLDER else kind))
+                    continue
+                if not name.endswith(".png"):
+                    skipped.append(at(entry.path, "not a drawing (not .png); ignored"))
+                    continue
+                seen.add(entry.path)
+                problem = self._verdict(entry, deep, now)
+                example_id = _id_of(name[: -len(".png")])
+                if problem is None and example_id in found:
+                    problem = f"same id as {found[example_id][1]}; ignored"
+                if problem is not None:
+                    skipped.append(at(entry.path, problem))
+                    continue
+                found[example_id] = (label, entry.path)
+        if len(labels) == len(self._classes) and len(seen) < len(self._checked):  # forget files that are gone
+            self._checked = {path: value for path, value in self._checked.items() if path in seen}
+        self._skipped = skipped
+        return found
+
+    def _verdict(self, entry: os.DirEntry, deep: bool, now: int) -> str | None:
+        """What is wrong with this example file (None: nothing), remembered while the file stays the same."""
         try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            return []  # a class nothing was added to yet has no folder
+            info = entry.stat()
         except OSError as error:
-            raise DataError(at(folder, f"cannot list ({describe_error(error)})")) from None
-        return [
-            Path(entry.path) for entry in entries
-            if entry.name.endswith(".png") and not entry.name.startswith(".") and entry.is_file()
-        ]
+            return f"cannot read ({describe_error(error)})"
+        signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        cached = self._checked.get(entry.path)
+        if cached is not None and cached[0] == signature and (not deep or cached[2] is not _UNCHECKED):
+            return cached[2] if deep else cached[1]
+        path = Path(entry.path)
+        if deep:
+            frame, decoded = example_problems(path)
+        else:
+            frame = png_frame_problem(path)
+            decoded = _UNCHECKED if frame is None else frame
+        # A file changed within the last seconds may change again without its times moving (they
+        # are only as fine as the kernel's clock tick): check it again next time.
+        if now - info.st_ctime_ns > _SETTLED_NS:
+            self._checked[entry.path] = (signature, frame, decoded)
+        return decoded if deep else frame
+
+    def _refuse_if_read_only(self, what: str) -> None:
+        if self.read_only:
+            raise DataError(at(self.root, f"opened for reading; cannot {what}"))
 
     # --- helpers: folders, labels and the marker ---
 
@@ -261,6 +349,9 @@ class DrawingStore:
         """The folder of ``label``, created (and the class added) if it is new."""
         label = self._checked_label(label)
         folder = self.root / label
+        problem = self._folder_problem(folder)
+        if problem is not None:  # never write where a link back to the collection or above leads
+            raise DataError(at(folder, f"cannot store drawings here: {problem}"))
         if not folder.is_dir():
             try:
                 folder.mkdir()
@@ -297,20 +388,61 @@ class DrawingStore:
         if visible:
             raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
 
-    def _label_folders(self) -> list[str]:
-        found = []
+    def _look_at_root(self) -> list[str]:
+        """One line for each entry of the collection folder that is not a class folder, the marker or
+        hidden: a stray folder is not a class ("not a class: junk/ (3 files), ignored"), and a link,
+        a special file or a loop is never followed."""
         try:
-            entries = list(os.scandir(self.root))
+            entries = sorted(os.scandir(self.root), key=lambda entry: entry.name)
         except OSError as error:
             raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
+        classes = set(self._classes)
+        lines = []
         for entry in entries:
-            if entry.name.startswith(".") or not entry.is_dir():
+            name = entry.name
+            if name.startswith(".") or name in classes or name == MARKER_NAME:
                 continue
-            if is_safe_name(entry.name):
-                found.append(entry.name)
+            kind = entry_kind(entry)
+            if kind == FOLDER and entry.is_symlink():
+                target = " ".join(os.readlink(entry.path).split())
+                lines.append(at(entry.path, f"not a class: {name}/ (a link to {target}), ignored"))
+            elif kind == FOLDER:
+                try:
+                    files = sum(1 for inner in os.scandir(entry.path) if not inner.name.startswith("."))
+                    what = f"{files} file{'' if files == 1 else 's'}"
+                except OSError as error:
+                    what = f"cannot list: {describe_error(error)}"
+                lines.append(at(entry.path, f"not a class: {name}/ ({what}), ignored"))
+            elif kind == FILE:
+                lines.append(at(entry.path, "not in a class folder; ignored"))
             else:
-                self.problems.append(at(entry.path, "folder name is not a valid label; ignored"))
-        return found
+                lines.append(at(entry.path, kind))
+        return lines
+
+    def _folder_problem(self, folder: Path) -> str | None:
+        """Why a class folder is not read: a link back to the collection or above it, a loop, a file."""
+        try:
+            info = os.lstat(folder)
+        except FileNotFoundError:
+            return None  # no drawings yet
+        except OSError as error:
+            return f"cannot read ({describe_error(error)}); its drawings are left out"
+        if stat.S_ISDIR(info.st_mode):
+            return None
+        if not stat.S_ISLNK(info.st_mode):
+            return f"{not_regular(info.st_mode).replace('regular file', 'folder')}; ignored" \
+                if not stat.S_ISREG(info.st_mode) else "a file, not a class folder; ignored"
+        try:
+            target = os.stat(folder).st_mode
+        except FileNotFoundError:
+            return "a broken link; ignored"
+        except OSError as error:
+            return f"cannot read ({describe_error(error)}); ignored"
+        if not stat.S_ISDIR(target):
+            return "a link to something that is not a folder; ignored"
+        if links_back(folder, self.root):
+            return f"a link to {' '.join(os.readlink(folder).split())}, back to the collection or above it; ignored"
+        return None
 
     def _update_marker(self, at_open: bool) -> None:
         """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
@@ -321,7 +453,7 @@ class DrawingStore:
         except OSError as error:
             message = at(path, f"cannot write the collection marker ({describe_error(error)})")
             if at_open and path.exists():
-                self.problems.append(message)
+                self._at_open.append(message)
                 return
             raise DataError(message) from None
 
@@ -334,6 +466,48 @@ class DrawingStore:
 
 
 # --- module helpers ------------------------------------------------------------------------------
+
+
+_UNCHECKED = object()  # no verdict on decoding yet, only on the header and end
+_SETTLED_NS = 2_000_000_000
+
+
+def _id_of(stem: str) -> str:
+    """An example's id: its file name without ".png" when that is text (it always is for the ids the
+    store makes, and for "a:b" or a 150-character name); a name that is not valid UTF-8 (surrogate
+    escapes) would make an id that cannot be printed or passed through Qt, so it becomes "/" and its
+    bytes in hex: "/" is never in a file name, so no real name can be taken for it."""
+    try:
+        stem.encode("utf-8")
+        return stem
+    except UnicodeEncodeError:
+        return "/" + os.fsencode(stem).hex()
+
+
+def _stem_of(example_id: object) -> str | None:
+    """The file name (without ".png") of the example with this id, or None when no file can have it."""
+    if not isinstance(example_id, str):
+        return None
+    if example_id.startswith("/"):
+        try:
+            stem = os.fsdecode(bytes.fromhex(example_id[1:]))
+        except ValueError:
+            return None
+        return stem if _id_of(stem) == example_id and "/" not in stem and "\0" not in stem and stem else None
+    try:
+        example_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if not example_id or "/" in example_id or "\0" in example_id or example_id.startswith("."):
+        return None
+    return example_id
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _merge(*lists: Sequence[str]) -> list[str]:
