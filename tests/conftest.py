@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from bars import make_bars
 from cnn_desktop.core.network.model import configure_torch
 
 # One torch thread for the whole test process. These 2-core machines are shared: with two threads,
@@ -22,22 +22,6 @@ def _private_data_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user-data folder (a developer's drawings, a downloaded MNIST):
     each starts with an empty one of its own. Tests that need a particular home set it again."""
     monkeypatch.setenv("CNN_DESKTOP_HOME", str(tmp_path_factory.mktemp("home")))
-
-
-def make_bars(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A trivially learnable two-class set: horizontal bars (0) and vertical bars (1), 28x28 in [0, 1],
-    at random positions and lengths."""
-    rng = np.random.default_rng(seed)
-    images = np.zeros((n, 28, 28), np.float32)
-    labels = np.arange(n, dtype=np.int64) % 2
-    for image, label in zip(images, labels):
-        pos, start = rng.integers(6, 22), rng.integers(3, 8)
-        length = rng.integers(12, 20)
-        if label:
-            image[start : start + length, pos - 1 : pos + 1] = 1
-        else:
-            image[pos - 1 : pos + 1, start : start + length] = 1
-    return images, labels
 
 
 @pytest.fixture

@@ -143,7 +143,7 @@ def _from_project(source: Path) -> tuple[list[_Item], list[str]]:
 def _from_collection(source: Path) -> tuple[list[_Item], list[str]]:
     from cnn_desktop.core.data.store import DrawingStore
 
-    store = DrawingStore(source, ())
+    store = DrawingStore(source, (), read_only=True)  # the source is only read
     items = [_Item(example.label, str(example.path), _stored(example.path)) for example in store.examples()]
     return items, list(store.problems)
 

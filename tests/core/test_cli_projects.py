@@ -16,7 +16,7 @@ from cnn_desktop.cli import build_parser, main
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.data.synth import generate_ticks_crosses
 from cnn_desktop.core.projects.project import Project
-from conftest import make_bars
+from bars import make_bars
 
 
 @pytest.fixture(scope="module")

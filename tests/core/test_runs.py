@@ -25,7 +25,7 @@ from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
 from cnn_desktop.core.training.runs import recorded_split, run_info, split_like_training
 from cnn_desktop.core.training.trainer import Trainer
 
-from conftest import make_bars
+from bars import make_bars
 
 SPEC = lenet_spec(TICK_CROSS_CLASSES)
 

@@ -85,7 +85,7 @@ def evaluate_collection(model: CNN, info: Mapping[str, Any], collection: str | o
     are left out, as training left them out.
     """
     classes = tuple(model.classes)
-    store = DrawingStore(collection, classes)
+    store = DrawingStore(collection, classes, read_only=True)  # checking changes no byte on disk
     position = {name: i for i, name in enumerate(classes)}
     ids, images, labels = [], [], []
     for example in store.examples():

@@ -63,7 +63,7 @@ def migrate_home(home: Path | None = None, tasks: Mapping[str, Task] = TASKS) ->
 def _drawings(project: Project, old: Path) -> list[str]:
     if not old.is_dir():
         return []
-    source = DrawingStore(old, project.class_ids)
+    source = DrawingStore(old, project.class_ids, read_only=True)  # the old folder is only read
     examples = source.examples()
     skipped = list(source.problems)  # damaged files: unreadable here too, so they stay in the old folder
     copies = [(example.path, _destination(project, example.label) / example.path.name) for example in examples]

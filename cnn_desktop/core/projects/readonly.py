@@ -94,7 +94,9 @@ def would_write(drawings: Path, class_ids: Sequence[str]) -> str | None:
         folders = sorted(e.name for e in os.scandir(drawings) if e.is_dir() and not e.name.startswith("."))
     except (OSError, ValueError, AttributeError, RecursionError):
         return "its drawings folder has no readable collection marker"
-    if not isinstance(marker, list) or list(dict.fromkeys([*class_ids, *marker, *folders])) != marker:
+    # Folders that are neither the project's classes nor in the marker are ignored by the store (and
+    # reported), never written into the marker, so they do not count here.
+    if not isinstance(marker, list) or list(dict.fromkeys([*class_ids, *marker])) != marker:
         return "its drawings folder's marker lags behind its classes"
     too_old = time.time() - STALE_TEMP_SECONDS
     for folder in [drawings, *(drawings / name for name in folders)]:
