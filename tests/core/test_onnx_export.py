@@ -100,14 +100,14 @@ def test_cli_export_agrees_with_predict_json(tmp_path, monkeypatch, capsys):
     scale = 200 / max(x1 - x0, y1 - y0)  # the drawing's canvas size is unknown: fit it to 240x240
     ink = rasterise(strokes[3], (240, 240), 12.0, transform=np.array([[scale, 0, 20 - scale * x0],
                                                                        [0, scale, 20 - scale * y0]]))
-    Image.fromarray(np.rint(255 - ink * 255).astype(np.uint8)).save("three.png")  # dark ink on white paper
+    Image.fromarray(np.rint(255 - ink * 255).astype(np.uint8)).save("drawn.png")  # dark ink on white paper
     assert main(["export", "--format", "onnx", "--out", "digits.onnx"]) == 0
     assert "digits.onnx: ONNX, 10 classes" in capsys.readouterr().out
-    assert main(["predict", "--json", "three.png"]) == 0
+    assert main(["predict", "--json", "drawn.png"]) == 0
     predicted = json.loads(capsys.readouterr().out)
     from cnn_desktop import preprocess_image
 
-    got = _session(tmp_path / "digits.onnx").run(None, {"images": preprocess_image("three.png")[None, None]})[0][0]
+    got = _session(tmp_path / "digits.onnx").run(None, {"images": preprocess_image("drawn.png")[None, None]})[0][0]
     expected = np.array([predicted["probabilities"][c] for c in "0123456789"])
     assert np.abs(got - expected).max() < TOLERANCE  # predict rounds to 6 decimals
     assert predicted["class"] == str(int(np.argmax(got))) == str(labels[3])
