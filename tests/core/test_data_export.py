@@ -117,3 +117,5 @@ def test_a_folder_that_is_no_collection_is_one_line(tmp_path, capsys):
     (tmp_path / "plain").mkdir()
     assert main(["export", "--data", str(tmp_path / "plain"), "--format", "jsonl", "--out", str(tmp_path / "o")]) == 2
     assert "not a collection of drawings" in capsys.readouterr().err
+    assert main(["export", "--data", str(tmp_path / "gone"), "--format", "idx", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == f"cnn-desktop: error: {tmp_path / 'gone'}: no such folder"

@@ -113,6 +113,19 @@ def test_cli_export_agrees_with_predict_json(tmp_path, monkeypatch, capsys):
     assert predicted["class"] == str(int(np.argmax(got))) == str(labels[3])
 
 
+def test_a_projects_current_version_exports(tmp_path, capsys, drawings):
+    from cnn_desktop.core.projects.project import Project
+
+    with Project.create(tmp_path / "digits", "digits", list("0123456789")) as project:
+        project.import_version(get_task("digits").bundled_model_path())
+    out = tmp_path / "project.onnx"
+    assert main(["export", "--project", str(tmp_path / "digits"), "--format", "onnx", "--out", str(out)]) == 0
+    assert json.loads(read_metadata(out)["cnn_desktop.classes"]) == list("0123456789")
+    reference = load_model(get_task("digits").bundled_model_path()).model
+    got = _session(out).run(None, {"images": drawings[:5, None]})[0]
+    assert np.abs(got - predict_proba(reference, drawings[:5])).max() < TOLERANCE
+
+
 def test_an_existing_file_is_never_overwritten(tmp_path, capsys):
     out = tmp_path / "mine.onnx"
     out.write_bytes(b"someone's work")

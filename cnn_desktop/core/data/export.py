@@ -54,6 +54,8 @@ def collection_drawings(root: str | os.PathLike[str]) -> tuple[list[StoredDrawin
     """The drawings of an app collection, oldest first, its classes, and one line per damaged file
     (left out). Read-only: unlike opening a ``DrawingStore``, nothing in ``root`` is written."""
     root = Path(root)
+    if not root.is_dir():
+        raise DataError(at(root, "no such folder" if not root.exists() else "not a folder"))
     classes = read_marker(root)
     if classes is None:
         raise DataError(at(root, f"not a collection of drawings (no {MARKER_NAME})"))
