@@ -87,5 +87,6 @@ def _export_data(options: argparse.Namespace) -> int:
     for problem in problems:
         print(f"cnn-desktop: {printable(problem)}", file=sys.stderr)
     export_drawings(drawings, classes, options.format, options.out)
-    say(f"{printable(options.out)}: {len(drawings)} drawings of {len(classes)} classes as {options.format}")
+    count = f"{len(drawings)} drawing{'s' if len(drawings) != 1 else ''}"
+    say(f"{printable(options.out)}: {count} of {len(classes)} classes as {options.format}")
     return 0
