@@ -1,5 +1,5 @@
 """The ``cnn-desktop`` command: no arguments opens the app; subcommands train, evaluate, predict, info,
-download, project, import and help, one module each.
+download, project, import, export and help, one module each.
 
 Users, CI and the benchmarks script against these names and outputs, so they stay stable: ``evaluate``
 always ends with ``accuracy 0.9876 n=1234``. A problem with the user's input prints one line
@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Sequence
 
 from cnn_desktop import __version__
-from cnn_desktop.cli import arguments, download, evaluate, import_drawings, info, predict, project, train
+from cnn_desktop.cli import arguments, download, evaluate, export, import_drawings, info, predict, project, train
 from cnn_desktop.cli.arguments import EXIT_BAD_INPUT
 from cnn_desktop.cli.output import EXIT_BROKEN_PIPE, ReaderGone, printable, silence_stdout
 from cnn_desktop.core.errors import CnnDesktopError
@@ -29,6 +29,7 @@ COMMANDS: dict[str, ModuleType] = {
     "download": download,
     "project": project,
     "import": import_drawings,
+    "export": export,
 }
 
 

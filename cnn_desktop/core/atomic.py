@@ -78,3 +78,35 @@ def fsync_folder(folder: str | os.PathLike[str]) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def write_new_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Like ``write_atomically``, but ``path`` must not exist yet: FileExistsError otherwise, and the
+    existing file is untouched. Exports use it, since a file of the same name may be someone's work.
+
+    The temp file is hard-linked to its final name, which fails when the name is taken (a rename would
+    silently replace it, even one created after any check). A file system without hard links (FAT, some
+    network shares) gets a check then a rename: a tiny race, on file systems that allow no better."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        raise FileExistsError(errno.EEXIST, "already exists", str(path))
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(temp, "xb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            raise
+        except OSError:
+            if path.exists() or path.is_symlink():
+                raise FileExistsError(errno.EEXIST, "already exists", str(path)) from None
+            os.replace(temp, path)
+    finally:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+    fsync_folder(path.parent)
