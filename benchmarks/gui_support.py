@@ -76,22 +76,22 @@ class TempHome:
 
     def fill(self, n: int) -> None:
         from benchmarks.common import digits_data
-        from cnn_desktop.core.tasks import collection_dir
+        from cnn_desktop.core.projects.builtin import builtin_project_dir, open_or_create_builtin
         from cnn_desktop.core.tasks import TASKS
-        from cnn_desktop.core.data.store import DrawingStore
 
-        preset = TASKS["digits"]
+        task = TASKS["digits"]
         images, labels, source = digits_data(n)
-        store = DrawingStore(collection_dir(preset, self.path), preset.classes)
-        store.add_many((preset.classes[label], image, None) for image, label in zip(images, labels))
+        # The digits mode's own project, as the app opens it (its drawings are the collection trained on).
+        with open_or_create_builtin(task, builtin_project_dir(task, self.path)) as project:
+            project.store.add_many((task.classes[label], image, None) for image, label in zip(images, labels))
         self.examples, self.source = len(labels), source
 
     @property
     def collection(self) -> Path:
-        from cnn_desktop.core.tasks import collection_dir
+        from cnn_desktop.core.projects.builtin import builtin_project_dir
         from cnn_desktop.core.tasks import TASKS
 
-        return collection_dir(TASKS["digits"], self.path)
+        return builtin_project_dir(TASKS["digits"], self.path) / "drawings"
 
     def cleanup(self) -> None:
         self._dir.cleanup()
