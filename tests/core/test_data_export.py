@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnn_desktop.cli import main
-from cnn_desktop.core.data.datasets import load_dataset
+from cnn_desktop.core.data.datasets import IDX_INPUTS_MARKER, load_dataset
 from cnn_desktop.core.data.export import IDX_CLASSES, IDX_IMAGES, IDX_LABELS
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.data.readers import read_mnist_folder
@@ -50,22 +50,35 @@ def test_an_image_zip_loads_back_pixel_for_pixel(collection, tmp_path):
 def test_idx_holds_the_stored_pixels_and_labels_exactly(collection, tmp_path):
     out = tmp_path / "idx"
     assert main(["export", "--data", str(collection.root), "--format", "idx", "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted([IDX_CLASSES, IDX_IMAGES, IDX_LABELS])
+    assert sorted(p.name for p in out.iterdir()) == sorted([IDX_CLASSES, IDX_IMAGES, IDX_LABELS, IDX_INPUTS_MARKER])
     original = load_dataset(collection.root)
     images, labels = read_mnist_folder(out)
     assert images.dtype == np.uint8 and images.shape == (33, 28, 28)
     assert np.array_equal(images, np.rint(original.images * 255).astype(np.uint8))
     assert np.array_equal(labels, original.labels)
     assert (out / IDX_CLASSES).read_text().splitlines() == list(original.classes)
-    # Read as a data set, the same labels; the pixels go through preprocess, as MNIST's do.
+    # Read back as a data set: the same labels and pixels (the marker says they already are network
+    # inputs, so they are not preprocessed again as MNIST's scans are).
     loaded = load_dataset(out)
-    assert np.array_equal(loaded.labels, original.labels) and loaded.images.shape == (33, 28, 28)
+    assert loaded.classes == original.classes
+    assert np.array_equal(loaded.labels, original.labels) and np.array_equal(loaded.images, original.images)
+
+
+def test_idx_of_named_classes_reimports_with_its_names(tmp_path):
+    store = DrawingStore(tmp_path / "ticks", ["tick", "cross"])
+    drawings, labels = generate_ticks_crosses(4, seed=2)
+    store.add_many((("tick", "cross")[label], preprocess(d), d) for d, label in zip(drawings, labels))
+    out = tmp_path / "idx"
+    assert main(["export", "--data", str(store.root), "--format", "idx", "--out", str(out)]) == 0
+    original, loaded = load_dataset(store.root), load_dataset(out, ("tick", "cross"))
+    assert loaded.classes == ("tick", "cross")
+    assert np.array_equal(loaded.labels, original.labels) and np.array_equal(loaded.images, original.images)
 
 
 def test_idx_in_a_zip(collection, tmp_path):
     assert main(["export", "--data", str(collection.root), "--format", "idx", "--out", str(tmp_path / "i.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "i.zip") as archive:
-        assert sorted(archive.namelist()) == sorted([IDX_CLASSES, IDX_IMAGES, IDX_LABELS])
+        assert sorted(archive.namelist()) == sorted([IDX_CLASSES, IDX_IMAGES, IDX_LABELS, IDX_INPUTS_MARKER])
         archive.extractall(tmp_path / "x")
     assert np.array_equal(read_mnist_folder(tmp_path / "x")[1], load_dataset(collection.root).labels)
 

@@ -152,8 +152,8 @@ def test_a_crash_between_writing_a_model_and_making_it_current(tmp_path, monkeyp
     old = old_home(tmp_path)
     original = Project.import_version
 
-    def crash_before_current(self, path, reason="imported", parent=None, make_current=True):
-        version = original(self, path, reason, parent, make_current=reason != crashing)
+    def crash_before_current(self, path, reason="imported", parent=None, make_current=True, **options):
+        version = original(self, path, reason, parent, make_current=reason != crashing, **options)
         if reason == crashing:
             raise OSError(5, "Input/output error")
         return version

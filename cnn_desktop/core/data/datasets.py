@@ -10,6 +10,7 @@ Everything except the collection (already preprocessed when it was saved) goes t
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from cnn_desktop.core.errors import DataError, EmptyDrawingError, at
+from cnn_desktop.core.errors import DataError, EmptyDrawingError, at, describe_error
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.data.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
 from cnn_desktop.core.data.classes import DIGIT_CLASSES
@@ -26,6 +27,9 @@ from cnn_desktop.core.data.example_png import stored_input
 from cnn_desktop.core.data.store import DrawingStore
 
 Progress = Callable[[int, int], None]  # (done, total)
+# Beside an IDX pair that cnn-desktop exported: its images are network inputs, its labels index these classes.
+IDX_INPUTS_MARKER = "cnn-desktop-idx.json"
+IDX_INPUTS_FORMAT = "cnn-desktop-idx-inputs"
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,29 @@ def _from_collection(path: Path, classes: Sequence[str] | None) -> Dataset:
 def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None, files: MnistFiles) -> Dataset:
     images_path, _ = find_mnist_pair(path, files)
     raw_images, raw_labels = read_mnist_folder(path, files)
+    exported = _exported_inputs_classes(path)
+    if exported is not None:  # drawings cnn-desktop exported: already the network's inputs, own classes
+        images = raw_images.astype(np.float32) / 255.0
+        if raw_labels.size and int(raw_labels.max()) >= len(exported):
+            raise DataError(at(path / IDX_INPUTS_MARKER, f"names {len(exported)} classes, but a label is {int(raw_labels.max())}"))
+        return _mapped(images, raw_labels.astype(np.int64), exported, classes, str(images_path))
     images = preprocess_images(raw_images, progress)  # MNIST digits are never blank
     return _mapped(images, raw_labels.astype(np.int64), DIGIT_CLASSES, classes, str(images_path))
+
+
+def _exported_inputs_classes(folder: Path) -> tuple[str, ...] | None:
+    """The classes of an IDX pair cnn-desktop exported (its marker beside the pair), else None."""
+    marker = folder / IDX_INPUTS_MARKER
+    if not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        raise DataError(at(marker, f"unreadable ({describe_error(error)})")) from None
+    names = data.get("classes") if isinstance(data, dict) and data.get("format") == IDX_INPUTS_FORMAT else None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise DataError(at(marker, "not a cnn-desktop IDX marker (expected a format and a list of class names)"))
+    return tuple(names)
 
 
 def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:

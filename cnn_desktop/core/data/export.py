@@ -33,6 +33,7 @@ import numpy as np
 
 from cnn_desktop.core.atomic import fsync_folder, write_new_atomically
 from cnn_desktop.core.data.collection_marker import MARKER_FORMAT, MARKER_NAME, MARKER_VERSION, is_safe_name, read_marker
+from cnn_desktop.core.data.datasets import IDX_INPUTS_FORMAT, IDX_INPUTS_MARKER
 from cnn_desktop.core.data.example_png import load_raster, png_frame_problem, read_strokes
 from cnn_desktop.core.errors import DataError, at, describe_error
 
@@ -125,6 +126,9 @@ def idx_files(drawings: Sequence[StoredDrawing], classes: Sequence[str]) -> dict
         IDX_IMAGES: gzip.compress(images, mtime=0),  # mtime 0: the same drawings give the same bytes
         IDX_LABELS: gzip.compress(label_bytes, mtime=0),
         IDX_CLASSES: "".join(f"{name}\n" for name in classes).encode("utf-8"),
+        # Says that the images already are the network's inputs, so reading them back (load_dataset)
+        # does not preprocess them a second time, and names the classes the labels index.
+        IDX_INPUTS_MARKER: json.dumps({"format": IDX_INPUTS_FORMAT, "classes": list(classes)}).encode("utf-8"),
     }
 
 

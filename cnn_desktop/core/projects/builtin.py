@@ -48,7 +48,9 @@ def open_or_create_builtin(task: Task, folder: Path) -> Project:
     try:
         versions = project.versions()
         if not versions and task.bundled_model_path().is_file():
-            project.import_version(task.bundled_model_path(), reason="bundled", parent=None)
+            # Header only: checking the weights would load torch on the window's thread at the first start
+            # (about 2 s before the first frame); the engine checks the file fully when it loads it.
+            project.import_version(task.bundled_model_path(), reason="bundled", parent=None, check_weights=False)
         elif [r["reason"] for r in versions] == ["bundled"] and project.current_version() is None:
             project.make_current(versions[0]["version"])  # a crash came between writing it and this
     except BaseException:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from cnn_desktop.core.atomic import fsync_folder, write_atomically
 from cnn_desktop.core.data.store import DrawingStore
 from cnn_desktop.core.errors import CnnDesktopError, at, listed, shown
+from cnn_desktop.core.network.model_header import MAX_FILE_BYTES, read_description
 from cnn_desktop.core.network.spec import ModelSpec, TrainConfig
 from cnn_desktop.core.projects.classes import ClassEdits
 from cnn_desktop.core.projects.lock import ProjectError, ProjectLock
@@ -198,16 +199,26 @@ class Project(ClassEdits):
         return self._add(data, model.spec, history, info or {}, reason, held_out_ids, parent, make_current)
 
     def import_version(self, path: str | os.PathLike[str], reason: str = "imported", parent: str | None = None,
-                       make_current: bool = True) -> str:
-        """Copy a model file, byte for byte, as the next version (it must be made for these classes)."""
-        self._check_writable("import a model")
-        from cnn_desktop.core.network.checkpoint import model_from_bytes
+                       make_current: bool = True, check_weights: bool = True) -> str:
+        """Copy a model file, byte for byte, as the next version (it must be made for these classes).
 
+        ``check_weights=False`` reads only the file's header (no torch): for the bundled model, which
+        ships with the package and is fully checked by the engine when it loads it."""
+        self._check_writable("import a model")
         path = Path(path)
         data = _read_regular_file(path)
-        saved = model_from_bytes(data, str(path), self.class_names)  # ModelFileError names the file
+        if check_weights:
+            from cnn_desktop.core.network.checkpoint import model_from_bytes
+
+            saved = model_from_bytes(data, str(path), self.class_names)  # ModelFileError names the file
+            spec, history, info = saved.spec, saved.history, saved.info
+        else:
+            spec, history, info = read_description(data, str(path))
+            if spec.classes != tuple(self.class_names):
+                raise ProjectError(at(path, f"a model of classes {listed(spec.classes)}; the project's are "
+                                            f"{listed(self.class_names)}"))
         source = {"file": str(path), "sha256": sha256(data)}
-        return self._add(data, saved.spec, saved.history, saved.info, reason, None, parent, make_current, source)
+        return self._add(data, spec, history, info, reason, None, parent, make_current, source)
 
     def make_current(self, version: str) -> None:
         self._check_writable("change the current version")
@@ -285,8 +296,6 @@ class Project(ClassEdits):
 
 def _read_regular_file(path: Path) -> bytes:
     """A model file's bytes; only a regular file of sane size (a FIFO or /dev/zero would never end)."""
-    from cnn_desktop.core.network.checkpoint import MAX_FILE_BYTES
-
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)  # non-blocking: opening a FIFO must not wait for a writer
