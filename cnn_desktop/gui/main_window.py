@@ -31,6 +31,7 @@ from cnn_desktop.core.tasks import Task
 from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
+from cnn_desktop.gui.export_actions import ExportActions
 from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
@@ -66,6 +67,9 @@ class MainWindow(QMainWindow):
         self.worker = ComputeWorker(self)
         self.session = Session(self.worker.submit, home)
         self.worker.message.connect(self.session.handle)
+        self.exports = ExportActions(self.session, self)
+        self.exports.finished.connect(lambda ok, text: self.statusBar().showMessage(text, 8000) if ok
+                                      else self.show_problem(text))
         self._build_widgets()
         self._build_docks()
         self._build_menus()
@@ -210,6 +214,8 @@ class MainWindow(QMainWindow):
         for text, shortcut, slot in [
             ("&Open model…", QKeySequence.StandardKey.Open, self.open_model),
             ("&Save model as…", QKeySequence.StandardKey.SaveAs, self.save_model_as),
+            ("&Export model as ONNX…", None, self.exports.export_model),
+            ("Export your &drawings…", None, self.exports.export_drawings),
             ("Import &MNIST IDX folder…", None, lambda: self.import_data("MNIST IDX folder")),
             ("Import &image folder…", None, lambda: self.import_data("image folder (<folder>/<label>/*.png)")),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),

@@ -145,6 +145,12 @@ class Session(RunKeeping):
     def read_only(self) -> bool:
         return self.project is not None and self.project.read_only
 
+    def model_file(self) -> Path | None:
+        """The file of the model the app keeps for this task (the project's current version, else the
+        bundled model), for exporting it; None when there is none (an untrained network)."""
+        use = model_to_use(self.task, self.project)
+        return use.path
+
     def writable(self, what: str) -> bool:
         """Whether drawings can be changed here; if not, says so in one line."""
         if self.store is None:
