@@ -180,14 +180,15 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         # Drawing in the middle, its prediction on the left, what every layer makes of it on the right;
-        # training and the filters it shapes along the bottom, all visible at once at 1280x800.
+        # training and the filters it shapes along the bottom, all visible at once at 1280x800. Titles
+        # are short: four docks share one tab bar on the right, and longer ones were cut to "Mis...".
         self.docks = {}
         for key, title, widget, area in [
             ("prediction", "Prediction", self.prediction_column, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("feature_maps", "Feature maps of your drawing", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("collection", "Your collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("feature_maps", "Feature maps", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("collection", "Collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
             ("mistakes", "Mistakes", self.inspection.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("versions", "Model versions", self.versions, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("versions", "Versions", self.versions, Qt.DockWidgetArea.RightDockWidgetArea),
             ("training", "Training", self.training_view, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("filters", "Filters the conv layers learn", self.filters, Qt.DockWidgetArea.BottomDockWidgetArea),
         ]:

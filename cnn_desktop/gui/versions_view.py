@@ -18,8 +18,9 @@ DISCARD = "Discard"
 def version_text(row: dict) -> str:
     accuracy = f" · validation {row['accuracy']:.0%}" if isinstance(row.get("accuracy"), (int, float)) else ""
     date = row["date"].replace("T", " ")[:16]
-    mark = "  ← in use" if row["current"] else ""
-    return f"{row['version']} · {date} · {row['reason']}{accuracy}{mark}"
+    # "in use" right after the name: at the dock's usual width the end of a line is cut off.
+    mark = " (in use)" if row["current"] else ""
+    return f"{row['version']}{mark} · {row['reason']}{accuracy} · {date}"
 
 
 class VersionsView(QWidget):
