@@ -81,22 +81,8 @@ def png_frame_problem(path: Path) -> str | None:
     ``MAX_EXAMPLE_BYTES``, PNG signature, a 28x28 8-bit grey header, and the final IEND chunk (which a
     truncated or partly written file lacks). None when it looks fine. Never blocks (see
     ``open_regular_file``)."""
-    try:
-        fd = open_regular_file(path)
-    except DataError as error:
-        return _problem_of(error, path)
-    try:
-        size = os.fstat(fd).st_size
-        problem = _size_problem(size)
-        if problem is not None:
-            return problem
-        head = os.read(fd, 33)
-        tail = os.pread(fd, 12, size - 12) if size >= 45 else b""
-    except OSError as error:
-        return f"cannot read ({describe_error(error)})"
-    finally:
-        os.close(fd)
-    return _frame_problem(head, tail, size)
+    frame = _example_frame_problem(path)  # the bytes (a few hundred) when the frame is fine
+    return None if isinstance(frame, bytes) else frame
 
 
 def example_problem(path: Path) -> str | None:
