@@ -17,6 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
 
 
+def pytest_collection_modifyitems(items):
+    """Slow tests first. The suite runs on two workers (``-n auto``); a minute-long test collected last
+    would leave one worker idle while the other finishes it. Stable sort: the rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _private_data_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user-data folder (a developer's drawings, a downloaded MNIST):

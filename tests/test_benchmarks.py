@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED_ROWS = {  # benchmark -> how many rows it reports
@@ -25,6 +27,7 @@ EXPECTED_ROWS = {  # benchmark -> how many rows it reports
 }
 
 
+@pytest.mark.slow
 def test_every_benchmark_runs_in_quick_mode_and_reports_finite_ratios(tmp_path):
     out = tmp_path / "rows.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

@@ -63,8 +63,8 @@ def test_help_without_a_command_lists_every_command(capsys):
     (["predict"], "the following arguments are required: IMAGE"),
     (["help", "nonsense"], "invalid choice"),
 ])
-def test_bad_arguments_are_one_line_and_exit_2_before_anything_runs(tmp_path, capsys, args, fragment):
-    os.chdir(tmp_path)
+def test_bad_arguments_are_one_line_and_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment in err and "usage" not in err
