@@ -198,6 +198,14 @@ class ImageGridPanel(QWidget):
         self._pending = (images, columns or default_columns(len(images)), diverging)
         self._redraw.request()
 
+    def blank(self) -> None:
+        """Show the tiles shown now, all zero: the grid keeps its size and place (no jump), but no longer
+        shows maps of a drawing that is gone. Nothing shown yet: nothing to do."""
+        images, columns, diverging = self._pending or (self._images, self._columns, self._diverging)
+        if images.size:
+            self._pending = (np.zeros_like(images), columns, bool(diverging))
+            self._redraw.request()
+
     def _draw(self) -> None:
         if self._pending is None:
             return

@@ -20,6 +20,10 @@ class FeatureMapsView(LayerStackPanel):
         session.prediction_changed.connect(self.show_prediction)
 
     def show_prediction(self, message: Prediction) -> None:
+        if message.image is None:  # the canvas was cleared (a label key, Clear): no maps of a drawing gone
+            for name in self.layer_names():
+                self.grid(name).blank()
+            return
         for name in self.layer_names():
             activation = message.activations.get(name)
             if activation is not None:
