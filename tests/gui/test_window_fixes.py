@@ -25,3 +25,19 @@ def test_feature_maps_go_blank_when_the_canvas_is_cleared_or_labelled(qtbot, ope
         qtbot.waitUntil(lambda: not any(_maps(window, layer).any() for layer in ("conv1", "pool2")), timeout=5000)
         assert _maps(window, "pool2").shape == shape  # blanked in place: the dock does not jump
         assert "Draw something" in window.probabilities.headline.text()
+
+
+def test_the_guess_headline_keeps_its_height_so_the_bars_do_not_jump(qtbot, open_window):
+    # Before: "Guess: cross (100%)" wrapped onto two lines in a narrow dock while "Draw something" took
+    # one, so the bar chart shrank and grew each time a drawing began or ended.
+    window = open_window()
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.probabilities
+    heights = {}
+    for text in ("Draw something", "Guess: cross (100%)", "Not sure — maybe triangle (45%)"):
+        panel.headline.setText(text)
+        qtbot.wait(20)  # let the layout settle
+        heights[text] = (panel.headline.height(), panel.plot_widget.height())
+    assert len(set(heights.values())) == 1, heights

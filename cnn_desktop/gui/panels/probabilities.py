@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD, headline, verdict
@@ -42,6 +43,12 @@ class ProbabilitiesPanel(QWidget):
         font.setBold(True)
         self.headline.setFont(font)
         self.headline.setStyleSheet(_EMPTY_STYLE)
+        # "Not sure — maybe 7 (45%)" wraps rather than widening the dock, and the headline always keeps
+        # two lines' height: sized to its text, it grew and shrank as drawings began and ended
+        # ("Draw something" fits one line, "Guess: cross (100%)" took two in a narrow dock), and the
+        # bar chart under it jumped each time.
+        self.headline.setWordWrap(True)
+        self.headline.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
 
         self.plot_widget = pg.PlotWidget(background=BACKGROUND)
         self.plot_widget.setMinimumHeight(140)
