@@ -41,3 +41,22 @@ def test_the_guess_headline_keeps_its_height_so_the_bars_do_not_jump(qtbot, open
         qtbot.wait(20)  # let the layout settle
         heights[text] = (panel.headline.height(), panel.plot_widget.height())
     assert len(set(heights.values())) == 1, heights
+
+
+def test_scrolling_the_feature_maps_forgets_the_unit_that_was_under_the_pointer(qtbot, open_window):
+    # Before: after scrolling with the wheel the details still named "conv1 map 6" while the pointer
+    # was over relu1; the grids had moved under a still pointer and no hover event came.
+    window = open_window()
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    draw(qtbot, window.canvas, TICK_POINTS)
+    grid = window.feature_maps.grid("conv1")
+    qtbot.waitUntil(lambda: grid.image_item.image is not None, timeout=5000)
+    grid._on_pixel_hovered((0.5, 0.5))  # tile 0, row 0, column 0, through the grid's own hover path
+    info = window.inspection.receptive.info
+    assert info.text().startswith("conv1 map 0")
+    bar = window.feature_maps.scroll_area.verticalScrollBar()
+    assert bar.maximum() > 0  # the stack is taller than the dock, as at 1280x800
+    bar.setValue(bar.maximum())
+    assert "conv1 map" not in info.text()

@@ -231,6 +231,10 @@ class ImageGridPanel(QWidget):
             self.view.autoRange()
             self.graphics.set_aspect(height / width)
 
+    def forget_hover(self) -> None:
+        """The tiles moved under the pointer (a scroll): what it pointed at is no longer there."""
+        self._on_pixel_hovered(None)
+
     def _on_pixel_hovered(self, position: tuple[float, float] | None) -> None:
         n, h, w = self._images.shape
         hit = tile_at(*position, n, (h, w), self._columns) if position is not None else None

@@ -43,6 +43,10 @@ class LayerStackPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll_area)
+        # Scrolling moves the grids under a still pointer without any hover event, so the unit named in
+        # the details would be one no longer under it ("conv1 map 6" over relu1). Forget the hover; the
+        # next pointer move names the unit really under it.
+        self.scroll_area.verticalScrollBar().valueChanged.connect(self._forget_hover)
         # A scroll area asks for almost no width; below this, titles and tiles become unreadable.
         self.setMinimumWidth(MIN_WIDTH)
 
@@ -64,6 +68,10 @@ class LayerStackPanel(QWidget):
             self._column_layout.insertWidget(position, grid)
             self._grids[name] = grid
         self._layers = layers
+
+    def _forget_hover(self) -> None:
+        for grid in self._grids.values():
+            grid.forget_hover()
 
     def layer_names(self) -> list[str]:
         return [name for name, _ in self._layers]
