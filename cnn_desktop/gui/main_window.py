@@ -32,6 +32,7 @@ from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.export_actions import ExportActions
+from cnn_desktop.gui.first_run_hint import FirstRunHint
 from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
@@ -39,6 +40,7 @@ from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.training_view import TrainingView
 from cnn_desktop.gui.versions_view import VersionsView, ask_keep_stopped
+from cnn_desktop.gui.window_settings import LayoutMemory, window_settings
 from cnn_desktop.gui.worker import ComputeWorker
 
 if TYPE_CHECKING:  # imported when an import starts: superqt costs ~0.1 s of start-up (measured, RESULTS.md)
@@ -102,6 +104,10 @@ class MainWindow(QMainWindow):
         self.label_bar = LabelBar(session)
         central = QWidget()
         layout = QVBoxLayout(central)
+        self.settings = window_settings(session.home)
+        self.first_run_hint = FirstRunHint(session, self.settings)
+        self.first_run_hint.setVisible(FirstRunHint.wanted(self.settings))
+        layout.addWidget(self.first_run_hint)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.label_bar)
         self.setCentralWidget(central)
@@ -109,7 +115,6 @@ class MainWindow(QMainWindow):
 
         # Prediction: the bars, the top class, and the 28x28 input the network actually sees.
         self.probabilities = ProbabilitiesPanel()
-        self.probabilities.headline.setWordWrap(True)  # "Not sure — maybe 7 (45%)" must not widen the dock
         self.probabilities.plot_widget.setMinimumHeight(100)  # room for the see-inside controls at 1280x800
         self.input_view = InputView()
         self.feature_maps = FeatureMapsView(session)
@@ -183,6 +188,7 @@ class MainWindow(QMainWindow):
         # training and the filters it shapes along the bottom, all visible at once at 1280x800. Titles
         # are short: four docks share one tab bar on the right, and longer ones were cut to "Mis...".
         self.docks = {}
+        self._dock_areas = {}
         for key, title, widget, area in [
             ("prediction", "Prediction", self.prediction_column, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("feature_maps", "Feature maps", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -198,8 +204,19 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-            self.addDockWidget(area, dock)
             self.docks[key] = dock
+            self._dock_areas[key] = area
+        self._arrange_docks()
+        self.layout_memory = LayoutMemory(self, self.settings, self._arrange_docks)
+        self.layout_memory.restore()
+        self.statusBar().showMessage("Draw something: the network guesses while you draw.")
+
+    def _arrange_docks(self) -> None:
+        """The layout of the first launch; View > Reset layout calls it again."""
+        for key, dock in self.docks.items():
+            dock.setFloating(False)
+            self.addDockWidget(self._dock_areas[key], dock)
+            dock.show()
         self.tabifyDockWidget(self.docks["feature_maps"], self.docks["collection"])
         self.tabifyDockWidget(self.docks["collection"], self.docks["mistakes"])
         self.tabifyDockWidget(self.docks["mistakes"], self.docks["versions"])
@@ -208,7 +225,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [280, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["training"]], [250], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["training"], self.docks["filters"]], [880, 400], Qt.Orientation.Horizontal)
-        self.statusBar().showMessage("Draw something: the network guesses while you draw.")
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -233,6 +249,11 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        reset_layout = QAction("&Reset layout", self)
+        reset_layout.setToolTip("Every panel back where it was at the first launch")
+        reset_layout.triggered.connect(self.layout_memory.reset)
+        view_menu.addAction(reset_layout)
         view_menu.addSeparator()
         step_through = QAction("Step &through the network…", self)
         step_through.setShortcut(QKeySequence("Ctrl+K"))
@@ -366,6 +387,7 @@ class MainWindow(QMainWindow):
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.layout_memory.save()  # where the person put the docks comes back at the next launch
         self.session.close()  # a run in progress is stopped, and what it trained is kept as a version
         if self._import_job is not None:
             self._import_job.cancel()

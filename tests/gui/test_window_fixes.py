@@ -60,3 +60,48 @@ def test_scrolling_the_feature_maps_forgets_the_unit_that_was_under_the_pointer(
     assert bar.maximum() > 0  # the stack is taller than the dock, as at 1280x800
     bar.setValue(bar.maximum())
     assert "conv1 map" not in info.text()
+
+
+# --- what the window remembers between launches ---
+
+
+def test_the_docks_come_back_where_the_person_put_them_and_reset_puts_them_back(qtbot, open_window, home):
+    from PySide6.QtCore import Qt as QtCore_Qt
+
+    window = open_window()
+    dock = window.docks["training"]
+    assert window.dockWidgetArea(dock) == QtCore_Qt.DockWidgetArea.BottomDockWidgetArea
+    window.addDockWidget(QtCore_Qt.DockWidgetArea.LeftDockWidgetArea, dock)  # the person drags it left
+    window.docks["filters"].hide()  # and closes another
+    window.close()
+
+    again = open_window()
+    assert again.dockWidgetArea(again.docks["training"]) == QtCore_Qt.DockWidgetArea.LeftDockWidgetArea
+    assert again.docks["filters"].isHidden()
+    reset = next(a for a in again.menuBar().actions() if a.text() == "&View").menu().actions()
+    next(a for a in reset if a.text() == "&Reset layout").trigger()
+    assert again.dockWidgetArea(again.docks["training"]) == QtCore_Qt.DockWidgetArea.BottomDockWidgetArea
+    assert not again.docks["filters"].isHidden()
+
+
+def test_a_damaged_or_foreign_layout_file_is_ignored(qtbot, open_window, home):
+    from cnn_desktop.gui.window_settings import SETTINGS_FILE
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / SETTINGS_FILE).write_bytes(b"[window]\nlayout=@ByteArray(\\0\\0\\0\\xff garbage)\ngeometry=12\n\xff\xfe")
+    window = open_window()  # opens with the built layout, no message
+    assert not window.docks["training"].isHidden() and window._message_box is None
+
+
+def test_the_first_run_hint_ticks_off_draw_label_train_and_never_comes_back_once_dismissed(qtbot, open_window, home):
+    window = open_window()
+    hint = window.first_run_hint
+    assert hint.isVisible() and hint.done == [False, False, False]
+    draw(qtbot, window.canvas, TICK_POINTS)
+    qtbot.waitUntil(lambda: hint.done[0], timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert hint.done == [True, True, False] and "✓" in hint.steps[1].text() and hint.isVisible()
+    qtbot.mouseClick(hint.close_button, Qt.MouseButton.LeftButton)
+    assert hint.isHidden()
+    window.close()
+    assert open_window().first_run_hint.isHidden()  # the next launch: gone for good
