@@ -38,6 +38,7 @@ from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
+from cnn_desktop.gui.read_only_watch import ReadOnlyWatch
 from cnn_desktop.gui.training_view import TrainingView
 from cnn_desktop.gui.versions_view import VersionsView, ask_keep_stopped
 from cnn_desktop.gui.window_settings import LayoutMemory, window_settings
@@ -273,6 +274,8 @@ class MainWindow(QMainWindow):
         self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
 
         session.task_changed.connect(self._task_changed)
+        self.read_only_watch = ReadOnlyWatch(session, self)  # a read-only window follows the writer's changes
+        self.read_only_watch.refreshed.connect(self._collection_edited_elsewhere)
         session.drawing_added.connect(self._drawing_added)
         session.prediction_changed.connect(self._show_prediction)
         session.threshold_changed.connect(self.probabilities.set_threshold)
@@ -317,6 +320,10 @@ class MainWindow(QMainWindow):
     def _describe_model(self, text: str, trained: bool) -> None:
         self.model_label.setText(f"Model: {text}")
         self.model_label.setStyleSheet("" if trained else "color: #b00020; font-weight: bold;")
+
+    def _collection_edited_elsewhere(self) -> None:
+        if self.docks["collection"].isVisible():
+            self.collection.refresh()
 
     def _collection_edited(self) -> None:
         """Drawings were deleted or relabelled outside the collection view (from the Mistakes panel)."""

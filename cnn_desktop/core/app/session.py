@@ -204,6 +204,12 @@ class Session(RunKeeping):
         if self.store is not None:
             self.counts_changed.emit(self.store.counts())
 
+    def refresh_from_disk(self) -> None:
+        """Read the counts and the versions list again: another window or process changed the project
+        (this one has it read-only)."""
+        self.refresh_counts()
+        self._versions_changed()
+
     def start_training(self, config: TrainConfig, from_scratch: bool) -> None:
         if self.store is None:
             self._set_run_state(RunState.FAILED, "No collection to train on.")
