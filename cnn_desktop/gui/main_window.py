@@ -39,6 +39,7 @@ from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.read_only_watch import ReadOnlyWatch
+from cnn_desktop.gui.skipped_notice import SkippedNotice
 from cnn_desktop.gui.training_view import TrainingView
 from cnn_desktop.gui.versions_view import VersionsView, ask_keep_stopped
 from cnn_desktop.gui.window_settings import LayoutMemory, window_settings
@@ -274,6 +275,8 @@ class MainWindow(QMainWindow):
         self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
 
         session.task_changed.connect(self._task_changed)
+        self.skipped_notice = SkippedNotice(session)
+        self.statusBar().addPermanentWidget(self.skipped_notice)
         self.read_only_watch = ReadOnlyWatch(session, self)  # a read-only window follows the writer's changes
         self.read_only_watch.refreshed.connect(self._collection_edited_elsewhere)
         session.drawing_added.connect(self._drawing_added)

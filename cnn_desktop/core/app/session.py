@@ -47,6 +47,7 @@ class Session(RunKeeping):
     # --- events: one per fact ---
     task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
+    skipped_changed = Signal(tuple)  # "<file>: <reason>" for each entry the collection leaves out
     drawing_added = Signal(str)  # label: the drawing was stored, the canvas may be cleared
     model_changed = Signal(object)  # ModelReady: the model now in use
     model_described = Signal(str, bool)  # what to call the model in use, and whether it is trained
@@ -74,6 +75,7 @@ class Session(RunKeeping):
         self.store: DrawingStore | None = None
         self.project: Project | None = None  # the task's project (read-only when another window writes it)
         self.versions: list[dict] = []
+        self._skipped: tuple[str, ...] | None = None  # as last announced; None: not yet for this project
         self._incoming: dict[Path, tuple[Project, Keep, str | None]] = {}  # saves asked of the engine
         self._asking: dict[Path, tuple[Project, str | None]] = {}  # stopped runs waiting for an answer
         self._run_parent: str | None = None  # the current version when the run started
@@ -137,6 +139,7 @@ class Session(RunKeeping):
         self.prediction = None
         self.drawing = Strokes()
         self.task_changed.emit(task)
+        self._skipped = None
         self.refresh_counts()
         self._versions_changed()
         self._submit(model_to_use(task, self.project))
@@ -201,8 +204,18 @@ class Session(RunKeeping):
 
     def refresh_counts(self) -> None:
         """Re-count the collection (after a label, a delete, a relabel or an import)."""
-        if self.store is not None:
-            self.counts_changed.emit(self.store.counts())
+        if self.store is None:
+            return
+        try:
+            counts = self.store.counts()
+        except CnnDesktopError as error:  # a read-only project whose folder would need tidying first
+            self.problem.emit(str(error))
+            return
+        self.counts_changed.emit(counts)
+        skipped = tuple(self.store.skipped)  # the scan behind counts() found them: every skip is shown
+        if skipped != self._skipped:
+            self._skipped = skipped
+            self.skipped_changed.emit(skipped)
 
     def refresh_from_disk(self) -> None:
         """Read the counts and the versions list again: another window or process changed the project

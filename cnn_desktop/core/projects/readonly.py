@@ -49,6 +49,10 @@ class ReadOnlyStore:
     def problems(self) -> list[str]:
         return self._opened().problems
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        return self._opened().skipped
+
     def examples(self, label: str | None = None):
         return self._opened().examples(label)
 
