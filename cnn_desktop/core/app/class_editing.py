@@ -29,6 +29,7 @@ from cnn_desktop.core.errors import CnnDesktopError, shown
 
 BUILTIN_CLASSES_FIXED = ("The classes of a built-in mode are fixed (its bundled model and generated test drawings "
                          "are made for them); make a project of your own to choose classes.")
+CLASSES_CHANGED = "classes changed"  # the reason of a version carried over to new classes (versions.py)
 NEW_OUTPUT_NOTE = "The learned layers are kept; only the output layer is new: retrain to use the new class."
 
 
@@ -114,6 +115,6 @@ class ClassEditing:
                 return  # nothing trained yet: the next model is made for the classes as they are
             model = project.adapted_model(current)
             kept = "learned layers kept, new output layer" if outputs_changed else "same weights"
-            project.add_version(model, reason=f"{what} ({kept})", parent=current)
+            project.add_version(model, reason=CLASSES_CHANGED, parent=current, note=f"{what} ({kept})")
         except CnnDesktopError as error:
             self.problem.emit(f"{error} (the classes were changed; the model could not be carried over)")

@@ -29,12 +29,13 @@ from cnn_desktop.core.tasks import TASKS
 class StartPoint:
     key: str
     label: str  # what the new-project dialog offers
-    reason: str  # the first version's reason, in the versions list
+    note: str  # the first version's note (its reason is "start"), shown in the versions list
 
 
 FROM_DIGITS = StartPoint("digits-layers", "From the digits model's learned layers (recommended)",
-                         "start: learned layers of the bundled digits model")
-FROM_SCRATCH = StartPoint("scratch", "From scratch", "start: untrained network (from scratch)")
+                         "learned layers of the bundled digits model")
+FROM_SCRATCH = StartPoint("scratch", "From scratch", "untrained network (from scratch)")
+START_REASON = "start"
 START_POINTS = (FROM_DIGITS, FROM_SCRATCH)
 # The measurement behind the default, in one line for the dialog (benchmarks/SMALL_DATA.md, 10 a class).
 START_ADVICE = ("With 10 drawings a class, starting from the digits model's layers reached 99.9% on average, "
@@ -74,7 +75,8 @@ def create_project(folder: Path, name: str, classes: Sequence[str], keys: Sequen
         model = _digits_source()  # before anything is written: a missing model leaves no half project
     with Project.create(folder, name, classes, keys) as project:
         try:
-            project.add_version(_first_network(project, model), reason=start.reason, parent=None)
+            project.add_version(_first_network(project, model), reason=START_REASON, parent=None,
+                                    note=start.note)
         except BaseException:
             project.close()
             _remove_new_project(folder)
