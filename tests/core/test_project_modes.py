@@ -164,7 +164,7 @@ def test_a_renamed_class_keeps_its_drawings_and_weights_and_training_names_the_f
     session.drawing_changed(_drawing())
     session.add_drawing("circle")
     weights = session.project.load_version().model.state_dict()
-    assert session.rename_class("circle", "ring")
+    assert not session.rename_class("circle", "ring")
     assert session.task.classes[0] == "ring" and session.task.class_ids[0] == "circle"
     versions = session.project.versions()
     assert (versions[-1]["reason"], versions[-1]["note"]) == ("classes changed", "renamed 'circle' to 'ring' (same weights)")
@@ -183,7 +183,7 @@ def test_adding_and_deleting_a_class_rebuild_only_the_output_layer_and_restore_b
     session.drawing_changed(_drawing())
     session.add_drawing("star")
     before = session.project.load_version().model.state_dict()
-    assert session.add_class("heart")
+    assert not session.add_class("heart")
     assert session.task.classes == (*SHAPES, "heart") and session.task.keys[-1] == "H"
     added = session.project.load_version().model.state_dict()
     assert session.project.versions()[-1]["note"] == "added class 'heart' (learned layers kept, new output layer)"
@@ -192,11 +192,11 @@ def test_adding_and_deleting_a_class_rebuild_only_the_output_layer_and_restore_b
             assert tensor.shape[0] == 5 and np.array_equal(tensor[:4].numpy(), before[name].numpy())
         else:
             assert np.array_equal(tensor.numpy(), before[name].numpy())
-    assert session.delete_class("star")
+    assert not session.delete_class("star")
     assert "star" not in session.task.classes and session.store.counts().get("star", 0) == 0
     [trashed] = session.trashed_classes()
     assert trashed["name"] == "star" and trashed["drawings"] == 1
-    assert session.restore_class(trashed["entry"])
+    assert not session.restore_class(trashed["entry"])
     assert session.task.classes[-1] == "star" and session.store.counts()["star"] == 1
     assert session.trashed_classes() == []
 
@@ -204,12 +204,12 @@ def test_adding_and_deleting_a_class_rebuild_only_the_output_layer_and_restore_b
 def test_keys_merges_and_what_is_refused(shapes_session):
     session = shapes_session
     versions = len(session.project.versions())
-    assert session.set_class_key("star", "R") and session.task.keys[-1] == "R"
+    assert not session.set_class_key("star", "R") and session.task.keys[-1] == "R"
     assert len(session.project.versions()) == versions  # a key touches no model
-    assert not session.set_class_key("circle", "R") and "repeated" in session.problems[-1]
-    assert session.merge_classes("triangle", "star") and session.task.classes == ("circle", "square", "star")
-    assert session.delete_class("star")
-    assert not session.delete_class("square") and "at least 2" in session.problems[-1]
+    assert "repeated" in session.set_class_key("circle", "R")
+    assert not session.merge_classes("triangle", "star") and session.task.classes == ("circle", "square", "star")
+    assert not session.delete_class("star")
+    assert "at least 2" in session.delete_class("square")
     session.switch_task("ticks-crosses")
-    assert not session.add_class("circle") and session.problems[-1] == BUILTIN_CLASSES_FIXED
+    assert session.add_class("circle") == BUILTIN_CLASSES_FIXED
     assert json.loads((session.home / "projects" / "shapes" / "project.json").read_text())["classes"][0]["key"] == "C"

@@ -56,27 +56,30 @@ class ClassEditing:
             self.problem.emit(str(error))
             return []
 
-    def add_class(self, name: str, key: str | None = None) -> bool:
+    # Each edit returns "" when done, else the one line saying why not (nothing changed): the class
+    # editor shows it beside what the person typed, so it is not also sent to ``problem``.
+
+    def add_class(self, name: str, key: str | None = None) -> str:
         return self._edit(lambda p: p.add_class(name, key), f"added class {shown(name)}", outputs_changed=True)
 
-    def rename_class(self, class_id: str, new_name: str) -> bool:
+    def rename_class(self, class_id: str, new_name: str) -> str:
         old = self._name_of(class_id)
         return self._edit(lambda p: p.rename_class(old, new_name), f"renamed {shown(old)} to {shown(new_name)}")
 
-    def set_class_key(self, class_id: str, key: str | None) -> bool:
+    def set_class_key(self, class_id: str, key: str | None) -> str:
         return self._edit(lambda p: p.set_key(self._name_of(class_id), key), "", model=False)
 
-    def merge_classes(self, source_id: str, target_id: str) -> bool:
+    def merge_classes(self, source_id: str, target_id: str) -> str:
         source, target = self._name_of(source_id), self._name_of(target_id)
         return self._edit(lambda p: p.merge_classes(source, target), f"merged {shown(source)} into {shown(target)}",
                           outputs_changed=True)
 
-    def delete_class(self, class_id: str) -> bool:
+    def delete_class(self, class_id: str) -> str:
         """The class and its drawings go to the project's trash (``restore_class`` brings them back)."""
         name = self._name_of(class_id)
         return self._edit(lambda p: p.delete_class(name), f"deleted class {shown(name)}", outputs_changed=True)
 
-    def restore_class(self, entry: str) -> bool:
+    def restore_class(self, entry: str) -> str:
         return self._edit(lambda p: p.restore_from_trash(entry), f"restored class from the trash ({entry})",
                           outputs_changed=True)
 
@@ -86,17 +89,15 @@ class ClassEditing:
         ids = tuple(self.task.class_ids)
         return self.task.classes[ids.index(class_id)] if class_id in ids else class_id
 
-    def _edit(self, change: Callable, what: str, outputs_changed: bool = False, model: bool = True) -> bool:
+    def _edit(self, change: Callable, what: str, outputs_changed: bool = False, model: bool = True) -> str:
         refusal = self.can_edit_classes()
         if refusal:
-            self.problem.emit(refusal)
-            return False
+            return refusal
         project = self.project
         try:
             change(project)
         except CnnDesktopError as error:
-            self.problem.emit(str(error))
-            return False
+            return str(error)
         if model:
             self._carry_model_over(what, outputs_changed)
         self.task = task_of_project(project)
@@ -104,7 +105,7 @@ class ClassEditing:
         self._show_mode()
         if outputs_changed:
             self.status.emit(NEW_OUTPUT_NOTE)
-        return True
+        return ""
 
     def _carry_model_over(self, what: str, outputs_changed: bool) -> None:
         """The current version, for today's classes, as a new current version (see the docstring)."""

@@ -6,6 +6,9 @@ the output copied, a fresh output layer for the person's classes) four shapes we
 the time on average, against 93.0% from random weights. So that start is the default, and the first
 version records which start it was, so that a version list always says where a model came from.
 
+Its training settings are ``SMALL_DATA_TRAIN_CONFIG``, chosen in the same study for ten drawings a class
+(the project's own, changeable like any project's; the training controls start from them).
+
 Where a person's projects live: ``<home>/projects/<folder>``, beside the built-in projects, in a folder
 named after the project (made safe for every system, and never one that exists already).
 """
@@ -70,10 +73,12 @@ def create_project(folder: Path, name: str, classes: Sequence[str], keys: Sequen
     folder = Path(folder)
     if os.path.lexists(folder):  # Project.create accepts an empty folder; the app never reuses one
         raise ProjectError(at(folder, "already exists; a new project needs a new folder"))
+    from cnn_desktop.core.training.small_data import SMALL_DATA_TRAIN_CONFIG  # torch: not before it is needed
+
     model = None
     if start is FROM_DIGITS:
         model = _digits_source()  # before anything is written: a missing model leaves no half project
-    with Project.create(folder, name, classes, keys) as project:
+    with Project.create(folder, name, classes, keys, config=SMALL_DATA_TRAIN_CONFIG) as project:
         try:
             project.add_version(_first_network(project, model), reason=START_REASON, parent=None,
                                     note=start.note)
