@@ -63,31 +63,32 @@ class ClassEditing:
         return self._edit(lambda p: p.add_class(name, key), f"added class {shown(name)}", outputs_changed=True)
 
     def rename_class(self, class_id: str, new_name: str) -> str:
-        old = self._name_of(class_id)
+        old = self.display_name(class_id)
         return self._edit(lambda p: p.rename_class(old, new_name), f"renamed {shown(old)} to {shown(new_name)}")
 
     def set_class_key(self, class_id: str, key: str | None) -> str:
-        return self._edit(lambda p: p.set_key(self._name_of(class_id), key), "", model=False)
+        return self._edit(lambda p: p.set_key(self.display_name(class_id), key), "", model=False)
 
     def merge_classes(self, source_id: str, target_id: str) -> str:
-        source, target = self._name_of(source_id), self._name_of(target_id)
+        source, target = self.display_name(source_id), self.display_name(target_id)
         return self._edit(lambda p: p.merge_classes(source, target), f"merged {shown(source)} into {shown(target)}",
                           outputs_changed=True)
 
     def delete_class(self, class_id: str) -> str:
         """The class and its drawings go to the project's trash (``restore_class`` brings them back)."""
-        name = self._name_of(class_id)
+        name = self.display_name(class_id)
         return self._edit(lambda p: p.delete_class(name), f"deleted class {shown(name)}", outputs_changed=True)
 
     def restore_class(self, entry: str) -> str:
         return self._edit(lambda p: p.restore_from_trash(entry), f"restored class from the trash ({entry})",
                           outputs_changed=True)
 
-    # --- helpers ---
-
-    def _name_of(self, class_id: str) -> str:
-        ids = tuple(self.task.class_ids)
+    def display_name(self, class_id: str) -> str:
+        """The name a class is shown by (its id when it is no class of this mode)."""
+        ids = tuple(self.task.class_ids) if self.task is not None else ()
         return self.task.classes[ids.index(class_id)] if class_id in ids else class_id
+
+    # --- helpers ---
 
     def _edit(self, change: Callable, what: str, outputs_changed: bool = False, model: bool = True) -> str:
         refusal = self.can_edit_classes()

@@ -235,11 +235,6 @@ class Session(RunKeeping, ClassEditing):
         self.drawing_added.emit(self.display_name(label))
         return True
 
-    def display_name(self, class_id: str) -> str:
-        """The name a class is shown by (its id when it is no class of this mode)."""
-        ids = tuple(self.task.class_ids) if self.task is not None else ()
-        return self.task.classes[ids.index(class_id)] if class_id in ids else class_id
-
     def refresh_counts(self) -> None:
         """Re-count the collection (after a label, a delete, a relabel or an import), by display name."""
         if self.store is not None:
