@@ -143,6 +143,7 @@ def test_switching_to_a_project_opens_it_labels_by_id_and_uses_its_current_versi
     assert isinstance(session.task, ProjectTask) and not session.read_only
     use = session._submit[-1]
     assert isinstance(use, UseModel) and use.path.parent.name == "v0001" and use.spec.classes == SHAPES
+    assert use.label == "a new project's start, learned layers of the bundled digits model (v0001)"
     session.drawing_changed(_drawing())
     counts = []
     session.counts_changed.connect(counts.append)

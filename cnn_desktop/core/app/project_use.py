@@ -112,8 +112,10 @@ def model_to_use(task: Task, project: Project | None) -> UseModel:
                    if bundled is not None and bundled.exists() else None)
     current = _current(project)
     if current is not None:
-        name, reason = current
-        label = f"bundled {task.title.lower()} model" if reason == "bundled" else f"your trained model ({name})"
+        name, reason, note = current
+        label = (f"bundled {task.title.lower()} model" if reason == "bundled"
+                 else f"a new project's start, {note} ({name})" if reason == "start"  # not trained yet
+                 else f"your trained model ({name})")
         path = project.folder / MODELS / name / MODEL_FILE
         return UseModel(path, spec, label, fallback=use_bundled if reason != "bundled" else None)
     return use_bundled or UseModel(None, spec, "untrained network")
@@ -124,12 +126,16 @@ def version_model(project: Project, name: str, task: Task, label: str = "") -> U
                     fallback_to_fresh=False)
 
 
-def _current(project: Project | None) -> tuple[str, str] | None:
+def _current(project: Project | None) -> tuple[str, str, str] | None:
+    """The current version's name, reason and note."""
     if project is None:
         return None
     try:
         name = project.current_version()
-        return (name, project.record(name).get("reason", "")) if name else None
+        if not name:
+            return None
+        record = project.record(name)
+        return name, record.get("reason", ""), record.get("note") or ""
     except CnnDesktopError:
         return None
 
