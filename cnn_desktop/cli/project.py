@@ -145,7 +145,8 @@ def _print_versions(project, heading: bool = True) -> None:
 
 def version_line(record: dict, current: str | None) -> str:
     """'v0002  2025-05-01 12:00  trained  2 epochs  validation accuracy 0.950 (8 held out)  from v0001  current'."""
-    parts = [str(record.get("version")), _date(record.get("date")), printable(record.get("reason"))]
+    reason = printable(record.get("reason")) + (f" ({printable(record['note'])})" if record.get("note") else "")
+    parts = [str(record.get("version")), _date(record.get("date")), reason]
     epochs = record.get("epochs")
     if isinstance(epochs, int) and epochs:
         parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")

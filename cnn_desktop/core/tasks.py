@@ -81,6 +81,20 @@ class Task:
     def spec(self) -> ModelSpec:
         return lenet_spec(self.classes)
 
+    # What a person's project (core/app/project_modes.py) has too, so the app treats both alike.
+    @property
+    def class_ids(self) -> tuple[str, ...]:
+        """Each class's folder under the project's drawings/: a built-in task's are its class names."""
+        return self.classes
+
+    @property
+    def mode_key(self) -> str:
+        return self.name
+
+    @property
+    def folder(self) -> None:
+        return None  # its project is the built-in one, <home>/projects/<name>
+
     def bundled_model_path(self) -> Path:
         return bundled_file("models", self.model_file)
 

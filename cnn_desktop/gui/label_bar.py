@@ -1,4 +1,4 @@
-"""One button per class, with its example count: a click, or the class's key, labels the drawing.
+"""One button per class, with its key and its example count: a click, or the key, labels the drawing.
 
 What a label key does, start to end: the key (or button) calls ``Session.add_drawing``, which stores
 the drawing on screen in the collection and announces ``drawing_added`` (the window then clears the
@@ -26,10 +26,12 @@ class LabelBar(QWidget):
         self._layout.addWidget(self._title)
         self._buttons: dict[str, QToolButton] = {}
         self._shortcuts: list[QShortcut] = []
+        self._keys: dict[str, str | None] = {}
         session.task_changed.connect(self._set_task)
         session.counts_changed.connect(self._set_counts)
 
     def button(self, name: str) -> QToolButton:
+        """The button of the class shown as ``name``."""
         return self._buttons[name]
 
     def _set_task(self, task: Task) -> None:
@@ -39,21 +41,33 @@ class LabelBar(QWidget):
         for shortcut in self._shortcuts:
             shortcut.setEnabled(False)
             shortcut.deleteLater()
-        self._buttons, self._shortcuts = {}, []
-        for name, key in zip(task.classes, task.keys):
+        self._buttons, self._shortcuts, self._keys = {}, [], {}
+        # Drawings are labelled by class id (a person's project keeps it when a class is renamed);
+        # the button shows the display name and the key.
+        for name, class_id, key in zip(task.classes, task.class_ids, task.keys):
             button = QToolButton()
-            button.setText(name)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.setMinimumWidth(28)  # ten digit buttons must fit under a narrow canvas
-            button.setToolTip(f"Add the drawing to your collection as '{name}' (key {key})")
-            button.clicked.connect(lambda _=False, n=name: self.session.add_drawing(n))
+            how = f"key {key}" if key else "no key: click this button"
+            button.setToolTip(f"Add the drawing to your collection as '{name}' ({how})")
+            button.clicked.connect(lambda _=False, c=class_id: self.session.add_drawing(c))
             self._layout.addWidget(button)
             self._buttons[name] = button
-            # The key works anywhere in the window, not only when this bar has the focus.
-            shortcut = QShortcut(QKeySequence(key), self, context=Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(lambda n=name: self.session.add_drawing(n))
-            self._shortcuts.append(shortcut)
+            self._keys[name] = key
+            if key:
+                # The key works anywhere in the window, not only when this bar has the focus.
+                shortcut = QShortcut(QKeySequence(key), self, context=Qt.ShortcutContext.WindowShortcut)
+                shortcut.activated.connect(lambda c=class_id: self.session.add_drawing(c))
+                self._shortcuts.append(shortcut)
+        self._set_counts({})
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         for name, button in self._buttons.items():
-            button.setText(f"{name} ({counts.get(name, 0)})")
+            button.setText(button_text(name, self._keys.get(name), counts.get(name, 0)))
+
+
+def button_text(name: str, key: str | None, count: int) -> str:
+    """"circle (3)  [C]": the key in brackets, except where it is the name itself ("7 (3)": a digit's key
+    is the digit, and ten buttons with it twice would be too wide for the canvas above them)."""
+    shown_key = f"  [{key}]" if key and key != name.upper() else ""
+    return f"{name} ({count}){shown_key}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +36,7 @@ from cnn_desktop.gui.first_run_hint import FirstRunHint
 from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
+from cnn_desktop.gui.project_actions import ProjectActions
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.read_only_watch import ReadOnlyWatch
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.session = Session(self.worker.submit, home)
         self.worker.message.connect(self.session.handle)
         self.exports = ExportActions(self.session, self)
+        self.projects: ProjectActions | None = None  # made with the toolbar's mode selector
         self.exports.finished.connect(lambda ok, text: self.statusBar().showMessage(text, 8000) if ok
                                       else self.show_problem(text))
         self._build_widgets()
@@ -151,10 +153,9 @@ class MainWindow(QMainWindow):
         self.versions = VersionsView(session)
 
     def _build_toolbar(self) -> None:
-        self.mode_box = QComboBox()
-        for task in self.session.tasks.values():
-            self.mode_box.addItem(task.title, task.name)
-        self.mode_box.setToolTip("Each mode has its own collection of drawings and its own model")
+        self.mode_box = QComboBox()  # filled by ProjectActions: the built-in modes and the person's projects
+        self.mode_box.setToolTip("Each mode has its own collection of drawings and its own model; "
+                                 "File > New project makes one of your own")
         self.brush = QSlider(Qt.Orientation.Horizontal, minimum=2, maximum=60, value=int(self.canvas.brush_size))
         self.brush.setFixedWidth(120)
         self.brush.setToolTip("Brush size (the network sees the same stroke width whatever you choose)")
@@ -167,6 +168,8 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Drawing")
         toolbar.setObjectName("drawing-toolbar")
         toolbar.setMovable(False)
+        self.projects = ProjectActions(self.session, self, self.mode_box)
+        self.projects.problem.connect(self.show_problem)
         toolbar.addWidget(QLabel(" Mode "))
         toolbar.addWidget(self.mode_box)
         toolbar.addSeparator()
@@ -244,6 +247,7 @@ class MainWindow(QMainWindow):
                 action.setShortcut(shortcut)
             action.triggered.connect(slot)
             file_menu.addAction(action)
+        self.projects.add_menus(file_menu, self.menuBar())
         train_action = QAction("&Train", self)
         train_action.setShortcut(QKeySequence("Ctrl+T"))
         train_action.triggered.connect(self.training.start_button.click)
@@ -266,7 +270,6 @@ class MainWindow(QMainWindow):
         """The window's own connections: everything not already subscribed by a view."""
         session = self.session
         self.canvas.strokes_changed.connect(session.drawing_changed)
-        self.mode_box.currentIndexChanged.connect(lambda _: session.switch_task(self.mode_box.currentData()))
         self.step_through_button.clicked.connect(self.inspection.open_walkthrough)
         self.inspection.confusion.retrain_requested.connect(self.training.start_button.click)
         self.inspection.confusion.changed.connect(self._collection_edited)
@@ -294,10 +297,6 @@ class MainWindow(QMainWindow):
     def _task_changed(self, task: Task) -> None:
         if self.keep_question is not None and self.keep_question.isVisible():
             self.keep_question.close()  # the session kept that stopped run as a version only
-        index = self.mode_box.findData(task.name)
-        if self.mode_box.currentIndex() != index:
-            with QSignalBlocker(self.mode_box):
-                self.mode_box.setCurrentIndex(index)
         if self.session.store is not None:
             self.collection.set_store(self.session.store)
         self.probabilities.set_classes(list(task.classes))

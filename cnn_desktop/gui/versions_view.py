@@ -20,7 +20,8 @@ def version_text(row: dict) -> str:
     date = row["date"].replace("T", " ")[:16]
     # "in use" right after the name: at the dock's usual width the end of a line is cut off.
     mark = " (in use)" if row["current"] else ""
-    return f"{row['version']}{mark} · {row['reason']}{accuracy} · {date}"
+    reason = f"{row['reason']}: {row['note']}" if row.get("note") else row["reason"]
+    return f"{row['version']}{mark} · {reason}{accuracy} · {date}"
 
 
 class VersionsView(QWidget):

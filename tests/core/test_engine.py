@@ -270,3 +270,17 @@ def test_steps_are_reported_in_batches_without_losing_or_reordering_any(bars_col
             seen = message.last.step
         elif isinstance(message, TrainingEpoch):
             assert seen == message.info.step
+
+
+def test_a_project_whose_classes_were_renamed_trains_on_the_drawings_of_their_folders(bars_collection):
+    # A person's project stores drawings under each class's id; renaming "tick" to "check" changes the
+    # model's class names but not the folders. Before the engine read the folders the session names,
+    # such a project could not train: no folder is called "check".
+    recorder = Recorder()
+    engine = Engine(recorder, step_report_seconds=0)
+    engine.submit(UseModel(None, lenet_spec(("check", "cross")), "renamed"))
+    engine.run_once()
+    engine.submit(StartTraining(bars_collection, TrainConfig(epochs=1, batch_size=16), labels=("tick", "cross")))
+    _run_until_training_ends(engine)
+    assert recorder.of(TrainingStarted) and not recorder.of(EngineError)
+    assert [s.state for s in recorder.of(TrainingState)][-1] == "finished"

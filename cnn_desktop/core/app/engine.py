@@ -225,7 +225,7 @@ class Engine:
             # (and a running status) while nothing trained.
             self._emit(TrainingState("paused" if self.trainer.paused else "running", "already training"))
             return
-        dataset = load_dataset(command.collection, self.model.classes)
+        dataset = load_dataset(command.collection, command.labels or self.model.classes)
         model = build_model(self.model.spec, seed=command.config.seed) if command.from_scratch else self.model
         try:
             trainer = Trainer(

@@ -66,6 +66,9 @@ class StartTraining:
     collection: Path
     config: TrainConfig
     from_scratch: bool = False  # False: fine-tune the current model
+    # The drawings' folder labels in output order, where they are not the model's class names (a
+    # person's project labels drawings by class id, and a renamed class keeps its id); None: the names.
+    labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The session's side of projects: opening a task's built-in project (read-only when another window
-writes it), where a run's model waits before it becomes a version, and what the versions list shows.
+"""The session's side of projects: opening a mode's project, built-in or the person's own (read-only
+when another window writes it), where a run's model waits before it becomes a version, and what the versions list shows.
 
 A run's model is saved by the engine to ``<project>/models/.incoming-<n>.safetensors`` and imported
 from there as a version. Such a file outlives a crash or a window closed mid-save; the next session
@@ -43,18 +43,19 @@ def migrate_old_home(home: Path, tasks) -> tuple[list[str], str]:
 
 
 def open_task_project(task: Task, home: Path, open_already: Sequence[Project] = ()) -> tuple[Project, str | None]:
-    """The task's built-in project, for writing (one of ``open_already`` when it is among them);
+    """The task's project (its own folder for a person's project, else the built-in one), for writing (one of ``open_already`` when it is among them);
     read-only, with the line saying why, when another window or process holds it. Raises
     ProjectError when it cannot be opened at all."""
     from cnn_desktop.core.projects.builtin import builtin_project_dir, open_or_create_builtin
     from cnn_desktop.core.projects.project import Project
 
-    folder = builtin_project_dir(task, home)
+    # A person's own project is opened where it is; a built-in one is made first when it is not there.
+    folder = task.folder or builtin_project_dir(task, home)
     for project in open_already:
         if project.folder == folder and not project.read_only:
             return project, None
     try:
-        return open_or_create_builtin(task, folder), None
+        return (Project.open(folder) if task.folder else open_or_create_builtin(task, folder)), None
     except ProjectError as error:
         if not (folder / PROJECT_FILE).is_file():
             raise
@@ -106,12 +107,15 @@ def remove_quietly(path: Path) -> None:
 def model_to_use(task: Task, project: Project | None) -> UseModel:
     """The project's current version, else the bundled model, else an untrained network."""
     spec = task.spec()
-    bundled = task.bundled_model_path()
-    use_bundled = UseModel(bundled, spec, f"bundled {task.title.lower()} model") if bundled.exists() else None
+    bundled = task.bundled_model_path()  # None for a person's project: it ships with no model
+    use_bundled = (UseModel(bundled, spec, f"bundled {task.title.lower()} model")
+                   if bundled is not None and bundled.exists() else None)
     current = _current(project)
     if current is not None:
-        name, reason = current
-        label = f"bundled {task.title.lower()} model" if reason == "bundled" else f"your trained model ({name})"
+        name, reason, note = current
+        label = (f"bundled {task.title.lower()} model" if reason == "bundled"
+                 else f"a new project's start, {note} ({name})" if reason == "start"  # not trained yet
+                 else f"your trained model ({name})")
         path = project.folder / MODELS / name / MODEL_FILE
         return UseModel(path, spec, label, fallback=use_bundled if reason != "bundled" else None)
     return use_bundled or UseModel(None, spec, "untrained network")
@@ -122,12 +126,16 @@ def version_model(project: Project, name: str, task: Task, label: str = "") -> U
                     fallback_to_fresh=False)
 
 
-def _current(project: Project | None) -> tuple[str, str] | None:
+def _current(project: Project | None) -> tuple[str, str, str] | None:
+    """The current version's name, reason and note."""
     if project is None:
         return None
     try:
         name = project.current_version()
-        return (name, project.record(name).get("reason", "")) if name else None
+        if not name:
+            return None
+        record = project.record(name)
+        return name, record.get("reason", ""), record.get("note") or ""
     except CnnDesktopError:
         return None
 
@@ -145,6 +153,6 @@ def version_rows(project: Project | None) -> tuple[list[dict[str, Any]], str]:
     for record in reversed(records):
         validation = record.get("validation") or {}
         rows.append({"version": record.get("version"), "date": str(record.get("date") or ""),
-                     "reason": record.get("reason", ""), "accuracy": validation.get("accuracy"),
+                     "reason": record.get("reason", ""), "note": record.get("note") or "", "accuracy": validation.get("accuracy"),
                      "current": record.get("version") == current})
     return rows, ""

@@ -27,6 +27,11 @@ from cnn_desktop.core.app.messages import (
     PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,
     Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
+from cnn_desktop.core.app.class_editing import ClassEditing
+from cnn_desktop.core.app.project_modes import (
+    ProjectTask, is_user_project, read_project_task, remember_recent, task_of_project,
+)
+from cnn_desktop.core.projects.builtin import builtin_project_dir
 from cnn_desktop.core.app.project_use import migrate_old_home, model_to_use, open_task_project, version_model, version_rows
 from cnn_desktop.core.tasks import data_home
 from cnn_desktop.core.data.preprocess import preprocess
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
     from cnn_desktop.core.projects.project import Project
 
 
-class Session(RunKeeping):
+class Session(RunKeeping, ClassEditing):
     # --- events: one per fact ---
     task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
@@ -117,14 +122,20 @@ class Session(RunKeeping):
 
     # --- what the person does ---
 
-    def switch_task(self, name: str) -> None:
-        """Make ``name`` the current task: its project (drawings and model versions), and its current
-        model (else the bundled one, else an untrained network)."""
+    def switch_task(self, mode: str | Path | Task | ProjectTask) -> bool:
+        """Make ``mode`` the current one: a built-in task's name, a person's project (its folder, or
+        ``mode_key``), or a task object. Its project (drawings and model versions) is opened, and its
+        current model used (else the bundled one, else an untrained network). A folder that is no
+        readable project changes nothing: False, and one line saying why."""
+        try:
+            task = self._mode(mode)
+        except CnnDesktopError as error:
+            self.problem.emit(str(error))
+            return False
         if self.task is not None:
             self._keep(self._save_policy.interrupted(self.run_state.active), stop=True)
         self._migrate_once()
         self._leave_project()
-        task = self.tasks[name]
         self.task = task
         self.store = None
         try:
@@ -135,6 +146,30 @@ class Session(RunKeeping):
         except CnnDesktopError as error:
             self.project = None
             self.problem.emit(f"{error} (drawings cannot be saved)")
+        if is_user_project(task):
+            if self.project is not None:
+                self.task = task_of_project(self.project)  # as it stands now that it is open
+            remember_recent(self.home, task.folder)
+        self._show_mode()
+        return True
+
+    def open_project(self, folder: Path) -> bool:
+        """Switch to the person's project in ``folder`` (File > Open project)."""
+        return self.switch_task(Path(folder))
+
+    def _mode(self, mode: str | Path | Task | ProjectTask) -> Task | ProjectTask:
+        if not isinstance(mode, (str, Path)):
+            return mode
+        if isinstance(mode, str) and mode in self.tasks:
+            return self.tasks[mode]
+        for task in self.tasks.values():  # a built-in project opened as a folder is still that mode
+            if Path(mode).resolve() == builtin_project_dir(task, self.home).resolve():
+                return task
+        return read_project_task(Path(mode))  # ProjectError naming the folder when it is no project
+
+    def _show_mode(self) -> None:
+        """Tell every view about the mode (after a switch, or after its classes changed)."""
+        task = self.task
         self._keep_leftovers()
         self.prediction = None
         self.drawing = Strokes()
@@ -182,7 +217,8 @@ class Session(RunKeeping):
             self.threshold_changed.emit(threshold)
 
     def add_drawing(self, label: str) -> bool:
-        """What a label key does: store the drawing on screen as an example of ``label``."""
+        """What a label key does: store the drawing on screen as an example of the class whose id is
+        ``label`` (a built-in task's ids are its class names); ``drawing_added`` names it for display."""
         if self.store is None:
             self.problem.emit("the collection folder cannot be written; the drawing was not saved")
             return False
@@ -199,19 +235,19 @@ class Session(RunKeeping):
             self.problem.emit(str(error))
             return False
         self.refresh_counts()
-        self.drawing_added.emit(label)
+        self.drawing_added.emit(self.display_name(label))
         return True
 
     def refresh_counts(self) -> None:
-        """Re-count the collection (after a label, a delete, a relabel or an import)."""
+        """Re-count the collection (after a label, a delete, a relabel or an import), by display name."""
         if self.store is None:
             return
         try:
-            counts = self.store.counts()
+            by_id = self.store.counts()
         except CnnDesktopError as error:  # a read-only project whose folder would need tidying first
             self.problem.emit(str(error))
             return
-        self.counts_changed.emit(counts)
+        self.counts_changed.emit({name: by_id.get(cid, 0) for name, cid in zip(self.task.classes, self.task.class_ids)})
         skipped = tuple(self.store.skipped)  # the scan behind counts() found them: every skip is shown
         if skipped != self._skipped:
             self._skipped = skipped
@@ -234,7 +270,9 @@ class Session(RunKeeping):
         self._from_scratch = from_scratch
         self._save_policy.run_started()
         self._set_run_state(RunState.STARTING)
-        self._submit(StartTraining(self.store.root, config, from_scratch))
+        labels = tuple(self.task.class_ids)
+        self._submit(StartTraining(self.store.root, config, from_scratch,
+                                   labels if labels != tuple(self.task.classes) else None))
 
     def pause_training(self) -> None:
         self._submit(PauseTraining())

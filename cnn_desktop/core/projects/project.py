@@ -185,10 +185,10 @@ class Project(ClassEdits):
 
     def add_version(self, model: CNN, history: Sequence[dict[str, Any]] = (), info: dict[str, Any] | None = None,
                     reason: str = "trained", held_out_ids: Sequence[str] | None = None, parent: Any = _CURRENT,
-                    make_current: bool = True) -> str:
+                    make_current: bool = True, note: str | None = None) -> str:
         """Save ``model`` (made for this project's classes) as the next version; its name is returned.
         ``parent`` is the version it started from (the current one unless told); ``held_out_ids`` the
-        drawings kept out of its training (None: unknown)."""
+        drawings kept out of its training (None: unknown); ``note`` what the reason does not say."""
         self._check_writable("add a model version")
         from cnn_desktop.core.network.checkpoint import model_to_bytes
 
@@ -196,7 +196,8 @@ class Project(ClassEdits):
             raise ProjectError(at(self.folder, f"the model's classes {listed(model.classes)} are not the "
                                                f"project's {listed(self.class_names)}"))
         data = model_to_bytes(model, history, info)
-        return self._add(data, model.spec, history, info or {}, reason, held_out_ids, parent, make_current)
+        return self._add(data, model.spec, history, info or {}, reason, held_out_ids, parent, make_current,
+                         note=note)
 
     def import_version(self, path: str | os.PathLike[str], reason: str = "imported", parent: str | None = None,
                        make_current: bool = True, check_weights: bool = True) -> str:
@@ -263,13 +264,13 @@ class Project(ClassEdits):
     # --- helpers ---
 
     def _add(self, data: bytes, spec: ModelSpec, history, info, reason, held_out_ids, parent, make_current,
-             source: dict[str, Any] | None = None) -> str:
+             source: dict[str, Any] | None = None, note: str | None = None) -> str:
         models = self.folder / MODELS
         name = next_version_name(models)
         parent = self.current_version() if parent is _CURRENT else parent
         classes = [{"id": c.id, "name": c.name} for c in self.classes]
         record = make_record(name, reason, parent, classes, spec.to_dict(), list(history), dict(info),
-                             held_out_ids, data, source)
+                             held_out_ids, data, source, note)
         write_version(models, name, data, record)
         if make_current:
             write_current(models, name)

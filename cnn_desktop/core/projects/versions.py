@@ -36,7 +36,9 @@ RECORD_FORMAT = "cnn-desktop-model-record"
 RECORD_VERSION = 1
 VERSION_NAME = re.compile(r"^v(\d{4,9})$")
 # Why a version exists. A fixed list, so that other tools (and the versions list) can rely on it.
-REASONS = ("bundled", "trained", "stopped early", "imported", "migrated", "classes changed")
+# "start" is a new project's first network (its ``note`` says which start: the digits model's layers or
+# none); a record's optional ``note`` says in words what the reason alone does not.
+REASONS = ("bundled", "trained", "stopped early", "imported", "migrated", "classes changed", "start")
 
 
 def version_name(number: int) -> str:
@@ -71,7 +73,7 @@ def sha256(data: bytes) -> str:
 def make_record(name: str, reason: str, parent: str | None, classes: Sequence[dict[str, str]],
                 network: dict[str, Any], history: Sequence[dict[str, Any]], info: dict[str, Any],
                 held_out_ids: Sequence[str] | None, model_bytes: bytes,
-                source: dict[str, Any] | None = None) -> dict[str, Any]:
+                source: dict[str, Any] | None = None, note: str | None = None) -> dict[str, Any]:
     """What record.json holds. Figures come from the model's own history and info (as the trainer and
     the engine write them); what is unknown is null, never guessed."""
     if reason not in REASONS:
@@ -96,6 +98,7 @@ def make_record(name: str, reason: str, parent: str | None, classes: Sequence[di
         "held_out_ids": None if held_out_ids is None else sorted(held_out_ids),
         "model_sha256": sha256(model_bytes),
         "source": source,
+        "note": note,
     }
 
 
