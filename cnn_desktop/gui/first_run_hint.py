@@ -8,14 +8,15 @@ the hint is about. Each step ticks itself off when the person does it; the hint 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
+from superqt import QElidingLabel
 
 from cnn_desktop.core.app.session import Session
 
 DISMISSED_KEY = "hint/dismissed"
 STEPS = (
     "Draw on the canvas",
-    "Press a class's key to label it (keys are on the buttons)",
+    "Press its class's key to label it",
     "Press Train",
 )
 # Long enough to see the third step ticked, short enough not to linger once it is no longer news.
@@ -30,14 +31,14 @@ class FirstRunHint(QFrame):
         super().__init__(parent)
         self._settings = settings
         self.setStyleSheet(_STYLE)
-        self.steps = [QLabel() for _ in STEPS]
         self.done = [False] * len(STEPS)
+        # One line that elides ("…", full text in the tooltip) where the canvas is narrow. Wrapped labels
+        # made the window taller than the screen (their height-for-width is asked at a narrow width
+        # while the window is laid out), and unwrapped ones set the canvas's minimum width to ~740 px.
+        self.text = QElidingLabel()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 3, 4, 3)
-        layout.addWidget(QLabel("<b>New here?</b>"))
-        for label in self.steps:
-            layout.addWidget(label)
-        layout.addStretch(1)
+        layout.addWidget(self.text, 1)
         self.close_button = QPushButton("Got it")
         self.close_button.setToolTip("Hide these steps for good")
         self.close_button.clicked.connect(self.dismiss)
@@ -69,6 +70,8 @@ class FirstRunHint(QFrame):
         self.dismissed.emit()
 
     def _show_steps(self) -> None:
-        for number, (label, text, done) in enumerate(zip(self.steps, STEPS, self.done), start=1):
-            # Done steps stay in place, greyed and ticked: the row does not reflow under the pointer.
-            label.setText(f"<span style='color:#7a7a7a'>✓ <s>{text}</s></span>" if done else f"<b>{number}</b> {text}")
+        # A done step keeps its place with a tick for its number: the line does not reflow under the pointer.
+        steps = [f"{'✓' if done else number}  {text}" for number, (text, done) in enumerate(zip(STEPS, self.done), 1)]
+        line = "New here?     " + "     ".join(steps)
+        self.text.setText(line)
+        self.text.setToolTip(line)

@@ -7,23 +7,42 @@ canvas) and ``counts_changed`` (these buttons then show the new counts).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolButton, QWidget
+from superqt import QFlowLayout
 
 from cnn_desktop.core.tasks import Task
 from cnn_desktop.core.app.session import Session
+
+
+# A project may have up to 50 classes: the buttons wrap into rows (superqt's flow layout), and past
+# this many rows they scroll, so that the canvas above keeps most of the window at 1280x800.
+MAX_ROWS = 3
 
 
 class LabelBar(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
         self._title = QLabel("Add as:")
         self._title.setToolTip("Label the drawing: click a class, or press its key")
-        self._layout.addWidget(self._title)
+        row.addWidget(self._title, 0, Qt.AlignmentFlag.AlignTop)
+        self._holder = QWidget()
+        self._layout = QFlowLayout(self._holder)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self._holder)
+        self.scroll_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # One row until the buttons are laid out: a scroll area's own size hint is a guess that, while
+        # the window was first laid out, made it 80 px taller than a 1280x800 screen.
+        self.scroll_area.setFixedHeight(QToolButton().sizeHint().height())
+        row.addWidget(self.scroll_area, 1)
         self._buttons: dict[str, QToolButton] = {}
         self._shortcuts: list[QShortcut] = []
         self._keys: dict[str, str | None] = {}
@@ -46,8 +65,7 @@ class LabelBar(QWidget):
         # the button shows the display name and the key.
         for name, class_id, key in zip(task.classes, task.class_ids, task.keys):
             button = QToolButton()
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.setMinimumWidth(28)  # ten digit buttons must fit under a narrow canvas
+            button.setMinimumWidth(56)  # ten digit buttons in one row under a 740 px canvas
             how = f"key {key}" if key else "no key: click this button"
             button.setToolTip(f"Add the drawing to your collection as '{name}' ({how})")
             button.clicked.connect(lambda _=False, c=class_id: self.session.add_drawing(c))
@@ -61,9 +79,23 @@ class LabelBar(QWidget):
                 self._shortcuts.append(shortcut)
         self._set_counts({})
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """As tall as the rows the buttons need at this width, up to MAX_ROWS; beyond, they scroll."""
+        width = max(self.scroll_area.viewport().width(), 1)
+        needed = self._layout.heightForWidth(width) if self._buttons else 0
+        row = next(iter(self._buttons.values())).sizeHint().height() if self._buttons else 0
+        most = MAX_ROWS * row + (MAX_ROWS - 1) * max(self._layout.verticalSpacing(), 0)
+        self.scroll_area.setFixedHeight(max(min(needed, most), row))
+
     def _set_counts(self, counts: dict[str, int]) -> None:
         for name, button in self._buttons.items():
             button.setText(button_text(name, self._keys.get(name), counts.get(name, 0)))
+        # New buttons are shown, and so take room in the flow, only once the event loop runs again.
+        QTimer.singleShot(0, self, self._fit_rows)  # and a longer count can move a button down a row
 
 
 def button_text(name: str, key: str | None, count: int) -> str:

@@ -77,7 +77,7 @@ class ProbabilitiesPanel(QWidget):
         self._classes = [str(c) for c in classes]
         n = len(self._classes)
         plot = self.plot_widget.getPlotItem()
-        plot.getAxis("bottom").setTicks([list(enumerate(self._classes))])
+        plot.getAxis("bottom").setTicks([axis_ticks(self._classes)])
         plot.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
         self.bars.setOpts(x=np.arange(n), height=np.zeros(n), brushes=[MUTED] * n)
         self._shown = None
@@ -116,3 +116,17 @@ class ProbabilitiesPanel(QWidget):
         self.bars.setOpts(height=heights, brushes=brushes)
         self.headline.setText(headline(self._classes, heights, self._threshold))
         self.headline.setStyleSheet(_GUESS_STYLE if judged.sure else _UNSURE_STYLE)
+
+
+# About as many characters as the narrow Prediction dock shows under its bars without overlap.
+NAMED_TICKS_MAX_CHARACTERS = 36
+
+
+def axis_ticks(classes: Sequence[str]) -> list[tuple[int, str]]:
+    """The x axis's labels: every class's name where they fit (digits, ticks and crosses, a few shapes);
+    else the bars' numbers, one in every few (a project's 50 names would print over one another; the
+    headline names the top class)."""
+    if sum(len(name) + 1 for name in classes) <= NAMED_TICKS_MAX_CHARACTERS:
+        return list(enumerate(classes))
+    step = max(1, -(-len(classes) // 8))
+    return [(i, str(i + 1)) for i in range(0, len(classes), step)]
