@@ -18,6 +18,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -102,8 +103,11 @@ class ZipImages:
                                       "damaged, or a zip bomb")) from None
         except (NotImplementedError, RuntimeError, ValueError, EOFError, OSError) as error:
             raise DataError(at(where, f"cannot be read ({describe_error(error)})")) from None
-        if len(data) != image.info.file_size:
-            raise DataError(at(where, f"holds {len(data):,} bytes, its header declares {image.info.file_size:,}"))
+        # zipfile stops at the declared size and checks the CRC only when the compressed data is used up,
+        # so a member inflating to more than it declares would pass unnoticed: check the CRC here.
+        if len(data) != image.info.file_size or zlib.crc32(data) != image.info.CRC:
+            raise DataError(at(where, f"data does not match its declared size ({image.info.file_size:,} bytes) or "
+                                      "checksum; damaged, or a zip bomb"))
         if not data:
             raise DataError(at(where, "empty file"))
         return io.BytesIO(data)
@@ -115,9 +119,11 @@ class ZipImages:
         seen: set[str] = set()
         for info in self._zip.infolist():
             parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
-            if info.is_dir() or not parts or any(_JUNK.match(p) for p in parts):
-                continue  # folders, and what macOS and Windows add to a zip, are no drawings
+            if info.is_dir() or not parts:
+                continue
             problem = _member_problem(info, parts)
+            if problem is None and any(_JUNK.match(p) for p in parts):
+                continue  # what macOS and Windows add to a zip, and hidden files, are no drawings
             if problem is None and "/".join(parts) in seen:
                 problem = "a second member of the same name; the first is used"
             if problem:
