@@ -121,7 +121,7 @@ class ZipImages:
             parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
             if info.is_dir() or not parts:
                 continue
-            problem = _member_problem(info, parts)
+            problem = member_problem(info, parts)
             if problem is None and any(_JUNK.match(p) for p in parts):
                 continue  # what macOS and Windows add to a zip, and hidden files, are no drawings
             if problem is None and "/".join(parts) in seen:
@@ -154,7 +154,7 @@ class ZipImages:
         return images, stored
 
 
-def _member_problem(info: zipfile.ZipInfo, parts: tuple[str, ...]) -> str | None:
+def member_problem(info: zipfile.ZipInfo, parts: tuple[str, ...]) -> str | None:
     name = info.filename
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         return "an absolute path"
