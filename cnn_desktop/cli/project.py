@@ -1,7 +1,9 @@
-"""``cnn-desktop project``: make a project, describe it, list its model versions, pick the current one.
+"""``cnn-desktop project``: make a project, describe it, list its model versions, pick the current one,
+and hand it on as one zip (``export``, ``import``: core/projects/archive.py).
 
-``new`` and ``use`` write (``use`` takes the project's lock, so a project open in the app or another
-command is refused in one line); ``info`` and ``versions`` open it read-only and never write a byte.
+``new``, ``use`` and ``import`` write (``use`` takes the project's lock, so a project open in the app or
+another command is refused in one line; ``import`` makes a new folder); ``info``, ``versions`` and
+``export`` open it read-only and never write a byte to it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import printable, say
 from cnn_desktop.core.errors import CnnDesktopError
 
-HELP = "make a project, describe it, list or pick its model versions"
+HELP = "make a project, describe it, list or pick its model versions, export or import it as a zip"
 DESCRIPTION = ("A project is one folder holding your own classes, their drawings and every model version "
                "trained on them. 'new' makes one; 'info' shows its classes, drawings and versions; "
-               "'versions' lists the versions; 'use' makes a version the current one. Run "
+               "'versions' lists the versions; 'use' makes a version the current one; 'export' writes the whole "
+               "project as one zip and 'import' makes a project from such a zip. Run "
                "'cnn-desktop project SUBCOMMAND --help' for a subcommand's options.")
 EXAMPLES = arguments.examples(
     "cnn-desktop project new shapes --classes circle,square,triangle",
     "cnn-desktop project info shapes",
     "cnn-desktop project versions shapes",
     "cnn-desktop project use shapes v0001",
+    "cnn-desktop project export shapes --out shapes-project.zip",
+    "cnn-desktop project import shapes-project.zip shapes-copy",
 )
 
 _SUBCOMMANDS = {
@@ -45,6 +50,17 @@ _SUBCOMMANDS = {
             "Make VERSION the current model of the project: the one 'evaluate' and 'predict' use, and "
             "the one the next 'train' starts from.",
             ("cnn-desktop project use shapes v0001",)),
+    "export": ("write the whole project as one zip",
+               "Write the project (project.json, its drawings, every model version with its record, and which "
+               "is current) as one zip, to hand on. Not included: the lock, temporary files, and the trash of "
+               "deleted classes. Reads only: the project may be open elsewhere. An existing --out is never "
+               "overwritten.",
+               ("cnn-desktop project export shapes --out shapes-project.zip",)),
+    "import": ("make a project from a zip that 'project export' wrote",
+               "Make a new project in DEST from a project zip. The zip is checked before DEST appears: only a "
+               "project's own files are accepted, project.json must be valid and every model version must "
+               "have the sha256 its record gives; nothing in it is run. An existing DEST is refused.",
+               ("cnn-desktop project import shapes-project.zip shapes-copy",)),
 }
 
 
@@ -56,7 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parsers[name] = actions.add_parser(name, help=help_text, description=textwrap.fill(description, 88),
                                            epilog=arguments.examples(*examples),
                                            formatter_class=arguments.HelpFormatter)
-        parsers[name].add_argument("folder", type=Path, metavar="DIR", help="the project folder")
+        if name == "import":
+            parsers[name].add_argument("archive", type=Path, metavar="ZIP", help="a zip 'project export' wrote")
+            parsers[name].add_argument("folder", type=Path, metavar="DEST", help="the new project folder (must not exist)")
+        else:
+            parsers[name].add_argument("folder", type=Path, metavar="DIR", help="the project folder")
     new = parsers["new"]
     new.add_argument("--classes", required=True, metavar="A,B,...",
                      help="the class names, comma-separated, in output order (required)")
@@ -65,10 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="one key (a letter or digit) per class, comma-separated; an empty entry lets the "
                           "app choose (default: each class's first free letter or digit)")
     parsers["use"].add_argument("version", metavar="VERSION", help="a version name: v0001, v0002, ...")
+    parsers["export"].add_argument("--out", type=Path, required=True, metavar="FILE.zip",
+                                   help="the zip to create (required; never overwritten)")
 
 
 def run(options: argparse.Namespace) -> int:
-    return {"new": _new, "info": _info, "versions": _versions, "use": _use}[options.action](options)
+    return {"new": _new, "info": _info, "versions": _versions, "use": _use, "export": _export,
+            "import": _import}[options.action](options)
 
 
 # --- new ---------------------------------------------------------------------------------------------
@@ -182,4 +205,25 @@ def _use(options: argparse.Namespace) -> int:
         project.make_current(options.version)
         note = " (it already was)" if before == options.version else (f" (was {before})" if before else "")
         say(f"{printable(project.folder)}: current version is now {options.version}{note}")
+    return 0
+
+
+# --- export and import as one zip ----------------------------------------------------------------
+
+
+def _export(options: argparse.Namespace) -> int:
+    from cnn_desktop.core.projects.archive import export_project
+
+    drawings, versions = export_project(options.folder, options.out)
+    say(f"{printable(options.out)}: project {printable(options.folder)} with {drawings:,} "
+        f"drawing{'s' if drawings != 1 else ''} and {versions} model version{'s' if versions != 1 else ''}")
+    return 0
+
+
+def _import(options: argparse.Namespace) -> int:
+    from cnn_desktop.core.projects.archive import import_project
+
+    drawings, versions = import_project(options.archive, options.folder)
+    say(f"imported project into {printable(options.folder)}: {drawings:,} drawing{'s' if drawings != 1 else ''}, "
+        f"{versions} model version{'s' if versions != 1 else ''}")
     return 0

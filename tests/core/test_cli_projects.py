@@ -301,7 +301,7 @@ def test_evaluate_says_when_the_version_did_not_record_its_held_out_drawings(tra
 def test_every_project_subcommand_option_says_its_default_and_its_help_ends_with_examples(capsys):
     project = next(a for a in build_parser()._actions if a.dest == "command").choices["project"]
     subcommands = next(a for a in project._actions if a.dest == "action").choices
-    assert set(subcommands) == {"new", "info", "versions", "use"}
+    assert set(subcommands) == {"new", "info", "versions", "use", "export", "import"}
     for name, parser in subcommands.items():
         for action in parser._actions:
             if action.option_strings and action.dest != "help" and not action.required:

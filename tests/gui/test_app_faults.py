@@ -233,8 +233,7 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
 
     cases = [  # folder, the path the message names, what it says
         (folder_of("zero", ("tick", images["zero.png"])), "tick/zero.png", "empty file"),
-        (folder_of("text", ("tick", images["tick.png"]), ("cross", images["text.png"])), "cross/text.png",
-         "not an image"),
+        (folder_of("text", ("cross", images["text.png"])), "cross/text.png", "not an image"),
         (folder_of("cut", ("tick", images["cut.png"])), "tick/cut.png", "damaged or unreadable image"),
         (folder_of("blank", ("tick", images["1x1.png"]), ("cross", images["1x1-black.png"])), "",
          "every image in the folder is blank"),
@@ -256,6 +255,14 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
         assert snapshot(drawings_dir(home)) == before  # nothing half-imported
     assert window.session.store.counts() == {"tick": 2, "cross": 2}
 
+    # One unreadable file among readable ones is left out and listed; the others are imported (it used
+    # to refuse the lot: issue #13).
+    mixed = folder_of("mixed", ("tick", images["tick.png"]), ("cross", images["text.png"]))
+    added, left_out, problem = run_import(mixed)
+    assert (added, problem) == (1, "") and len(left_out) == 1, (added, left_out, problem)
+    assert left_out[0].startswith(f"{mixed / 'cross' / 'text.png'}: not an image")
+    assert window.session.store.counts() == {"tick": 3, "cross": 2}
+
     # Odd but valid pictures are imported; a blank one among them is left out.
     odd = folder_of("odd", ("tick", images["10000.png"]), ("tick", images["16bit.png"]),
                     ("tick", images["palette.png"]), ("tick", images["grey-alpha.png"]), ("cross", images["1x1.png"]))
@@ -263,7 +270,7 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     assert run_import(odd, timeout=60000) == (4, (f"{blank}: blank image, left out",), "")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage()
                     == f"Imported 4 drawings. Left out 1: {blank}: blank image, left out.", timeout=5000)
-    assert window.session.store.counts() == {"tick": 6, "cross": 2}
+    assert window.session.store.counts() == {"tick": 7, "cross": 2}
     # Imported in name order: 10000, 16bit, grey-alpha, palette. The same pixels in three encodings
     # give the same input; the scan (the tick resampled to 6000 px) nearly the same.
     scan, *same_pixels = [window.session.store.raster(e.id) for e in window.session.store.examples("tick")[-4:]]

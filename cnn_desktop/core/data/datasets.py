@@ -20,7 +20,9 @@ import numpy as np
 
 from cnn_desktop.core.errors import DataError, EmptyDrawingError, at, describe_error
 from cnn_desktop.core.data.preprocess import preprocess
-from cnn_desktop.core.data.readers import MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder
+from cnn_desktop.core.data.readers import (
+    PAIR_BYTES_PER_IMAGE, MnistFiles, find_mnist_pair, list_image_folder, read_image, read_mnist_folder,
+)
 from cnn_desktop.core.data.classes import DIGIT_CLASSES
 from cnn_desktop.core.data.collection_marker import MARKER_NAME
 from cnn_desktop.core.data.example_png import stored_input
@@ -76,7 +78,8 @@ def _from_collection(path: Path, classes: Sequence[str] | None) -> Dataset:
 
 def _from_mnist(path: Path, classes: Sequence[str] | None, progress: Progress | None, files: MnistFiles) -> Dataset:
     images_path, _ = find_mnist_pair(path, files)
-    raw_images, raw_labels = read_mnist_folder(path, files)
+    # Refused from the headers when the pair and its network inputs (float32) would not fit in memory.
+    raw_images, raw_labels = read_mnist_folder(path, files, memory_per_image=PAIR_BYTES_PER_IMAGE + 28 * 28 * 4)
     exported = _exported_inputs_classes(path)
     if exported is not None:  # drawings cnn-desktop exported: already the network's inputs, own classes
         images = raw_images.astype(np.float32) / 255.0
@@ -103,18 +106,24 @@ def _exported_inputs_classes(folder: Path) -> tuple[str, ...] | None:
 
 
 def _from_image_folder(path: Path, classes: Sequence[str] | None, progress: Progress | None) -> Dataset:
-    skipped: list[str] = []  # loops, FIFOs... that the listing left out, then blank images
+    skipped: list[str] = []  # loops, FIFOs... that the listing left out, then blank or unreadable images
     items, found_classes = list_image_folder(path, allowed_labels=classes, skipped=skipped)
     images, labels = [], []
+    unreadable: DataError | None = None
     for done, (image_path, label) in enumerate(items, 1):
         try:
             images.append(preprocess(read_image(image_path)))
             labels.append(found_classes.index(label))
         except EmptyDrawingError:
             skipped.append(at(image_path, "blank image, left out"))
+        except DataError as error:  # one damaged file among thousands must not cost the others
+            unreadable = unreadable or error
+            skipped.append(f"{error}; left out")
         if progress:
             progress(done, len(items))
     if not images:
+        if unreadable is not None:  # nothing usable: the first file that could not be read says why
+            raise unreadable
         raise DataError(at(path, "every image in the folder is blank"))
     stacked = np.stack(images).astype(np.float32)
     dataset = _mapped(stacked, np.asarray(labels, np.int64), tuple(found_classes), classes, str(path))

@@ -12,6 +12,7 @@ import io
 import os
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -58,21 +59,27 @@ def encode_example(raster: np.ndarray, strokes: Strokes | None, root: Path) -> b
     return buffer.getvalue()
 
 
-def read_strokes(path: Path) -> Strokes | None:
-    """The strokes stored in an example's file, or None if it was saved without them."""
+def read_strokes(path: Path | BinaryIO, where: str | None = None) -> Strokes | None:
+    """The strokes stored in an example's file (or an open file: a zip member, named ``where``), or None
+    if it was saved without them."""
+    where = str(path) if where is None else where
     try:
         with Image.open(path) as image:
             text = image.info.get(STROKES_KEY)
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise DataError(at(path, f"damaged example ({describe_error(error)})")) from None
-    return None if text is None else Strokes.from_json(text, source=str(path))
+        raise DataError(at(where, f"damaged example ({describe_error(error)})")) from None
+    return None if text is None else Strokes.from_json(text, source=where)
 
 
 def load_raster(path: Path) -> np.ndarray:
     """An example's raster as float32 (28, 28) in [0, 1] (8-bit precision: steps of 1/255)."""
-    pixels = read_image(path)
+    return stored_raster(read_image(path), path)
+
+
+def stored_raster(pixels: np.ndarray, where: str | os.PathLike[str]) -> np.ndarray:
+    """``load_raster`` for pixels already decoded (from a zip member, say)."""
     if pixels.shape != (SIZE, SIZE) or pixels.dtype != np.uint8:
-        raise DataError(at(path, f"not a {SIZE}x{SIZE} 8-bit grey drawing (array {pixels.shape} {pixels.dtype})"))
+        raise DataError(at(where, f"not a {SIZE}x{SIZE} 8-bit grey drawing (array {pixels.shape} {pixels.dtype})"))
     return pixels.astype(np.float32) / 255.0
 
 

@@ -1,4 +1,6 @@
-"""Reading data sets from disk: IDX files (MNIST), single images and image folders.
+"""Reading data sets from disk: MNIST folders (IDX pairs), single images and image folders.
+
+The IDX format itself is idx.py's, opening files safely files.py's; their names are re-exported here.
 
 Everything here returns RAW arrays, exactly as stored (uint8 digits 0-255, RGB photos, 16-bit scans...);
 turning them into 28x28 network inputs is the preprocessing module's job. Every problem with a file is
@@ -7,12 +9,8 @@ raised as a ``DataError`` whose one-line message names the file.
 
 from __future__ import annotations
 
-import errno
-import gzip
-import math
 import os
 import re
-import stat
 import struct
 import warnings
 import zlib
@@ -22,185 +20,13 @@ from typing import BinaryIO, Collection, Literal
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnn_desktop.core.data.files import (  # noqa: F401 - re-exported: store.py and others import them from here
+    FILE, FOLDER, entry_kind, links_back, not_regular, open_regular_file,
+)
+from cnn_desktop.core.data.idx import (  # noqa: F401 - re-exported
+    IDX_DTYPES, IDX_MAGIC, MAX_IDX_DATA_BYTES, MAX_IDX_ITEMS, IdxFile, IdxHeader, read_idx, refuse_too_many,
+)
 from cnn_desktop.core.errors import DataError, at, describe_error
-
-# --- IDX -----------------------------------------------------------------------------------------
-
-GZIP_MAGIC = b"\x1f\x8b"
-
-# IDX type byte -> big-endian numpy dtype (the format stores every multi-byte value big-endian).
-IDX_DTYPES: dict[int, np.dtype] = {
-    0x08: np.dtype(">u1"),
-    0x09: np.dtype(">i1"),
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-IDX_MAGIC = {"labels": 0x00000801, "images": 0x00000803}  # what MNIST uses: uint8, 1-D and 3-D
-MAX_IDX_NDIM = 32  # numpy's historical limit; real IDX files have 1 to 4
-# A gzipped file does not tell its unpacked size, so a forged header could make us inflate forever;
-# 4 GiB is ten times the largest real IDX data set (EMNIST) and still fits in memory on a desktop.
-MAX_IDX_DATA_BYTES = 4 << 30
-_CHUNK = 1 << 20
-
-
-def read_idx(path: str | os.PathLike[str], kind: Literal["images", "labels"] | None = None) -> np.ndarray:
-    """Read an IDX file (raw, or gzipped when it starts with the gzip magic) into a native-endian array.
-
-    ``kind`` ("images" or "labels") additionally requires the exact MNIST magic number (uint8, 3-D or
-    1-D). The data length must match the header exactly: truncated files and trailing bytes are errors.
-    """
-    path = Path(path)
-    file = os.fdopen(open_regular_file(path), "rb")
-    with file:
-        try:
-            gzipped = file.read(2) == GZIP_MAGIC
-            file.seek(0)
-            if gzipped:
-                with gzip.GzipFile(fileobj=file) as stream:
-                    return _read_idx_stream(stream, path, kind, data_size=None)
-            data_size = os.fstat(file.fileno()).st_size
-            return _read_idx_stream(file, path, kind, data_size)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise DataError(at(path, f"corrupt gzip data ({describe_error(error)})")) from None
-        except OSError as error:
-            raise DataError(at(path, f"cannot read ({describe_error(error)})")) from None
-
-
-def _read_idx_stream(
-    stream: BinaryIO, path: Path, kind: str | None, data_size: int | None
-) -> np.ndarray:
-    """Parse header and data from ``stream``; ``data_size`` is the file size when known (raw files)."""
-    header = _read_up_to(stream, 4)
-    if len(header) < 4:
-        raise DataError(at(path, f"too short for an IDX file ({len(header)} bytes)"))
-    magic = int.from_bytes(header, "big")
-    if header[:2] != b"\0\0":
-        raise DataError(at(path, f"not an IDX file (magic number 0x{magic:08x})"))
-    type_code, ndim = header[2], header[3]
-    if type_code not in IDX_DTYPES:
-        raise DataError(at(path, f"unknown IDX data type 0x{type_code:02x} (magic number 0x{magic:08x})"))
-    if not 1 <= ndim <= MAX_IDX_NDIM:
-        raise DataError(at(path, f"IDX header gives {ndim} dimensions, expected 1 to {MAX_IDX_NDIM}"))
-    if kind is not None and magic != IDX_MAGIC[kind]:
-        raise DataError(at(path, f"wrong magic number 0x{magic:08x}, expected 0x{IDX_MAGIC[kind]:08x} ({kind})"))
-
-    dims_bytes = _read_up_to(stream, 4 * ndim)
-    if len(dims_bytes) < 4 * ndim:
-        raise DataError(at(path, f"truncated IDX header ({4 + len(dims_bytes)} of {4 + 4 * ndim} bytes)"))
-    dims = struct.unpack(f">{ndim}I", dims_bytes)
-    dtype = IDX_DTYPES[type_code]
-    # Python ints: the product of absurd dims must not overflow before it is compared with reality.
-    expected = math.prod(dims) * dtype.itemsize
-    shape_text = "x".join(map(str, dims))
-
-    # Check the promised size against what is really there BEFORE allocating anything that large.
-    if data_size is not None:
-        actual = data_size - 4 - 4 * ndim
-        if actual != expected:
-            raise DataError(at(path, _length_problem(shape_text, dtype, expected, actual)))
-        data = bytearray(expected)
-        if stream.readinto(data) != expected:
-            raise DataError(at(path, "file changed while being read"))
-    else:
-        if expected > MAX_IDX_DATA_BYTES:
-            raise DataError(at(path, f"header promises {shape_text} values ({expected} bytes), "
-                                     f"more than the {MAX_IDX_DATA_BYTES >> 30} GiB limit"))
-        # One byte more than promised tells trailing data apart from an exact fit.
-        data = _read_up_to(stream, expected + 1)
-        if len(data) != expected:
-            actual = len(data) if len(data) <= expected else None
-            raise DataError(at(path, _length_problem(shape_text, dtype, expected, actual)))
-
-    array = np.frombuffer(data, dtype=dtype).reshape(dims)
-    return array.astype(dtype.newbyteorder("="), copy=dtype.itemsize > 1)
-
-
-def _length_problem(shape_text: str, dtype: np.dtype, expected: int, actual: int | None) -> str:
-    promise = f"header promises {shape_text} {dtype.name} values ({expected} bytes of data)"
-    if actual is None:
-        return f"trailing data after the {expected} bytes the header promises ({shape_text})"
-    if actual < expected:
-        return f"truncated: {promise}, found {max(actual, 0)}"
-    return f"{actual - expected} bytes of trailing data: {promise}, found {actual}"
-
-
-def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
-    """Read ``size`` bytes or until the end, in chunks, so memory only grows with data really present."""
-    data = bytearray()
-    while len(data) < size:
-        chunk = stream.read(min(_CHUNK, size - len(data)))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-# --- files that are not regular files ------------------------------------------------------------
-
-# Opened without blocking: a FIFO would otherwise wait forever for a writer (O_NONBLOCK changes nothing
-# for a regular file, the only kind read), and without leaking the descriptor into child processes.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
-
-
-def not_regular(mode: int) -> str:
-    """Why a file of this st_mode is not read: "not a regular file (a FIFO)"."""
-    kind = next((name for test, name in _KINDS if test(mode)), "not a file")
-    return f"not a regular file ({kind})"
-
-
-def open_regular_file(path: Path) -> int:
-    """A descriptor open for reading on ``path``, which must be a regular file (links followed); else a
-    one-line DataError. Never blocks: a FIFO is opened non-blocking, then refused after fstat."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as error:  # a socket cannot be opened at all (ENXIO): say what it is
-        try:
-            mode = os.stat(path).st_mode
-        except OSError:
-            mode = stat.S_IFREG
-        problem = not_regular(mode) if not stat.S_ISREG(mode) else f"cannot open ({describe_error(error)})"
-        raise DataError(at(path, problem)) from None
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError as error:
-        os.close(fd)
-        raise DataError(at(path, f"cannot open ({describe_error(error)})")) from None
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        problem = f"cannot open ({os.strerror(errno.EISDIR)})" if stat.S_ISDIR(mode) else not_regular(mode)
-        raise DataError(at(path, problem))
-    return fd
-
-
-FILE, FOLDER = "file", "folder"
-
-
-def entry_kind(entry: os.DirEntry) -> str:
-    """FILE (a regular file, links followed), FOLDER, or, for anything else, why it is skipped: a
-    special file, a broken link, a symlink loop, an entry that cannot be read. Never opens it."""
-    try:
-        if entry.is_file():
-            return FILE
-        if entry.is_dir():
-            return FOLDER
-        if entry.is_symlink() and not os.path.exists(entry.path):
-            return "a broken link; ignored"
-        return not_regular(entry.stat().st_mode) + "; ignored"
-    except OSError as error:  # ELOOP: a symlink loop; EACCES...
-        return f"cannot read ({describe_error(error)}); ignored"
-
-
-def links_back(path: Path, root: Path) -> bool:
-    """Whether ``path`` (a symlink) leads to ``root`` itself or a folder above it: following it would
-    walk in circles (or out of ``root``)."""
-    target = Path(os.path.realpath(path))
-    real_root = Path(os.path.realpath(root))
-    return target == real_root or target in real_root.parents
-
 
 # --- MNIST folders -------------------------------------------------------------------------------
 
@@ -250,24 +76,60 @@ def _pair_key(name: str) -> str:
     return re.sub(r"idx[13]", "idx", name, flags=re.IGNORECASE)
 
 
-def read_mnist_folder(folder: str | os.PathLike[str], prefer: MnistFiles = "train") -> tuple[np.ndarray, np.ndarray]:
-    """Images uint8 (N, 28, 28) and labels int64 (N,) in 0..9 from a folder of MNIST IDX files."""
+MNIST_SIDE = 28
+# What reading a pair holds per image: its 784 pixels, its label as one byte then as an int64.
+PAIR_BYTES_PER_IMAGE = MNIST_SIDE * MNIST_SIDE + 9
+
+
+def open_mnist_pair(folder: str | os.PathLike[str], prefer: MnistFiles = "train", *, memory_per_image: int = 0,
+                    disk_per_image: int = 0, disk_folder: Path | None = None) -> tuple[IdxFile, IdxFile]:
+    """The (images, labels) IDX files of an MNIST folder, open, their headers checked against each other
+    (28x28 images, as many labels as images, not empty) and against what this machine can hold
+    (``refuse_too_many``), before a byte of their data is read. The caller closes both."""
     pair = find_mnist_pair(folder, prefer)
     if pair is None:
         raise DataError(at(folder, "no MNIST files (expected *images*idx3* and *labels*idx1*, gz or raw)"))
-    images_path, labels_path = pair
-    images = read_idx(images_path, kind="images")
-    labels = read_idx(labels_path, kind="labels")
-    if images.shape[1:] != (28, 28):
-        raise DataError(at(images_path, f"images are {images.shape[1]}x{images.shape[2]}, expected 28x28"))
-    if len(images) == 0:
-        raise DataError(at(images_path, "holds no images"))
-    if len(images) != len(labels):
-        raise DataError(at(labels_path, f"{len(labels)} labels for {len(images)} images in {images_path.name}"))
-    if labels.max() > 9:
+    images = IdxFile(pair[0], kind="images")
+    try:
+        labels = IdxFile(pair[1], kind="labels")
+    except BaseException:
+        images.close()
+        raise
+    try:
+        dims, count = images.header.dims, images.header.count
+        if dims[1:] != (MNIST_SIDE, MNIST_SIDE):
+            raise DataError(at(images.path, f"images are {dims[1]}x{dims[2]}, expected 28x28"))
+        if count == 0:
+            raise DataError(at(images.path, "holds no images"))
+        if labels.header.count != count:
+            raise DataError(at(labels.path, f"{labels.header.count} labels for {count} images in {images.path.name}"))
+        refuse_too_many(images.header, "images", memory=memory_per_image, disk=disk_per_image, disk_folder=disk_folder)
+    except BaseException:
+        images.close()
+        labels.close()
+        raise
+    return images, labels
+
+
+def checked_labels(labels: np.ndarray, path: Path, offset: int = 0) -> np.ndarray:
+    """MNIST labels as int64, each 0 to 9 (else one line naming the first bad one and its index)."""
+    if labels.size and labels.max() > 9:
         bad = int(np.argmax(labels > 9))
-        raise DataError(at(labels_path, f"label {labels[bad]} at index {bad}, expected 0 to 9"))
-    return images, labels.astype(np.int64)
+        raise DataError(at(path, f"label {labels[bad]} at index {offset + bad}, expected 0 to 9"))
+    return labels.astype(np.int64)
+
+
+def read_mnist_folder(folder: str | os.PathLike[str], prefer: MnistFiles = "train",
+                      memory_per_image: int = PAIR_BYTES_PER_IMAGE) -> tuple[np.ndarray, np.ndarray]:
+    """Images uint8 (N, 28, 28) and labels int64 (N,) in 0..9 from a folder of MNIST IDX files.
+
+    ``memory_per_image`` is what the caller will hold per image (more, when it makes network inputs
+    of them): a pair promising more than this machine's available memory is refused from its headers."""
+    images_file, labels_file = open_mnist_pair(folder, prefer, memory_per_image=memory_per_image)
+    with images_file, labels_file:
+        labels = checked_labels(labels_file.read_all(), labels_file.path)
+        images = images_file.read_all()
+    return images, labels
 
 
 # --- single images -------------------------------------------------------------------------------
@@ -290,28 +152,34 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     with file:
         if os.fstat(file.fileno()).st_size == 0:
             raise DataError(at(path, "empty file"))
-        try:
-            with warnings.catch_warnings():
-                # Pillow warns from 89 Mpx up, but a 10000x10000 scan is legitimate here; its hard
-                # limit (DecompressionBombError, twice as large) still applies. (Not thread-safe in
-                # Python < 3.14, like any use of catch_warnings; it only hides this one warning.)
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(file)
-            with image:
-                image.load()
-                return _image_to_array(_upright(image), path)
-        except Image.DecompressionBombError as error:
-            pixels = re.search(r"\((\d+) pixels\)", str(error))
-            size = f"{pixels.group(1)} pixels" if pixels else "too many pixels"
-            raise DataError(at(path, f"image too large: {size}, beyond Pillow's safety limit")) from None
-        except UnidentifiedImageError:
-            raise DataError(at(path, "not an image (or a format Pillow cannot read)")) from None
-        except DataError:
-            raise
-        except MemoryError:
-            raise DataError(at(path, "not enough memory to decode this image")) from None
-        except _PILLOW_ERRORS as error:
-            raise DataError(at(path, f"damaged or unreadable image ({describe_error(error)})")) from None
+        return decode_image(file, path)
+
+
+def decode_image(file: BinaryIO, where: str | os.PathLike[str]) -> np.ndarray:
+    """``read_image`` for an image already open (a zip member, bytes in memory); ``where`` names it in
+    messages."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns from 89 Mpx up, but a 10000x10000 scan is legitimate here; its hard
+            # limit (DecompressionBombError, twice as large) still applies. (Not thread-safe in
+            # Python < 3.14, like any use of catch_warnings; it only hides this one warning.)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(file)
+        with image:
+            image.load()
+            return _image_to_array(_upright(image), where)
+    except Image.DecompressionBombError as error:
+        pixels = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{pixels.group(1)} pixels" if pixels else "too many pixels"
+        raise DataError(at(where, f"image too large: {size}, beyond Pillow's safety limit")) from None
+    except UnidentifiedImageError:
+        raise DataError(at(where, "not an image (or a format Pillow cannot read)")) from None
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(at(where, "not enough memory to decode this image")) from None
+    except _PILLOW_ERRORS as error:
+        raise DataError(at(where, f"damaged or unreadable image ({describe_error(error)})")) from None
 
 
 def _upright(image: Image.Image) -> Image.Image:
