@@ -108,7 +108,7 @@ class RunPlan:
         if self.kind == "holdout":
             return f"Validation: {held_out} of your drawings set aside from training, checked after every epoch."
         if self.kind == "kfold":
-            return (f"No validation curve: every drawing is trained on. Once training ends, accuracy is "
+            return (f"No drawings held out: every one is trained on, and once training ends accuracy is "
                     f"estimated by {self.validation.folds}-fold cross-validation ({_reason(self.validation)}).")
         return f"No validation figure. {self.validation.explanation}."
 
