@@ -5,8 +5,8 @@ lock ever guards the weights. Its loop:
 
 1. take the queued commands in order (use a model, start/pause/stop training, save...);
 2. answer the newest prediction request, if any (older ones were overwritten: latest wins);
-3. when training, run one training step, and a few times a second re-run the current drawing and
-   send the filters, so the feature maps and filters move while the weights change;
+3. when training, run one training step (or one of the k-fold estimate after it: accuracy_check.py), and
+   a few times a second re-run the current drawing and send the filters, so they move with the weights;
 4. with nothing to do, sleep on an event: an idle engine burns no CPU.
 
 Everything it reports goes through ``emit`` as a message from ``core/app/messages.py``. What the window
@@ -237,14 +237,8 @@ class Engine:
         run = prepare_run(command, self.model)
         dataset, model = run.dataset, run.model
         try:
-            trainer = Trainer(
-                model,
-                dataset.images,
-                dataset.labels,
-                run.plan.config,
-                on_step_end=self._step_ended,
-                on_epoch_end=self._epoch_ended,
-            )
+            trainer = Trainer(model, dataset.images, dataset.labels, run.plan.config,
+                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended)
         except CnnDesktopError as error:
             self._emit(TrainingState("failed", str(error)))
             return
@@ -271,12 +265,14 @@ class Engine:
         self._emit(TrainingState("running"))
 
     def _training_active(self) -> bool:
-        part = self._running_part()
-        return part is not None and not part.paused
+        return (part := self._running_part()) is not None and not part.paused
 
     def _train_step(self) -> None:
-        if self._check is not None and self._check.running:
-            self._estimate_step()
+        if self._check is not None and self._check.running:  # a small collection's estimate, after training
+            if (message := self._check.step()) is not None:
+                self._emit(message)
+            if not self._check.running:
+                self._end_training("finished", self._check.ended.line)
             return
         trainer = self.trainer
         try:
@@ -290,7 +286,6 @@ class Engine:
             self._take_snapshot(info.step, info.step / info.steps_per_epoch, info.loss)
         if trainer.finished and self._check is not None:  # the estimate next; the trained model on screen
             self._report_steps()
-            self.model.eval()
             self._refresh()
             self._emit(self._check.begin())
         elif trainer.finished:
@@ -314,13 +309,6 @@ class Engine:
         self._report_steps()
         self.history.append(info.to_dict())
         self._emit(TrainingEpoch(info))
-
-    def _estimate_step(self) -> None:
-        message = self._check.step()
-        if message is not None:
-            self._emit(message)
-        if not self._check.running:
-            self._end_training("finished", self._check.ended.line)
 
     def _stop_training(self, state: str) -> None:
         if self._check is not None and self._check.running:  # the run trained to its end: "finished"
