@@ -121,15 +121,13 @@ def _settings(project, options: argparse.Namespace, config, counts: dict[str, in
     """The run's settings and a line saying why ("" when unchanged): a small collection's defaults
     (run_plan.default_config), unless the command line set a training option or the project's settings
     are not the ones a project gets without asking (``project new``'s, or the app's for its modes)."""
-    from cnn_desktop.core.network.spec import TrainConfig
     from cnn_desktop.core.tasks import TASKS
-    from cnn_desktop.core.training.run_plan import default_config
+    from cnn_desktop.core.training.run_plan import default_config, settings_chosen
 
     given = [options.epochs, options.batch_size, options.lr, options.optimizer, options.validation_fraction]
-    unasked = [TrainConfig(), *(task.app_train_config for task in TASKS.values())]
     if any(value is not None for value in given) or options.no_augment:
         return config, ""
-    if project.config.with_(seed=0) not in [c.with_(seed=0) for c in unasked]:
+    if settings_chosen(project.config, *(task.app_train_config for task in TASKS.values())):
         return config, ""
     return default_config(config, counts, from_scratch)
 

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from cnn_desktop.core.app.messages import AccuracyEstimate, TrainingEpoch, TrainingStarted, TrainingSteps
 from cnn_desktop.core.app.session import Session
-from cnn_desktop.core.training.run_plan import default_config, few_drawings_warning
+from cnn_desktop.core.tasks import TASKS
+from cnn_desktop.core.training.run_plan import default_config, few_drawings_warning, settings_chosen
 from cnn_desktop.gui.panels.curves import CurvesPanel
 from cnn_desktop.gui.training_controls import TrainingControls
 
@@ -58,6 +59,8 @@ class TrainingView(QWidget):
         """The defaults for these drawings, unless the person chose settings (or a run is using them)."""
         if self._task is None or self.controls.customised or self.controls.state in ("starting", "running", "paused"):
             return
+        if settings_chosen(self._task.app_train_config, *(task.app_train_config for task in TASKS.values())):
+            return  # a project's own settings, written by someone: used as they are
         config, note = default_config(self._task.app_train_config, self._counts, self.controls.from_scratch.isChecked())
         self.controls.set_defaults(config, note)
 

@@ -79,3 +79,12 @@ def test_settings_given_on_the_command_line_are_kept(tmp_path, capsys, options):
         assert "as asked" in info["validation"]["note"]
     else:
         assert record["data"]["val_size"] == 0 and info["validation"]["method"] == "kfold"
+
+
+def test_settings_written_in_the_project_are_kept(tmp_path):
+    folder = _project(tmp_path, 5)
+    with Project.open(folder) as project:
+        project.set_config(project.config.with_(epochs=4))
+    assert main(["train", "--project", str(folder)]) == 0
+    record, _ = _info(folder)
+    assert record["settings"]["epochs"] == 4

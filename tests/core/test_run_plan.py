@@ -16,6 +16,7 @@ from cnn_desktop.core.training.run_plan import (
     few_drawings_warning,
     is_small,
     plan_run,
+    settings_chosen,
 )
 from cnn_desktop.core.training.small_data import (
     MIN_PER_CLASS_FOR_HOLDOUT,
@@ -91,3 +92,9 @@ def test_the_warning_names_the_classes_with_few_drawings():
 def test_the_estimate_line_gives_the_count_the_share_and_the_interval():
     line = estimate_line(KFoldEstimate(37, 40, (1.0,) * 5, np.zeros(40, np.int64)), 5)
     assert line.startswith("5-fold estimate: 37 of 40 right (92%, 95% interval 80%-97%)")
+
+
+def test_settings_stored_without_anyone_choosing_are_not_chosen():
+    assert not settings_chosen(TrainConfig(seed=3)) and not settings_chosen(SMALL_DATA_TRAIN_CONFIG)
+    assert not settings_chosen(APP, APP) and settings_chosen(APP)
+    assert settings_chosen(TrainConfig(epochs=12))

@@ -93,6 +93,13 @@ def default_config(base: TrainConfig, counts: Mapping[str, int], from_scratch: b
     return config, f"Settings for a small collection: {', '.join(why)} (at least {least} training steps)"
 
 
+def settings_chosen(config: TrainConfig, *usual: TrainConfig) -> bool:
+    """Whether a project's stored settings were chosen by someone: not ``TrainConfig()`` (what
+    ``cnn-desktop project new`` stores), ``SMALL_DATA_TRAIN_CONFIG`` (the app's new-project dialog) or
+    one of ``usual`` (the built-in modes' app settings). Chosen settings are used as they are."""
+    return config.with_(seed=0) not in [c.with_(seed=0) for c in (TrainConfig(), SMALL_DATA_TRAIN_CONFIG, *usual)]
+
+
 @dataclass(frozen=True)
 class RunPlan:
     validation: ValidationPlan
