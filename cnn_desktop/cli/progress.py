@@ -25,6 +25,11 @@ class TrainingProgress:
         self._bar: tqdm | None = None
         self._previous_seconds = 0.0
 
+    def epochs_changed(self, config):
+        """The run's settings were chosen after the drawings were read: count epochs by them."""
+        self.epochs = config.epochs
+        return config
+
     def preprocessing(self, done: int, total: int) -> None:
         """Called by the data loader as it preprocesses: ``done`` of ``total`` images."""
         if self._bar is None:

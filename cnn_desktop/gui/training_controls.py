@@ -1,6 +1,9 @@
-"""Training controls: the settings, start / pause / resume / stop, a progress bar and a status line."""
+"""Training controls: the settings, start / pause / resume / stop, a progress bar and a status line,
+and a warning when some class has too few drawings."""
 
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +34,9 @@ class TrainingControls(QWidget):
         super().__init__(parent)
         self._state = "idle"
         self._epochs_total = 0
+        # The settings last given as defaults: the fields not shown (augmentation's slant, say) come from
+        # them, and while the widgets still show them the person has chosen nothing (``customised``).
+        self._defaults = TrainConfig(epochs=10, batch_size=32, learning_rate=0.002)
 
         self.epochs = QSpinBox(minimum=1, maximum=1000, value=10)
         self.learning_rate = QDoubleSpinBox(decimals=4, minimum=0.0001, maximum=1000.0, singleStep=0.0005, value=0.002)
@@ -68,6 +74,14 @@ class TrainingControls(QWidget):
 
         self.progress = QProgressBar()
         self.progress.setFormat("%p%")
+        self.defaults_note = QLabel("")  # why the defaults are what they are (a small collection's)
+        self.defaults_note.setWordWrap(True)
+        self.defaults_note.hide()
+        # A class with few drawings: said before training and when it starts, never blocking.
+        self.warning = QLabel("")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #a05a00;")
+        self.warning.hide()
         self.status = QLabel("Not trained yet in this session.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -78,7 +92,9 @@ class TrainingControls(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.augment)
         layout.addWidget(self.from_scratch)
+        layout.addWidget(self.defaults_note)
         layout.addLayout(buttons)
+        layout.addWidget(self.warning)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addStretch(1)
@@ -87,7 +103,7 @@ class TrainingControls(QWidget):
     # --- reading the settings ---
 
     def config(self) -> TrainConfig:
-        return TrainConfig(
+        return self._defaults.with_(
             epochs=self.epochs.value(),
             learning_rate=self.learning_rate.value(),
             batch_size=self.batch_size.value(),
@@ -95,12 +111,27 @@ class TrainingControls(QWidget):
             augment=self.augment.isChecked(),
         )
 
-    def set_defaults(self, config: TrainConfig) -> None:
+    def set_defaults(self, config: TrainConfig, note: str = "") -> None:
+        """Show ``config``'s settings; ``note`` says why they are these ("" for the mode's usual ones)."""
+        self._defaults = config
         self.epochs.setValue(config.epochs)
         self.learning_rate.setValue(config.learning_rate)
         self.batch_size.setValue(config.batch_size)
         self.optimizer.setCurrentText(config.optimizer)
         self.augment.setChecked(config.augment)
+        self.defaults_note.setText(note)
+        self.defaults_note.setVisible(bool(note))
+
+    @property
+    def customised(self) -> bool:
+        """Whether the person changed a setting since the defaults were last given."""
+        shown, given = self.config(), self._defaults
+        return (shown.with_(learning_rate=given.learning_rate) != given
+                or not math.isclose(shown.learning_rate, given.learning_rate, rel_tol=1e-6))
+
+    def show_warning(self, line: str) -> None:
+        self.warning.setText(line)
+        self.warning.setVisible(bool(line))
 
     # --- showing the engine's news ---
 
@@ -130,7 +161,8 @@ class TrainingControls(QWidget):
         self._epochs_total = epochs
         self.progress.setRange(0, total_steps)
         self.progress.setValue(0)
-        self.status.setText(f"Training on {train_size} drawings, checking on {val_size} held out...")
+        checking = f", checking on {val_size} held out" if val_size else " (all of them)"
+        self.status.setText(f"Training on {train_size} drawings{checking}...")
 
     def show_step(self, info: StepInfo) -> None:
         self.progress.setValue(info.step)

@@ -5,8 +5,8 @@ lock ever guards the weights. Its loop:
 
 1. take the queued commands in order (use a model, start/pause/stop training, save...);
 2. answer the newest prediction request, if any (older ones were overwritten: latest wins);
-3. when training, run one training step, and a few times a second re-run the current drawing and
-   send the filters, so the feature maps and filters move while the weights change;
+3. when training, run one training step (or one of the k-fold estimate after it: accuracy_check.py), and
+   a few times a second re-run the current drawing and send the filters, so they move with the weights;
 4. with nothing to do, sleep on an event: an idle engine burns no CPU.
 
 Everything it reports goes through ``emit`` as a message from ``core/app/messages.py``. What the window
@@ -22,6 +22,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+from cnn_desktop.core.app.accuracy_check import AccuracyCheck, prepare_run
 from cnn_desktop.core.app.looking import Looking
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
@@ -44,7 +45,6 @@ from cnn_desktop.core.app.messages import (
     TrainingSteps,
     UseModel,
 )
-from cnn_desktop.core.data.datasets import load_dataset
 from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.inspection.evaluation import evaluate_collection
 from cnn_desktop.core.network.checkpoint import load_model, save_model
@@ -77,7 +77,8 @@ class Engine:
         self.history: list[dict[str, Any]] = []
         self.info: dict[str, Any] = {}
         self.label = ""
-        self.trainer: Trainer | None = None
+        self.trainer: Trainer | None = None  # set from the start of a run to its end (estimate included)
+        self._check: AccuracyCheck | None = None  # a small collection's k-fold estimate, after training
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
         self._run_facts: dict[str, Any] = {}  # what the current training run records besides the trainer's
@@ -98,9 +99,9 @@ class Engine:
         """Finish the queued commands (a last save, say), then leave ``run``; a running training step
         completes first, so this takes at most one step's time after the queue is done."""
         self._shutdown.set()
-        trainer = self.trainer
-        if trainer is not None:
-            trainer.stop()
+        for part in (self.trainer, self._check):
+            if part is not None:
+                part.stop()
         self._wake.set()
 
     # --- the engine's own thread ---
@@ -173,15 +174,21 @@ class Engine:
             ShowSnapshot: lambda command: self._show_snapshot(command.index),
         }
 
+    def _running_part(self) -> Trainer | AccuracyCheck | None:
+        """What a run is doing now: training, or estimating its accuracy afterwards; None when idle."""
+        if self._check is not None and self._check.running:
+            return self._check
+        return self.trainer if self.trainer is not None and not self.trainer.finished else None
+
     def _pause_training(self, _: PauseTraining) -> None:
-        if self.trainer and not self.trainer.finished:
-            self.trainer.pause()
+        if part := self._running_part():
+            part.pause()
             self._report_steps()
             self._emit(TrainingState("paused"))
 
     def _resume_training(self, _: ResumeTraining) -> None:
-        if self.trainer and not self.trainer.finished:
-            self.trainer.resume()
+        if part := self._running_part():
+            part.resume()
             self._emit(TrainingState("running"))
 
     def _use_model(self, command: UseModel) -> None:
@@ -220,22 +227,18 @@ class Engine:
     def _start_training(self, command: StartTraining) -> None:
         if self.model is None:
             raise CnnDesktopError("no model to train")
-        if self.trainer is not None and not self.trainer.finished:
+        if part := self._running_part():
             # Say where it really stands: "running" for a paused run left the window showing Pause
             # (and a running status) while nothing trained.
-            self._emit(TrainingState("paused" if self.trainer.paused else "running", "already training"))
+            self._emit(TrainingState("paused" if part.paused else "running", "already training"))
             return
-        dataset = load_dataset(command.collection, command.labels or self.model.classes)
-        model = build_model(self.model.spec, seed=command.config.seed) if command.from_scratch else self.model
+        # The plan (core/training/run_plan.py): a held-out split only for a collection large enough to
+        # judge by one, else every drawing trained on and a k-fold estimate afterwards, or no figure.
+        run = prepare_run(command, self.model)
+        dataset, model = run.dataset, run.model
         try:
-            trainer = Trainer(
-                model,
-                dataset.images,
-                dataset.labels,
-                command.config,
-                on_step_end=self._step_ended,
-                on_epoch_end=self._epoch_ended,
-            )
+            trainer = Trainer(model, dataset.images, dataset.labels, run.plan.config,
+                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended)
         except CnnDesktopError as error:
             self._emit(TrainingState("failed", str(error)))
             return
@@ -243,7 +246,7 @@ class Engine:
         if command.from_scratch:
             self.model, self.history = model, []
             self._weights_changed()
-        self.trainer = trainer
+        self.trainer, self._check = trainer, run.check
         self._unreported_steps.clear()
         self._last_step_report = 0.0  # the run's first step is reported at once
         self.looking.snapshots.start(trainer.total_steps)
@@ -254,15 +257,23 @@ class Engine:
             "examples": len(dataset),
             "init": None if command.from_scratch else self.label,
             "from_scratch": command.from_scratch,
+            "validation": run.plan.record(),  # the k-fold estimate replaces it once it is in
         }
         self.info = run_info(trainer, **self._run_facts)
-        self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, command.config))
+        self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, run.plan.config,
+                                   run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning))
         self._emit(TrainingState("running"))
 
     def _training_active(self) -> bool:
-        return self.trainer is not None and not self.trainer.finished and not self.trainer.paused
+        return (part := self._running_part()) is not None and not part.paused
 
     def _train_step(self) -> None:
+        if self._check is not None and self._check.running:  # a small collection's estimate, after training
+            if (message := self._check.step()) is not None:
+                self._emit(message)
+            if not self._check.running:
+                self._end_training("finished", self._check.ended.line)
+            return
         trainer = self.trainer
         try:
             info = trainer.step()
@@ -273,7 +284,11 @@ class Engine:
         self.model_version += 1
         if info is not None and self.looking.snapshots.wants(info.step, trainer.finished):
             self._take_snapshot(info.step, info.step / info.steps_per_epoch, info.loss)
-        if trainer.finished:
+        if trainer.finished and self._check is not None:  # the estimate next; the trained model on screen
+            self._report_steps()
+            self._refresh()
+            self._emit(self._check.begin())
+        elif trainer.finished:
             self._end_training("finished")
         elif time.monotonic() - self._last_refresh > REFRESH_SECONDS:
             self._refresh()
@@ -296,14 +311,20 @@ class Engine:
         self._emit(TrainingEpoch(info))
 
     def _stop_training(self, state: str) -> None:
-        if self.trainer is not None and not self.trainer.finished:
+        if self._check is not None and self._check.running:  # the run trained to its end: "finished"
+            self._emit(self._check.stop())
+            self._end_training("finished", self._check.ended.line)
+        elif self.trainer is not None and not self.trainer.finished:
             self.trainer.stop()
             self._end_training(state)
 
     def _end_training(self, state: str, message: str = "") -> None:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
+        check, self._check = self._check, None
         self.model.eval()
+        if check is not None:
+            self._run_facts["validation"] = check.record()
         if trainer is not None:
             self.info = run_info(trainer, **self._run_facts)
         self.label = "trained in the app"

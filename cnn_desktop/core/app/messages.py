@@ -159,7 +159,28 @@ class TrainingStarted:
     train_size: int
     val_size: int
     total_steps: int
-    config: TrainConfig
+    config: TrainConfig  # what the run trains with (no held-out split unless validation is "holdout")
+    # How accuracy is measured (core/training/run_plan.py): "holdout" (per-epoch validation figures),
+    # "kfold" (an estimate once training ends: AccuracyEstimate) or "none" (too few drawings).
+    validation: str = "holdout"
+    validation_line: str = ""  # one line for under the curves: what the figure is and why
+    warning: str = ""  # e.g. a class with fewer than 10 drawings; "" when none
+
+
+@dataclass(frozen=True)
+class AccuracyEstimate:
+    """The k-fold estimate that follows a run's training when the collection is small.
+
+    "running" (at the start of each fold), then "done" (with the figures), "stopped" or "failed"; only
+    then does the run end (TrainingState), so that the model kept records the estimate."""
+
+    state: str
+    fold: int  # 1..folds while running
+    folds: int
+    line: str  # one line for the person
+    correct: int = 0
+    total: int = 0
+    interval: tuple[float, float] | None = None  # 95% interval of the accuracy, when done
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from psygnal import Signal
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
-    CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
+    AccuracyEstimate, CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
     PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,
     Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
@@ -60,6 +60,7 @@ class Session(RunKeeping, ClassEditing):
     training_started = Signal(object)  # TrainingStarted
     training_steps = Signal(object)  # TrainingSteps
     training_epoch = Signal(object)  # TrainingEpoch
+    accuracy_estimate = Signal(object)  # AccuracyEstimate: a small collection's k-fold estimate, after training
     prediction_changed = Signal(object)  # Prediction of the drawing on screen, by this task's model
     filters_changed = Signal(object)  # Filters
     threshold_changed = Signal(float)  # the "not sure" threshold, in [0, 1]
@@ -103,6 +104,7 @@ class Session(RunKeeping, ClassEditing):
             TrainingStarted: self._training_started,
             TrainingSteps: self.training_steps.emit,
             TrainingEpoch: self.training_epoch.emit,
+            AccuracyEstimate: self.accuracy_estimate.emit,
             TrainingState: self._training_state,
             ModelSaved: self._model_saved,
             EngineError: self._engine_error,

@@ -72,8 +72,8 @@ def validation_plan(counts_per_class: Mapping[str, int] | Sequence[int]) -> Vali
     if fewest < MIN_PER_CLASS_TO_VALIDATE:
         return ValidationPlan(
             "none",
-            f"no accuracy shown yet: '{fewest_name}' has {fewest} drawing{'s' if fewest != 1 else ''}; with "
-            f"fewer than {MIN_PER_CLASS_TO_VALIDATE} of each class any figure would be mostly luck",
+            f"Too few drawings to measure accuracy: at least {MIN_PER_CLASS_TO_VALIDATE} of each class are needed "
+            f"('{fewest_name}' has {fewest}); any figure from fewer would be mostly luck",
         )
     if fewest < MIN_PER_CLASS_FOR_HOLDOUT:
         folds = min(DEFAULT_FOLDS, fewest)
@@ -135,21 +135,74 @@ def kfold_accuracy(
 ) -> KFoldEstimate:
     """Stratified, seeded (``config.seed``) k-fold estimate: k fresh models from ``model_factory``, each
     trained with ``config`` (no validation split of its own) on all folds but one and tested on that one."""
-    images, labels = np.asarray(images, dtype=np.float32), np.asarray(labels, dtype=np.int64)
-    if not 2 <= k <= len(labels):
-        raise TrainingError(f"k-fold validation needs 2 <= k <= {len(labels)} drawings, got k={k}")
-    folds = stratified_folds(labels, k, config.seed)
-    fold_config = config.with_(validation_fraction=0.0)
-    predictions = np.full(len(labels), -1, dtype=np.int64)
-    accuracies = []
-    for fold in range(k):
-        held = folds == fold
-        model = model_factory()
-        Trainer(model, images[~held], labels[~held], fold_config).fit()
-        predictions[held] = predict_proba(model, images[held]).argmax(axis=1)
-        accuracies.append(float((predictions[held] == labels[held]).mean()))
-    correct = int((predictions == labels).sum())
-    return KFoldEstimate(correct, len(labels), tuple(accuracies), predictions)
+    return KFoldRun(model_factory, images, labels, config, k).run()
+
+
+class KFoldRun:
+    """``kfold_accuracy`` one training step at a time.
+
+    The app's engine runs the estimate in its compute thread, where it must still answer predictions,
+    pause and stop between two steps: a whole fold at once (a second or more on a busy laptop) would
+    hold Stop up that long. ``run()`` does every step in one go, for the command line and the study.
+    """
+
+    def __init__(self, model_factory: Callable[[], CNN], images: np.ndarray, labels: np.ndarray,
+                 config: TrainConfig, k: int = DEFAULT_FOLDS):
+        self._images = np.asarray(images, dtype=np.float32)
+        self._labels = np.asarray(labels, dtype=np.int64)
+        if not 2 <= k <= len(self._labels):
+            raise TrainingError(f"k-fold validation needs 2 <= k <= {len(self._labels)} drawings, got k={k}")
+        self.k = k
+        self._factory = model_factory
+        self._config = config.with_(validation_fraction=0.0)
+        self._folds = stratified_folds(self._labels, k, config.seed)
+        self._predictions = np.full(len(self._labels), -1, dtype=np.int64)
+        self._accuracies: list[float] = []
+        self._trainer: Trainer | None = None
+        self._stopped = False
+
+    @property
+    def fold(self) -> int:
+        """The fold being trained, 1..k (k + 1 once every fold is done)."""
+        return len(self._accuracies) + 1
+
+    @property
+    def finished(self) -> bool:
+        return self._stopped or len(self._accuracies) == self.k
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped and len(self._accuracies) < self.k
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def step(self) -> bool:
+        """One training step of the current fold (its fresh model made first); a fold's last step also
+        predicts the drawings it held out. False when there is nothing left to do."""
+        if self.finished:
+            return False
+        held = self._folds == len(self._accuracies)
+        if self._trainer is None:
+            self._trainer = Trainer(self._factory(), self._images[~held], self._labels[~held], self._config)
+        self._trainer.step()
+        if self._trainer.finished:
+            self._predictions[held] = predict_proba(self._trainer.model, self._images[held]).argmax(axis=1)
+            self._accuracies.append(float((self._predictions[held] == self._labels[held]).mean()))
+            self._trainer = None
+        return True
+
+    def run(self) -> KFoldEstimate:
+        while self.step():
+            pass
+        return self.estimate()
+
+    def estimate(self) -> KFoldEstimate | None:
+        """The estimate once every fold is done; None before (or when stopped)."""
+        if len(self._accuracies) < self.k:
+            return None
+        correct = int((self._predictions == self._labels).sum())
+        return KFoldEstimate(correct, len(self._labels), tuple(self._accuracies), self._predictions.copy())
 
 
 def model_from_learned_layers(source_model: CNN, classes: Sequence[str], seed: int) -> CNN:

@@ -16,7 +16,8 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, PRIMARY, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
@@ -41,6 +42,8 @@ PADDING = 0.02  # of each range, on both sides, so that markers at the ends are 
 LOSS_TOPS = (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10)
 # The items with one point per optimiser step: thousands of points after a minute of training.
 PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
+# The per-epoch validation markers: shown only when the run holds drawings out (set_validation).
+VALIDATION = ("val_loss", "val_accuracy")
 
 
 class GrowingSeries:
@@ -149,6 +152,8 @@ class CurvesPanel(QWidget):
                                              brush=(255, 255, 255, 200))
         for legend in (loss_legend, accuracy_legend):
             legend.setZValue(10)  # above the curves it describes
+        self._legends = {"val_loss": loss_legend, "val_accuracy": accuracy_legend}
+        self._validation_shown = True
         for plot in (loss, accuracy):
             plot.disableAutoRange()  # the ranges move in jumps, see _update_ranges
 
@@ -181,14 +186,45 @@ class CurvesPanel(QWidget):
         self._shown_ranges: tuple[float, float] | None = None  # (x top, loss top) on screen
         self._update_ranges()
 
-        layout = QHBoxLayout(self)
+        # What the validation figure is, and why (or why there is none): where the person looks.
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.accuracy_plot)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.loss_plot)
-        layout.addWidget(self.accuracy_plot)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.note)
+        self.note.hide()
 
         self._redraw = Throttle(REDRAW_INTERVAL_MS, self._draw, leading=True, parent=self)
         for plot in (loss, accuracy):
             plot.getViewBox().sigResized.connect(self._resized)
+
+    def set_validation(self, shown: bool, line: str = "") -> None:
+        """Show the per-epoch validation markers (and their legend entries) or not, and the line under
+        the curves. A run without a held-out split has none to show: an empty "validation" legend entry
+        would still suggest a figure."""
+        if shown != self._validation_shown:
+            self._validation_shown = shown
+            for key in VALIDATION:
+                item, legend = self.items[key], self._legends[key]
+                item.setVisible(shown)
+                if shown:
+                    legend.addItem(item, item.name())
+                else:
+                    legend.removeItem(item)
+        self.show_note(line)
+
+    @property
+    def validation_shown(self) -> bool:
+        return self._validation_shown
+
+    def show_note(self, line: str) -> None:
+        self.note.setText(line)
+        self.note.setVisible(bool(line))
 
     def set_total_steps(self, total_steps: int | None) -> None:
         """The run takes ``total_steps`` steps: the x axes span them (from the start, or once a tenth
