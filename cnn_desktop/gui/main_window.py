@@ -8,7 +8,7 @@ to the facts it shows), connects the menus and toolbar to the session's methods,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut, QShowEvent
@@ -33,12 +33,14 @@ from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
 from cnn_desktop.gui.export_actions import ExportActions
 from cnn_desktop.gui.first_run_hint import FirstRunHint
+from cnn_desktop.gui.import_actions import ImportActions, import_summary
 from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.project_actions import ProjectActions
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
+from cnn_desktop.gui.project_archive_actions import add_project_archive_actions
 from cnn_desktop.gui.read_only_watch import ReadOnlyWatch
 from cnn_desktop.gui.skipped_notice import SkippedNotice
 from cnn_desktop.gui.training_view import TrainingView
@@ -46,19 +48,7 @@ from cnn_desktop.gui.versions_view import VersionsView, ask_keep_stopped
 from cnn_desktop.gui.window_settings import LayoutMemory, window_settings
 from cnn_desktop.gui.worker import ComputeWorker
 
-if TYPE_CHECKING:  # imported when an import starts: superqt costs ~0.1 s of start-up (measured, RESULTS.md)
-    from cnn_desktop.gui.import_job import ImportJob
-
 FIRST_FRAME_FALLBACK_MS = 1000
-
-
-def import_summary(added: int, left_out: Sequence[str]) -> str:
-    """"Imported 4 drawings." and, when some files were left out, how many and the first of them."""
-    text = f"Imported {added} drawings."
-    if left_out:
-        more = f" (and {len(left_out) - 1} more)" if len(left_out) > 1 else ""
-        text += f" Left out {len(left_out)}: {left_out[0]}{more}."
-    return text
 
 
 class MainWindow(QMainWindow):
@@ -66,13 +56,14 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("cnn-desktop")
         self.resize(1280, 800)
-        self._import_job: ImportJob | None = None
         self._message_box: QMessageBox | None = None
         self.keep_question: QMessageBox | None = None  # asked after a stopped run
         self.worker = ComputeWorker(self)
         self.session = Session(self.worker.submit, home)
         self.worker.message.connect(self.session.handle)
         self.exports = ExportActions(self.session, self)
+        self.imports = ImportActions(self.session, self)
+        self.imports.finished.connect(self._import_finished)
         self.projects: ProjectActions | None = None  # made with the toolbar's mode selector
         self.exports.finished.connect(lambda ok, text: self.statusBar().showMessage(text, 8000) if ok
                                       else self.show_problem(text))
@@ -238,9 +229,9 @@ class MainWindow(QMainWindow):
             ("&Save model as…", QKeySequence.StandardKey.SaveAs, self.save_model_as),
             ("&Export model as ONNX…", None, self.exports.export_model),
             ("Export your &drawings…", None, self.exports.export_drawings),
-            ("Import &MNIST IDX folder…", None, lambda: self.import_data("MNIST IDX folder")),
-            ("Import &image folder…", None, lambda: self.import_data("image folder (<folder>/<label>/*.png)")),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+            ("Import &image folder…", None, lambda: self.imports.choose("folder")),
+            ("Import a &zip of images…", None, lambda: self.imports.choose("zip")),
+            ("Import &MNIST IDX folder…", None, lambda: self.imports.choose("idx")),
         ]:
             action = QAction(text, self)
             if shortcut is not None:
@@ -248,6 +239,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             file_menu.addAction(action)
         self.projects.add_menus(file_menu, self.menuBar())
+        file_menu.addSeparator()
+        self.project_archives = add_project_archive_actions(file_menu, self.session, self)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
         train_action = QAction("&Train", self)
         train_action.setShortcut(QKeySequence("Ctrl+T"))
         train_action.triggered.connect(self.training.start_button.click)
@@ -356,35 +354,7 @@ class MainWindow(QMainWindow):
         if path:
             self.session.save_model_as(Path(path))
 
-    def import_data(self, kind: str) -> None:
-        if self._import_job is not None or not self.session.writable("importing drawings"):
-            return
-        folder = QFileDialog.getExistingDirectory(self, f"Import an {kind} into your collection")
-        if folder:
-            self.start_import(Path(folder))
-
-    def start_import(self, folder: Path) -> ImportJob:
-        """Import a data set into the current collection in the background."""
-        from cnn_desktop.gui.import_job import ImportJob
-
-        job = ImportJob(folder, self.session.store.root, self.session.task.classes)
-        # Bound methods, not lambdas: a window that is gone is disconnected instead of called.
-        job.yielded.connect(self._import_progress)
-        job.finished.connect(self._import_done)
-        self._import_job = job
-        job.start()
-        return job
-
-    def _import_progress(self, progress: tuple[str, int, int]) -> None:
-        phase, done, total = progress
-        self.statusBar().showMessage(f"Importing: {phase} {done}/{total}…")
-
-    def _import_done(self) -> None:
-        if self._import_job is not None:  # one import at a time: the one that finished
-            self._import_finished(*self._import_job.outcome)
-
     def _import_finished(self, added: int, left_out: tuple[str, ...], problem: str) -> None:
-        self._import_job = None
         if problem:
             self.show_problem(problem)
         else:
@@ -398,7 +368,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.layout_memory.save()  # where the person put the docks comes back at the next launch
         self.session.close()  # a run in progress is stopped, and what it trained is kept as a version
-        if self._import_job is not None:
-            self._import_job.cancel()
+        self.imports.cancel()
         self.worker.shutdown(timeout=1.0)
         super().closeEvent(event)

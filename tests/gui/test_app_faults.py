@@ -206,17 +206,13 @@ def test_a_fifo_or_dev_zero_as_a_model_is_refused_and_the_app_goes_on(qtbot, ope
 
 def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, tmp_path, monkeypatch):
     window = open_window()
-    # The window connects its handler to ImportJob.finished before starting the job; waiting on the
-    # job's signal from here could miss a fast failure, so record what the handler is given instead.
     finished: list[tuple[int, tuple, str]] = []
-    handler = window._import_finished
-    monkeypatch.setattr(window, "_import_finished", lambda added, left_out, problem: (
-        finished.append((added, left_out, problem)), handler(added, left_out, problem)))
+    window.imports.finished.connect(lambda added, left_out, problem: finished.append((added, left_out, problem)))
 
     def run_import(folder: Path, timeout: int = 30000) -> tuple[int, tuple, str]:
         count = len(finished)
-        window.start_import(folder)
-        qtbot.waitUntil(lambda: len(finished) > count and window._import_job is None, timeout=timeout)
+        window.imports.start(folder)
+        qtbot.waitUntil(lambda: len(finished) > count and window.imports.job is None, timeout=timeout)
         return finished[-1]
     fill(home, 2, 2)
     images = fault_files.image_files(tmp_path / "images")
@@ -250,7 +246,7 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     for folder, named, words in cases:
         path = folder / named if named else folder
         added, left_out, problem = run_import(folder)
-        assert added == 0 and left_out == () and problem.startswith(f"{path}: ") and words in problem, problem
+        assert added == 0 and problem.startswith(f"{path}: ") and words in problem, problem
         assert problem_shown(qtbot, window, f"{path}: ") == problem
         assert snapshot(drawings_dir(home)) == before  # nothing half-imported
     assert window.session.store.counts() == {"tick": 2, "cross": 2}
@@ -267,9 +263,10 @@ def test_importing_bad_data_says_why_and_adds_nothing(qtbot, open_window, home, 
     odd = folder_of("odd", ("tick", images["10000.png"]), ("tick", images["16bit.png"]),
                     ("tick", images["palette.png"]), ("tick", images["grey-alpha.png"]), ("cross", images["1x1.png"]))
     blank = odd / "cross" / "1x1.png"
-    assert run_import(odd, timeout=60000) == (4, (f"{blank}: blank image, left out",), "")
+    why = "the image is blank: it has no ink on its background"
+    assert run_import(odd, timeout=60000) == (4, (f"{blank}: {why}",), "")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage()
-                    == f"Imported 4 drawings. Left out 1: {blank}: blank image, left out.", timeout=5000)
+                    == f"Imported 4 drawings. Left out 1: {blank}: {why}.", timeout=5000)
     assert window.session.store.counts() == {"tick": 7, "cross": 2}
     # Imported in name order: 10000, 16bit, grey-alpha, palette. The same pixels in three encodings
     # give the same input; the scan (the tick resampled to 6000 px) nearly the same.
@@ -521,7 +518,7 @@ def test_adding_a_drawing_decodes_only_its_own_thumbnail(qtbot, open_window, hom
 
 
 def test_the_import_summary_counts_what_was_left_out_and_names_the_first():
-    from cnn_desktop.gui.main_window import import_summary
+    from cnn_desktop.gui.import_actions import import_summary
 
     assert import_summary(3, ()) == "Imported 3 drawings."
     left_out = ("a/x.png: blank image, left out", "a/y.png: blank image, left out")

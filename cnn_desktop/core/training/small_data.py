@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
-import torch
 
 from cnn_desktop.core.errors import TrainingError
-from cnn_desktop.core.network.model import CNN, build_model, predict_proba
 from cnn_desktop.core.network.spec import TrainConfig
-from cnn_desktop.core.training.trainer import Trainer
+
+# The plan and its thresholds are read by the window's thread (the training controls show them before
+# any run), which must not import torch: the k-fold run and the transfer start import it when used.
+if TYPE_CHECKING:
+    from cnn_desktop.core.network.model import CNN
+    from cnn_desktop.core.training.trainer import Trainer
 
 # Below this many drawings in some class, no validation figure at all. Not from the study (there every
 # estimate was within 1 point of the truth, because the 4-shape task is easy once the start point is a
@@ -184,9 +187,13 @@ class KFoldRun:
             return False
         held = self._folds == len(self._accuracies)
         if self._trainer is None:
+            from cnn_desktop.core.training.trainer import Trainer
+
             self._trainer = Trainer(self._factory(), self._images[~held], self._labels[~held], self._config)
         self._trainer.step()
         if self._trainer.finished:
+            from cnn_desktop.core.network.model import predict_proba
+
             self._predictions[held] = predict_proba(self._trainer.model, self._images[held]).argmax(axis=1)
             self._accuracies.append(float((self._predictions[held] == self._labels[held]).mean()))
             self._trainer = None
@@ -208,6 +215,10 @@ class KFoldRun:
 def model_from_learned_layers(source_model: CNN, classes: Sequence[str], seed: int) -> CNN:
     """A new network for ``classes`` with the layers of ``source_model``: every layer but the output
     copied bit for bit, the output layer fresh (seeded) with one unit per class."""
+    import torch
+
+    from cnn_desktop.core.network.model import build_model
+
     model = build_model(source_model.spec.with_classes(tuple(classes)), seed=seed)
     learned = source_model.state_dict()
     with torch.no_grad():
