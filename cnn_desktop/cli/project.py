@@ -175,7 +175,11 @@ def version_line(record: dict, current: str | None) -> str:
         parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
     validation = record.get("validation") or {}
     accuracy = validation.get("accuracy") if isinstance(validation, dict) else None
-    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
+    if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and validation.get("method") == "kfold":
+        correct, total = validation.get("correct"), validation.get("total")
+        parts.append(f"{validation.get('folds')}-fold estimate {accuracy:.3f}"
+                     + (f" ({correct:,} of {total:,} right)" if isinstance(correct, int) and isinstance(total, int) else ""))
+    elif isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool):
         held = (record.get("data") or {}).get("val_size") if isinstance(record.get("data"), dict) else None
         parts.append(f"validation accuracy {accuracy:.3f}" + (f" ({held:,} held out)" if isinstance(held, int) else ""))
     else:

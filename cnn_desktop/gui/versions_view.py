@@ -16,7 +16,9 @@ DISCARD = "Discard"
 
 
 def version_text(row: dict) -> str:
-    accuracy = f" · validation {row['accuracy']:.0%}" if isinstance(row.get("accuracy"), (int, float)) else ""
+    # Which figure it is matters as much as the figure: a k-fold estimate judged every drawing once.
+    how = "k-fold estimate" if row.get("measured") == "kfold" else "validation"
+    accuracy = f" · {how} {row['accuracy']:.0%}" if isinstance(row.get("accuracy"), (int, float)) else ""
     date = row["date"].replace("T", " ")[:16]
     # "in use" right after the name: at the dock's usual width the end of a line is cut off.
     mark = " (in use)" if row["current"] else ""

@@ -64,7 +64,8 @@ def test_too_few_drawings_train_without_any_figure_and_say_why(tmp_path, capsys)
     assert "validation accuracy" not in err and "estimate" not in err
     assert "Too few drawings to measure accuracy: at least 5 of each class are needed" in err
     record, info = _info(folder)
-    assert record["validation"] is None and record["data"]["val_size"] == 0
+    assert record["validation"]["method"] == "none" and "Too few drawings" in record["validation"]["note"]
+    assert record["data"]["val_size"] == 0
     assert info["validation"]["method"] == "none" and "at least 5" in info["validation"]["note"]
 
 

@@ -156,7 +156,7 @@ def test_versions_are_numbered_immutable_and_recorded(project):
     assert [r["version"] for r in records] == ["v0001", "v0002"]
     record = records[0]
     assert record["reason"] == "trained" and record["parent"] is None and record["epochs"] == 2
-    assert record["validation"] == {"loss": 0.25, "accuracy": 0.9}
+    assert record["validation"] == {"method": "holdout", "loss": 0.25, "accuracy": 0.9}
     assert record["data"] == {"examples": 40, "train_size": 36, "val_size": 4}
     assert record["settings"] == {"epochs": 2} and record["held_out_ids"] == ["a1", "b2"]
     assert record["classes"] == [{"id": c, "name": c} for c in ("circle", "square", "star")]

@@ -50,7 +50,12 @@ def test_ten_drawings_a_class_show_no_validation_curve_and_the_kfold_estimate_un
     qtbot.waitUntil(lambda: builtin_project_dir(TICKS, home).joinpath("models", "v0001").is_dir(), timeout=5000)
     with Project.open(builtin_project_dir(TICKS, home), read_only=True) as project:
         validation = project.load_version("v0001").info["validation"]
+        recorded = project.record("v0001")["validation"]
     assert validation["method"] == "kfold" and validation["total"] == 20 and f"{validation['correct']} of 20" in note
+    # The version's record keeps the estimate, and the versions list shows it as what it is.
+    assert recorded["method"] == "kfold" and recorded["accuracy"] == validation["accuracy"]
+    qtbot.waitUntil(lambda: window.versions.list.count() == 1, timeout=5000)
+    assert f"k-fold estimate {validation['accuracy']:.0%}" in window.versions.list.item(0).text()
 
 
 def test_too_few_drawings_say_why_under_the_curves_and_warn_before_training(qtbot, open_window, home):

@@ -153,6 +153,7 @@ def version_rows(project: Project | None) -> tuple[list[dict[str, Any]], str]:
     for record in reversed(records):
         validation = record.get("validation") or {}
         rows.append({"version": record.get("version"), "date": str(record.get("date") or ""),
-                     "reason": record.get("reason", ""), "note": record.get("note") or "", "accuracy": validation.get("accuracy"),
+                     "reason": record.get("reason", ""), "note": record.get("note") or "",
+                     "accuracy": validation.get("accuracy"), "measured": validation.get("method") or "holdout",
                      "current": record.get("version") == current})
     return rows, ""

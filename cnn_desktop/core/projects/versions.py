@@ -70,6 +70,19 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def validation_record(history: Sequence[dict[str, Any]], info: dict[str, Any]) -> dict[str, Any] | None:
+    """How the version's accuracy was measured, and the figure. A run on few drawings measures it by
+    k-fold cross-validation after training, or not at all (``info["validation"]``, from
+    core/training/run_plan.py); a run with a held-out split has its last epoch's figures. None: unknown."""
+    measured = info.get("validation")
+    if isinstance(measured, dict) and measured.get("method") in ("kfold", "none"):
+        return dict(measured)
+    last = history[-1] if history else {}
+    if last.get("val_accuracy") is None:
+        return None
+    return {"method": "holdout", "loss": last.get("val_loss"), "accuracy": last.get("val_accuracy")}
+
+
 def make_record(name: str, reason: str, parent: str | None, classes: Sequence[dict[str, str]],
                 network: dict[str, Any], history: Sequence[dict[str, Any]], info: dict[str, Any],
                 held_out_ids: Sequence[str] | None, model_bytes: bytes,
@@ -78,10 +91,6 @@ def make_record(name: str, reason: str, parent: str | None, classes: Sequence[di
     the engine write them); what is unknown is null, never guessed."""
     if reason not in REASONS:
         raise ValueError(f"reason must be one of {REASONS}, not {reason!r}")
-    last = history[-1] if history else {}
-    validation = None
-    if last.get("val_accuracy") is not None:
-        validation = {"loss": last.get("val_loss"), "accuracy": last.get("val_accuracy")}
     return {
         "format": RECORD_FORMAT,
         "format_version": RECORD_VERSION,
@@ -94,7 +103,7 @@ def make_record(name: str, reason: str, parent: str | None, classes: Sequence[di
         "settings": info.get("config"),
         "data": {key: info.get(key) for key in ("examples", "train_size", "val_size")},
         "epochs": len(history),
-        "validation": validation,
+        "validation": validation_record(history, info),
         "held_out_ids": None if held_out_ids is None else sorted(held_out_ids),
         "model_sha256": sha256(model_bytes),
         "source": source,
