@@ -36,7 +36,7 @@ def image_folder(tmp_path_factory) -> Path:
 def trained(tmp_path_factory, image_folder) -> Path:
     """A project of ticks and crosses with their drawings and one trained version, v0001."""
     folder = tmp_path_factory.mktemp("projects") / "marks"
-    assert main(["project", "new", str(folder), "--classes", "tick,cross"]) == 0
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", "tick,cross"]) == 0
     assert main(["import", "--project", str(folder), str(image_folder)]) == 0
     assert main(["train", "--project", str(folder), "--epochs", "2"]) == 0
     return folder
@@ -76,8 +76,9 @@ def _one_line_error(capsys, *fragments: str) -> str:
 
 def test_new_import_train_info_evaluate_predict_then_train_again_and_go_back(tmp_path, image_folder, capsys):
     folder = tmp_path / "marks"
-    assert main(["project", "new", str(folder), "--classes", "tick, cross", "--keys", ",X", "--name", "Marks"]) == 0
-    assert _lines(capsys.readouterr().out) == [f"made project Marks in {folder}: tick (T), cross (X)"]
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", "tick, cross", "--keys", ",X", "--name", "Marks"]) == 0
+    assert _lines(capsys.readouterr().out) == [f"made project Marks in {folder}: tick (T), cross (X); "
+                                               "the first 'train' starts from fresh weights"]
 
     assert main(["import", "--project", str(folder), str(image_folder)]) == 0
     assert _lines(capsys.readouterr().out) == [f"imported 40 drawings into {folder}: tick 20, cross 20"]
@@ -194,7 +195,7 @@ def test_import_leaves_out_blank_and_unreadable_images_and_lists_them(tmp_path, 
     Image.new("L", (40, 40), 255).save(source / "tick" / "blank.png")
     (source / "tick" / "broken.png").write_bytes(b"not a png at all")
     folder = tmp_path / "p"
-    assert main(["project", "new", str(folder), "--classes", "tick,cross"]) == 0
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", "tick,cross"]) == 0
     capsys.readouterr()
     assert main(["import", "--project", str(folder), str(source)]) == 0
     captured = capsys.readouterr()
@@ -208,7 +209,7 @@ def test_import_leaves_out_blank_and_unreadable_images_and_lists_them(tmp_path, 
 
 def test_import_from_another_project_keeps_the_drawings_and_from_mnist_files(trained, tmp_path, capsys):
     other = tmp_path / "other"
-    assert main(["project", "new", str(other), "--classes", "cross,tick,circle"]) == 0
+    assert main(["project", "new", str(other), "--start", "scratch", "--classes", "cross,tick,circle"]) == 0
     assert main(["import", "--project", str(other), str(trained)]) == 0
     assert capsys.readouterr().out.endswith(f"into {other}: cross 20, tick 20\n")
     with Project.open(trained, read_only=True) as source, Project.open(other, read_only=True) as copy:
@@ -225,7 +226,7 @@ def test_import_from_another_project_keeps_the_drawings_and_from_mnist_files(tra
         header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
         (idx / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
     digits = tmp_path / "digits"
-    assert main(["project", "new", str(digits), "--classes", "0,1"]) == 0
+    assert main(["project", "new", str(digits), "--start", "scratch", "--classes", "0,1"]) == 0
     assert main(["import", "--project", str(digits), str(idx)]) == 0
     assert capsys.readouterr().out.endswith(f"into {digits}: 0 6, 1 6\n")
 
@@ -239,7 +240,7 @@ def test_unknown_labels_are_named_and_nothing_is_imported(tmp_path, image_folder
         (source / label).mkdir(parents=True)
         Image.open(sorted((image_folder / "tick").iterdir())[0]).save(source / label / "a.png")
     folder = tmp_path / "p"
-    assert main(["project", "new", str(folder), "--classes", "tick,cross"]) == 0
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", "tick,cross"]) == 0
     capsys.readouterr()
     before = _snapshot(folder, lock_taken=True)
     assert main(["import", "--project", str(folder), str(source)]) == 2
@@ -248,13 +249,13 @@ def test_unknown_labels_are_named_and_nothing_is_imported(tmp_path, image_folder
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["project", "new", "{tmp}/n", "--classes", "a"], "{tmp}/n: a project has 2 to 50 classes, not 1"),
-    (["project", "new", "{tmp}/n", "--classes", ",".join(f"c{i}" for i in range(51))], "not 51"),
-    (["project", "new", "{tmp}/n", "--classes", "a,b", "--keys", "A"], "{tmp}/n: 1 keys for 2 classes"),
-    (["project", "new", "{tmp}/n", "--classes", "a,b", "--keys", "A,A"], "keys must differ"),
-    (["project", "new", "{tmp}/n", "--classes", "a,A"], "class names must differ"),
-    (["project", "new", "{project}", "--classes", "a,b"], "{project}: already exists"),
-    (["project", "new", "{tmp}/n"], "the following arguments are required: --classes"),
+    (["project", "new", "{tmp}/n", "--start", "scratch", "--classes", "a"], "{tmp}/n: a project has 2 to 50 classes, not 1"),
+    (["project", "new", "{tmp}/n", "--start", "scratch", "--classes", ",".join(f"c{i}" for i in range(51))], "not 51"),
+    (["project", "new", "{tmp}/n", "--start", "scratch", "--classes", "a,b", "--keys", "A"], "{tmp}/n: 1 keys for 2 classes"),
+    (["project", "new", "{tmp}/n", "--start", "scratch", "--classes", "a,b", "--keys", "A,A"], "keys must differ"),
+    (["project", "new", "{tmp}/n", "--start", "scratch", "--classes", "a,A"], "class names must differ"),
+    (["project", "new", "{project}", "--start", "scratch", "--classes", "a,b"], "{project}: already exists"),
+    (["project", "new", "{tmp}/n", "--start", "scratch"], "the following arguments are required: --classes"),
     (["project", "info", "{tmp}/nowhere"], "{tmp}/nowhere: no such project folder"),
     (["project", "info", "{tmp}"], "{tmp}: not a cnn-desktop project (no project.json)"),
     (["project", "use", "{project}", "v0009"], "v0009: no such version"),

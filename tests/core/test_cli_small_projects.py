@@ -25,7 +25,7 @@ def _project(tmp_path: Path, per_class: int) -> Path:
         ink = (preprocess(strokes) * 255).astype(np.uint8)
         Image.fromarray(255 - ink).save(folder / f"{index:02d}.png")
     project = tmp_path / "marks"
-    assert main(["project", "new", str(project), "--classes", "tick,cross"]) == 0
+    assert main(["project", "new", str(project), "--start", "scratch", "--classes", "tick,cross"]) == 0
     assert main(["import", "--project", str(project), str(images)]) == 0
     return project
 

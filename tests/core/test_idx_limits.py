@@ -100,7 +100,7 @@ def test_chunks_hold_one_chunk_and_find_truncation_where_it_is(tmp_path):
 
 def _project(tmp_path: Path, capsys) -> Path:
     folder = tmp_path / "digits"
-    assert main(["project", "new", str(folder), "--classes", ",".join(map(str, range(10)))]) == 0
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", ",".join(map(str, range(10)))]) == 0
     capsys.readouterr()
     return folder
 

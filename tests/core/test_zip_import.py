@@ -43,7 +43,7 @@ def make_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 def new_project(tmp_path: Path, capsys) -> Path:
     folder = tmp_path / "marks"
-    assert main(["project", "new", str(folder), "--classes", "tick,cross"]) == 0
+    assert main(["project", "new", str(folder), "--start", "scratch", "--classes", "tick,cross"]) == 0
     capsys.readouterr()
     return folder
 
