@@ -214,3 +214,24 @@ def test_keys_merges_and_what_is_refused(shapes_session):
     session.switch_task("ticks-crosses")
     assert session.add_class("circle") == BUILTIN_CLASSES_FIXED
     assert json.loads((session.home / "projects" / "shapes" / "project.json").read_text())["classes"][0]["key"] == "C"
+
+
+def test_going_back_to_a_version_made_before_a_class_was_added_carries_it_over_to_todays_classes(shapes_session):
+    # Before: "Use this version" on v0001 after adding a class loaded a file naming 4 classes into a
+    # mode with 5, and the engine refused it.
+    session = shapes_session
+    first = session.project.load_version("v0001").model.state_dict()
+    assert not session.add_class("heart")  # v0002: the classes changed
+    session.use_version("v0001")
+    assert session.problems == []
+    versions = session.project.versions()
+    carried = versions[-1]
+    assert (carried["reason"], carried["parent"], carried["note"]) == (
+        "classes changed", "v0001", "v0001 carried over to today's classes")
+    assert session.project.current_version() == carried["version"] == "v0003"
+    use = session._submit[-1]
+    assert isinstance(use, UseModel) and use.path.parent.name == "v0003" and use.spec.classes == (*SHAPES, "heart")
+    model = session.project.load_version("v0003").model.state_dict()
+    assert all(np.array_equal(t.numpy(), first[n].numpy()) for n, t in model.items() if not n.startswith("layers.out."))
+    session.use_version("v0003")  # made for today's classes: used as it is, nothing new
+    assert len(session.project.versions()) == 3

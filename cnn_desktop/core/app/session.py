@@ -306,12 +306,25 @@ class Session(RunKeeping, ClassEditing):
             return
         try:
             if not self.read_only:
+                version = self._for_todays_classes(version)
                 self.project.make_current(version)
         except CnnDesktopError as error:
             self.problem.emit(str(error))
             return
         self._versions_changed()
         self._submit(version_model(self.project, version, self.task))
+
+    def _for_todays_classes(self, version: str) -> str:
+        """``version`` itself, or, when it was made before the classes last changed (its outputs name
+        other classes), a new version carrying it over to today's classes, as a class edit does: a
+        renamed class keeps its row, a new one gets a fresh row, and every other layer is kept."""
+        made_for = [(c.get("id"), c.get("name")) for c in self.project.record(version).get("classes") or []]
+        if not made_for or made_for == [(c.id, c.name) for c in self.project.classes]:
+            return version  # (a record without classes predates class edits: made for these)
+        from cnn_desktop.core.app.class_editing import CLASSES_CHANGED
+
+        return self.project.add_version(self.project.adapted_model(version), reason=CLASSES_CHANGED, parent=version,
+                                        note=f"{version} carried over to today's classes", make_current=False)
 
     def save_model_as(self, path: Path) -> None:
         self._submit(SaveModel(path))
