@@ -8,7 +8,8 @@ line under the curves says what the accuracy figure is, or why there is none."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from cnn_desktop.core.app.messages import AccuracyEstimate, TrainingEpoch, TrainingStarted, TrainingSteps
 from cnn_desktop.core.app.session import Session
@@ -24,7 +25,17 @@ class TrainingView(QWidget):
         self.controls = TrainingControls()
         self.curves = CurvesPanel()
         row = QHBoxLayout(self)
-        row.addWidget(self.controls)
+        # The controls scroll rather than squash: a status line wrapping onto three lines once shrank
+        # the Epochs, Learning rate and Batch size boxes until their arrows were unusable, and their
+        # notes (small-collection defaults, a warning) made the window taller than a 1280x800 screen.
+        self.controls_area = QScrollArea()
+        self.controls_area.setWidget(self.controls)
+        self.controls_area.setWidgetResizable(True)
+        self.controls_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.controls_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_area.setMinimumWidth(self.controls.sizeHint().width()
+                                           + self.controls_area.verticalScrollBar().sizeHint().width())
+        row.addWidget(self.controls_area)
         column = QVBoxLayout()
         column.addWidget(self.curves, 1)
         column.addWidget(timeline)
@@ -86,3 +97,5 @@ class TrainingView(QWidget):
         self.curves.show_note(message.line)
         if message.state == "running":
             self.controls.status.setText(message.line)
+        elif message.state == "done":
+            self.controls.estimate = f"{message.folds}-fold estimate {message.correct}/{message.total} right"

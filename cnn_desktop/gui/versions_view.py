@@ -31,6 +31,8 @@ class VersionsView(QWidget):
         super().__init__(parent)
         self.session = session
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # a version's line is longer than the dock is wide: wrap, never cut
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemDoubleClicked.connect(lambda _: self.use_selected())
         self.use_button = QPushButton("Use this version")
         self.use_button.setToolTip("Make the selected version current: it is used now and at the next start")

@@ -46,7 +46,7 @@ def test_ten_drawings_a_class_show_no_validation_curve_and_the_kfold_estimate_un
     assert curves.items["train_accuracy"].xData is not None and len(curves.items["train_accuracy"].xData) > 0
     note = curves.note.text()
     assert note.startswith("5-fold estimate: ") and " of 20 right (" in note and not curves.note.isHidden()
-    assert controls.status.text() == note
+    assert controls.status.text().endswith(f"5-fold estimate {note.split()[2]}/20 right.")  # "37 of 40" -> 37/40
     qtbot.waitUntil(lambda: builtin_project_dir(TICKS, home).joinpath("models", "v0001").is_dir(), timeout=5000)
     with Project.open(builtin_project_dir(TICKS, home), read_only=True) as project:
         validation = project.load_version("v0001").info["validation"]
@@ -92,3 +92,20 @@ def test_settings_the_person_chose_are_kept_when_the_collection_changes(qtbot, o
     window.session.refresh_counts()
     window.training.from_scratch.setChecked(True)
     assert window.training.epochs.value() == 7
+
+
+def test_after_a_run_one_line_says_what_happened_and_the_settings_keep_their_size(qtbot, open_window, home):
+    # Before (issue #15): a 0.3 s run's messages were overwritten before anyone could read them, and a
+    # status wrapping onto three lines squashed the Epochs, Learning rate and Batch size boxes.
+    import re
+
+    _fill(home, 10, 10)
+    window = open_window("ticks-crosses")
+    window.resize(1280, 800)
+    epochs = window.training.epochs
+    _train(qtbot, window)
+    status = window.training.status.text()
+    assert re.fullmatch(r"Trained \d+ steps in \d+\.\d s, 5-fold estimate \d+/20 right\.", status), status
+    qtbot.wait(50)
+    assert epochs.height() >= epochs.sizeHint().height()  # the notes and the status scroll, never squash it
+    assert window.height() == 800  # and never make the window taller than the screen

@@ -17,7 +17,8 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from superqt import QElidingLabel
 
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, PRIMARY, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
@@ -187,9 +188,9 @@ class CurvesPanel(QWidget):
         self._update_ranges()
 
         # What the validation figure is, and why (or why there is none): where the person looks.
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # One line, elided, the whole of it in the tooltip: wrapped onto two lines in the 250 px training
+        # dock of a 1280x800 window, it ran over the plots' x-axis titles.
+        self.note = QElidingLabel("")
         plots = QHBoxLayout()
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.accuracy_plot)
@@ -224,6 +225,7 @@ class CurvesPanel(QWidget):
 
     def show_note(self, line: str) -> None:
         self.note.setText(line)
+        self.note.setToolTip(line)
         self.note.setVisible(bool(line))
 
     def set_total_steps(self, total_steps: int | None) -> None:
