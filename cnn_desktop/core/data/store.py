@@ -23,7 +23,8 @@ A store holds no global state and is meant for one thread; threads (or processes
 collection each open their own store on it.
 
 This module is the store: where files go and how changes are made durable. The bytes of one example
-are made and read in ``example_png``, the marker in ``collection_marker``.
+are made and read in ``example_png``, the marker in ``collection_marker``, and the class folders are
+listed (each file's verdict kept) in ``store_scan``.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ import numpy as np
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
-from cnn_desktop.core.data.example_png import (SIZE, encode_example, example_problems, load_raster,
-                                               png_frame_problem, read_strokes)
-from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind, links_back, not_regular
+from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
+from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind
+from cnn_desktop.core.data.store_scan import FolderScanner, stem_of
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -78,7 +79,7 @@ class DrawingStore:
         self._at_open: list[str] = []  # what went wrong opening it (a marker that cannot be updated)
         self._strays: list[str] = []  # entries of the collection folder that are not classes
         self._skipped: list[str] = []  # what the last scan left out
-        self._checked: dict[str, tuple[tuple[int, int, int, int], str | None, object]] = {}
+        self._scanner = FolderScanner(self.root)  # lists class folders, keeps each file's verdict
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         if read_only:
@@ -93,7 +94,7 @@ class DrawingStore:
         self._strays = self._look_at_root()
         if not read_only:
             for folder in [self.root, *(self.root / label for label in self._classes)]:
-                if self._folder_problem(folder) is None:  # never tidy a folder a link leads to
+                if self._scanner.folder_problem(folder) is None:  # never tidy a folder a link leads to
                     remove_stale_temp_files(folder, older_than=STALE_TEMP_SECONDS)  # read now: tests change it
             if marker_classes != self._classes:
                 self._update_marker(at_open=True)
@@ -257,81 +258,18 @@ class DrawingStore:
         return f"{now:016x}-{secrets.token_hex(3)}"
 
     def _find(self, example_id: str) -> Example:
-        stem = _stem_of(example_id)
+        stem = stem_of(example_id)
         if stem is not None:
             for label in self._classes:
                 path = self.root / label / f"{stem}.png"
-                if self._folder_problem(path.parent) is None and _is_regular(path):
+                if self._scanner.folder_problem(path.parent) is None and _is_regular(path):
                     return Example(example_id, label, path)
         raise DataError(at(self.root, f"no example with id {shown(example_id)}"))
 
     def _scan(self, labels: Sequence[str], deep: bool) -> dict[str, tuple[str, str]]:
-        """The examples in these class folders, {id: (label, path)}; what is left out goes to
-        ``_skipped``. ``deep``: only drawings that decode (``example_problems``), else only the header
-        and end are checked. (Tuples, not Examples: counts() after each label key builds no objects.)"""
-        skipped: list[str] = []
-        found: dict[str, tuple[str, str]] = {}
-        seen: set[str] = set()
-        now = time.time_ns()
-        for label in labels:
-            folder = self.root / label
-            problem = self._folder_problem(folder)
-            if problem is not None:
-                skipped.append(at(folder, problem))
-                continue
-            try:
-                entries = list(os.scandir(folder))
-            except FileNotFoundError:
-                continue  # a class nothing was added to yet has no folder
-            except OSError as error:
-                skipped.append(at(folder, f"cannot list ({describe_error(error)}); its drawings are left out"))
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue  # our temp files, .DS_Store...
-                kind = entry_kind(entry)
-                if kind != FILE:
-                    skipped.append(at(entry.path, "a folder inside a class; ignored" if kind == FOLDER else kind))
-                    continue
-                if not name.endswith(".png"):
-                    skipped.append(at(entry.path, "not a drawing (not .png); ignored"))
-                    continue
-                seen.add(entry.path)
-                problem = self._verdict(entry, deep, now)
-                example_id = _id_of(name[: -len(".png")])
-                if problem is None and example_id in found:
-                    problem = f"same id as {found[example_id][1]}; ignored"
-                if problem is not None:
-                    skipped.append(at(entry.path, problem))
-                    continue
-                found[example_id] = (label, entry.path)
-        if len(labels) == len(self._classes) and len(seen) < len(self._checked):  # forget files that are gone
-            self._checked = {path: value for path, value in self._checked.items() if path in seen}
-        self._skipped = skipped
+        """The examples in these class folders, {id: (label, path)}; what is left out goes to ``_skipped``."""
+        found, self._skipped = self._scanner.scan(labels, deep, everything=len(labels) == len(self._classes))
         return found
-
-    def _verdict(self, entry: os.DirEntry, deep: bool, now: int) -> str | None:
-        """What is wrong with this example file (None: nothing), remembered while the file stays the same."""
-        try:
-            info = entry.stat()
-        except OSError as error:
-            return f"cannot read ({describe_error(error)})"
-        signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        cached = self._checked.get(entry.path)
-        if cached is not None and cached[0] == signature and (not deep or cached[2] is not _UNCHECKED):
-            return cached[2] if deep else cached[1]
-        path = Path(entry.path)
-        if deep:
-            frame, decoded = example_problems(path)
-        else:
-            frame = png_frame_problem(path)
-            decoded = _UNCHECKED if frame is None else frame
-        # A file changed within the last seconds may change again without its times moving (they
-        # are only as fine as the kernel's clock tick): check it again next time.
-        if now - info.st_ctime_ns > _SETTLED_NS:
-            self._checked[entry.path] = (signature, frame, decoded)
-        return decoded if deep else frame
 
     def _refuse_if_read_only(self, what: str) -> None:
         if self.read_only:
@@ -349,7 +287,7 @@ class DrawingStore:
         """The folder of ``label``, created (and the class added) if it is new."""
         label = self._checked_label(label)
         folder = self.root / label
-        problem = self._folder_problem(folder)
+        problem = self._scanner.folder_problem(folder)
         if problem is not None:  # never write where a link back to the collection or above leads
             raise DataError(at(folder, f"cannot store drawings here: {problem}"))
         if not folder.is_dir():
@@ -419,31 +357,6 @@ class DrawingStore:
                 lines.append(at(entry.path, kind))
         return lines
 
-    def _folder_problem(self, folder: Path) -> str | None:
-        """Why a class folder is not read: a link back to the collection or above it, a loop, a file."""
-        try:
-            info = os.lstat(folder)
-        except FileNotFoundError:
-            return None  # no drawings yet
-        except OSError as error:
-            return f"cannot read ({describe_error(error)}); its drawings are left out"
-        if stat.S_ISDIR(info.st_mode):
-            return None
-        if not stat.S_ISLNK(info.st_mode):
-            return f"{not_regular(info.st_mode).replace('regular file', 'folder')}; ignored" \
-                if not stat.S_ISREG(info.st_mode) else "a file, not a class folder; ignored"
-        try:
-            target = os.stat(folder).st_mode
-        except FileNotFoundError:
-            return "a broken link; ignored"
-        except OSError as error:
-            return f"cannot read ({describe_error(error)}); ignored"
-        if not stat.S_ISDIR(target):
-            return "a link to something that is not a folder; ignored"
-        if links_back(folder, self.root):
-            return f"a link to {' '.join(os.readlink(folder).split())}, back to the collection or above it; ignored"
-        return None
-
     def _update_marker(self, at_open: bool) -> None:
         """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
         when a marker exists: the collection stays readable and the problem is reported."""
@@ -466,41 +379,6 @@ class DrawingStore:
 
 
 # --- module helpers ------------------------------------------------------------------------------
-
-
-_UNCHECKED = object()  # no verdict on decoding yet, only on the header and end
-_SETTLED_NS = 2_000_000_000
-
-
-def _id_of(stem: str) -> str:
-    """An example's id: its file name without ".png" when that is text (it always is for the ids the
-    store makes, and for "a:b" or a 150-character name); a name that is not valid UTF-8 (surrogate
-    escapes) would make an id that cannot be printed or passed through Qt, so it becomes "/" and its
-    bytes in hex: "/" is never in a file name, so no real name can be taken for it."""
-    try:
-        stem.encode("utf-8")
-        return stem
-    except UnicodeEncodeError:
-        return "/" + os.fsencode(stem).hex()
-
-
-def _stem_of(example_id: object) -> str | None:
-    """The file name (without ".png") of the example with this id, or None when no file can have it."""
-    if not isinstance(example_id, str):
-        return None
-    if example_id.startswith("/"):
-        try:
-            stem = os.fsdecode(bytes.fromhex(example_id[1:]))
-        except ValueError:
-            return None
-        return stem if _id_of(stem) == example_id and "/" not in stem and "\0" not in stem and stem else None
-    try:
-        example_id.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    if not example_id or "/" in example_id or "\0" in example_id or example_id.startswith("."):
-        return None
-    return example_id
 
 
 def _is_regular(path: Path) -> bool:
