@@ -44,7 +44,7 @@ from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
 from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
 from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind
-from cnn_desktop.core.data.store_scan import FolderScanner, stem_of
+from cnn_desktop.core.data.store_scan import FolderScanner, FolderTally, stem_of
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -80,6 +80,7 @@ class DrawingStore:
         self._strays: list[str] = []  # entries of the collection folder that are not classes
         self._skipped: list[str] = []  # what the last scan left out
         self._scanner = FolderScanner(self.root)  # lists class folders, keeps each file's verdict
+        self._tally = FolderTally(self._scanner)  # counts kept up to date from folder times (see there)
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         if read_only:
@@ -124,8 +125,10 @@ class DrawingStore:
         """
         self._refuse_if_read_only("add a drawing")
         folder = self._label_folder(label)
+        before = self._tally.signature(label)
         example = self._write_example(folder, label, raster, strokes)
         self._sync_folder(folder, example.path)
+        self._tally.added(label, example.path, before)
         return example
 
     def add_many(self, items: Iterable[tuple[str, np.ndarray, Strokes | None]]) -> list[Example]:
@@ -142,7 +145,9 @@ class DrawingStore:
         try:
             for label, raster, strokes in items:
                 folder = self._label_folder(label)
+                before = self._tally.signature(label)
                 example = self._write_example(folder, label, raster, strokes)
+                self._tally.added(label, example.path, before)
                 touched.setdefault(folder, example.path)
                 added.append(example)
         except BaseException:
@@ -196,15 +201,21 @@ class DrawingStore:
         found = self._scan(labels, deep=False)
         return sorted((Example(i, name, Path(path)) for i, (name, path) in found.items()), key=lambda e: e.id)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, check: bool = False) -> dict[str, int]:
         """Number of examples of every class, zeros included, in class order. Only drawings that can be
         read count: a file that fails to decode is left out (and listed in ``skipped``), as in ``arrays()``.
 
-        A file's verdict is kept while its size, inode and times stay the same, so calling this again
-        (after each drawing added) costs one stat per file."""
-        counts = dict.fromkeys(self._classes, 0)
-        for label, _ in self._scan(self._classes, deep=True).values():
-            counts[label] += 1
+        Kept up to date from the class folders' times (``store_scan.FolderTally``): while no folder
+        changed, this costs one stat per class, and after ``add`` none, however large the collection.
+        A file rewritten in place (no tool of ours does) is seen by the next ``arrays()`` or by
+        ``check=True``, which reads every file's verdict again (one stat per file, kept verdicts)."""
+        if check:
+            counts = dict.fromkeys(self._classes, 0)
+            for label, _ in self._scan(self._classes, deep=True).values():
+                counts[label] += 1
+            self._tally.check(counts)
+            return counts
+        counts, self._skipped = self._tally.counts(self._classes)
         return counts
 
     def __len__(self) -> int:
@@ -235,6 +246,10 @@ class DrawingStore:
                 continue
             targets.append(index[example.label])
         self._skipped = problems
+        read = dict.fromkeys(self._classes, 0)
+        for target in targets:
+            read[self._classes[target]] += 1
+        self._tally.check(read)  # a file changed in place since it was counted: count again
         x = np.stack(rasters) if rasters else np.zeros((0, SIZE, SIZE), np.float32)
         return x, np.asarray(targets, dtype=np.int64)
 

@@ -1,0 +1,114 @@
+"""counts() is kept up to date from the class folders' times (store_scan.FolderTally): it must stay
+right after our own adds, deletes and relabels, and after changes made behind the store's back (another
+store or process, another tool), without listing the folders again after a label key."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from cnn_desktop.core.data import store_scan
+from cnn_desktop.core.data.store import DrawingStore
+
+TICKS = ("tick", "cross")
+
+
+def bar(vertical: bool) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    if vertical:
+        image[4:24, 13:15] = 1.0
+    else:
+        image[13:15, 4:24] = 1.0
+    return image
+
+
+def test_counts_follow_our_own_adds_deletes_and_relabels(tmp_path):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    assert store.counts() == {"tick": 0, "cross": 0}
+    first = store.add("tick", bar(False))
+    assert store.counts() == {"tick": 1, "cross": 0}
+    store.add_many([("cross", bar(True), None), ("tick", bar(False), None), ("cross", bar(True), None)])
+    assert store.counts() == {"tick": 2, "cross": 2}
+    store.relabel(first.id, "cross")
+    assert store.counts() == {"tick": 1, "cross": 3}
+    store.remove(first.id)
+    assert store.counts() == {"tick": 1, "cross": 2}
+    store.add("square", bar(True))  # a new class
+    assert store.counts() == {"tick": 1, "cross": 2, "square": 1}
+    assert store.counts() == store.counts(check=True) and store.skipped == ()
+
+
+def test_a_label_key_lists_no_folder_and_reads_no_file(tmp_path, monkeypatch):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    for _ in range(3):
+        store.add("tick", bar(False))
+    assert store.counts() == {"tick": 3, "cross": 0}
+    calls = []
+    for name in ("listdir", "scandir"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda path=".", real=real, name=name: calls.append(name) or real(path))
+    store.add("tick", bar(False))
+    assert store.counts() == {"tick": 4, "cross": 0}
+    assert calls == []  # counted from what the store wrote, not by listing the collection again
+
+
+def test_changes_behind_our_back_are_counted(tmp_path):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    kept = store.add("tick", bar(False))
+    assert store.counts() == {"tick": 1, "cross": 0}
+    other = DrawingStore(tmp_path / "c", TICKS)  # another window or process on the same collection
+    added = other.add("cross", bar(True))
+    other.add("tick", bar(False))
+    assert store.counts() == {"tick": 2, "cross": 1}
+    os.unlink(added.path)  # another tool deletes one
+    (kept.path.parent / "notes.txt").write_text("hello")  # and drops a stray file in
+    assert store.counts() == {"tick": 2, "cross": 0}
+    assert any("notes.txt: not a drawing" in line for line in store.skipped)
+    os.rename(kept.path, kept.path.parent.parent / "cross" / kept.path.name)  # moved by hand
+    assert store.counts() == {"tick": 1, "cross": 1}
+
+
+def test_a_file_added_in_the_same_clock_tick_as_ours_is_counted_once_the_folder_settles(tmp_path, monkeypatch):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    store.add("tick", bar(False))
+    assert store.counts() == {"tick": 1, "cross": 0}
+    folder = store.root / "tick"
+    before = os.stat(folder)
+    stray = DrawingStore(tmp_path / "c", TICKS).add("tick", bar(False))
+    os.utime(folder, ns=(before.st_atime_ns, before.st_mtime_ns))  # a coarse clock: the time did not move
+    assert store.counts()["tick"] in (1, 2)  # not settled yet: may or may not be seen
+    monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # ... and now it has settled
+    assert store.counts() == {"tick": 2, "cross": 0}
+    assert stray.path.exists()
+
+
+def test_a_file_damaged_in_place_is_counted_out_after_a_full_read(tmp_path):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    example = store.add("tick", bar(False))
+    store.add("cross", bar(True))
+    assert store.counts() == {"tick": 1, "cross": 1}
+    data = bytearray(example.path.read_bytes())
+    idat = data.index(b"IDAT")
+    data[idat + 6: idat + 12] = b"\xff" * 6
+    with open(example.path, "r+b") as file:  # in place: same inode, same size, the folder's time stays
+        file.write(bytes(data))
+    images, labels = store.arrays()  # what training reads: every file decoded
+    assert labels.tolist() == [1]
+    assert store.counts() == {"tick": 0, "cross": 1}
+    assert any(line.startswith(str(example.path)) for line in store.skipped)
+
+
+def test_a_half_written_file_is_looked_at_again(tmp_path, monkeypatch):
+    store = DrawingStore(tmp_path / "c", TICKS)
+    store.add("tick", bar(False))
+    template = store.add("tick", bar(False)).path.read_bytes()
+    assert store.counts()["tick"] == 2
+    late = store.root / "tick" / "written-by-another-tool.png"
+    late.write_bytes(template[:20])  # caught half-way through a plain (not atomic) write
+    assert store.counts()["tick"] == 2
+    with open(late, "r+b") as file:
+        file.write(template)  # finished: the folder's time does not move again
+    monkeypatch.setattr(store_scan, "SETTLED_NS", 0)
+    os.utime(store.root / "tick")  # listed again (settled, or touched): the name is checked again
+    assert store.counts()["tick"] == 3
