@@ -25,6 +25,7 @@ class CollectionView(HasDrawingEditor, QWidget):
         # relabel moves it to another path), so a path's thumbnail stays right; decoding all of them
         # again after every added drawing cost up to 300 PNG reads, 150 ms per key press.
         self._icons: dict[Path, QIcon] = {}
+        self._shown: tuple[str, list[Path]] = ("", [])  # the class shown and its drawings, newest first
         self.filter = QComboBox()
         self.filter.currentIndexChanged.connect(self.refresh)
         self.summary = QLabel()
@@ -42,7 +43,7 @@ class CollectionView(HasDrawingEditor, QWidget):
 
     def set_store(self, store: DrawingStore) -> None:
         self._store = store
-        self._icons = {}
+        self._icons, self._shown = {}, ("", [])
         with QSignalBlocker(self.filter):
             self.filter.clear()
             self.filter.addItems([ALL, *store.classes])
@@ -50,21 +51,47 @@ class CollectionView(HasDrawingEditor, QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.editor.clear()
+        """Show the newest drawings of the chosen class. The store answers from what it keeps (no file
+        is listed or read unless its folders changed), and when the only change since the last refresh
+        is drawings added (a label key), only their thumbnails are inserted at the top: a refresh after
+        each label key then costs the same with 60 drawings or 60,000."""
         if self._store is None:
+            self.editor.clear()
             return
         label = self.filter.currentText()
-        examples = self._store.examples(None if label in (ALL, "") else label)
-        shown = examples[-MAX_SHOWN:][::-1]  # newest first
-        icons = {}
-        for example in shown:
+        shown, total = self._store.newest(None if label in (ALL, "") else label, MAX_SHOWN)
+        paths = [example.path for example in shown]
+        new = self._only_added(label, paths)
+        if new is None:
+            self.editor.clear()
+            new = len(shown)
+        else:
+            for _ in range(self.editor.list.count() - (len(paths) - new)):
+                self.editor.list.takeItem(self.editor.list.count() - 1)  # the oldest go
+        kept = set(paths[new:])
+        icons = {path: icon for path, icon in self._icons.items() if path in kept}
+        for row, example in enumerate(shown[:new]):
             icon = self.editor.add(example.id, example.label, f"{example.label} · {example.path.name}",
                                    self._icons.get(example.path))
-            if icon is not None:  # else a damaged file: the store reports it in its problems
-                icons[example.path] = icon
+            if icon is None:  # a damaged file: the store reports it in its problems
+                continue
+            icons[example.path] = icon
+            self.editor.list.insertItem(row, self.editor.list.takeItem(self.editor.list.count() - 1))
         self._icons = icons  # only what is shown: memory stays bounded by MAX_SHOWN
-        more = f" (showing the newest {len(shown)})" if len(shown) < len(examples) else ""
-        self.summary.setText(f"{len(examples)} drawings{more}. Right-click to delete or relabel.")
+        self._shown = (label, [path for path in paths if path in icons])
+        more = f" (showing the newest {len(shown)})" if len(shown) < total else ""
+        self.summary.setText(f"{total} drawings{more}. Right-click to delete or relabel.")
+
+    def _only_added(self, label: str, paths: list[Path]) -> int | None:
+        """How many drawings at the top of ``paths`` are new, when all that changed since the last refresh
+        (same class shown, same list on screen) is drawings added; else None (show all again)."""
+        shown_label, before = self._shown
+        if shown_label != label or not before or len(before) != self.editor.list.count():
+            return None
+        new = next((i for i, path in enumerate(paths) if path == before[0]), None)
+        if new is None or paths[new:] != before[: len(paths) - new]:
+            return None
+        return new
 
     def _edited(self, count: int, done: str) -> None:
         self.refresh()

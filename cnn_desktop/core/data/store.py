@@ -44,7 +44,7 @@ from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
 from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
 from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind
-from cnn_desktop.core.data.store_scan import FolderScanner, FolderTally, stem_of
+from cnn_desktop.core.data.store_scan import FolderScanner, FolderTally, id_of, stem_of
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -217,6 +217,15 @@ class DrawingStore:
             return counts
         counts, self._skipped = self._tally.counts(self._classes)
         return counts
+
+    def newest(self, label: str | None = None, count: int = 300) -> tuple[list[Example], int]:
+        """The newest ``count`` examples (of one label, or all), newest first, and how many there are:
+        what a view of the collection shows. Costs what ``counts()`` costs, plus O(classes + count)."""
+        counts = self.counts()
+        labels = self._classes if label is None else [self._checked_label(label)]
+        shown = [Example(id_of(name[: -len(".png")]), name_label, self.root / name_label / name)
+                 for name_label, name in self._tally.newest(labels, count)]
+        return shown, sum(counts.get(name, 0) for name in labels)
 
     def __len__(self) -> int:
         return len(self.examples())

@@ -8,6 +8,8 @@ listing the collection again (after every drawing added) costs one stat per file
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import os
 import stat
 import time
@@ -162,11 +164,13 @@ class _Listing:
     """What one class folder held when it was last listed: each visible name's verdict (None: an
     example; else the line saying why it is left out) and the folder's (inode, mtime) then."""
 
-    __slots__ = ("signature", "settled", "verdicts", "left_out")
+    __slots__ = ("signature", "settled", "verdicts", "left_out", "names")
 
     def __init__(self, signature: tuple[int, int], settled: bool, verdicts: dict[str, str | None]) -> None:
         self.signature, self.settled, self.verdicts = signature, settled, verdicts
         self.left_out = sum(1 for verdict in verdicts.values() if verdict is not None)
+        # The examples' names, sorted: ids sort by creation time, so the newest are at the end.
+        self.names = sorted(name for name, verdict in verdicts.items() if verdict is None)
 
 
 class FolderTally:
@@ -224,8 +228,30 @@ class FolderTally:
         if after is None:
             return
         listing.verdicts[path.name] = None  # written by the store just now: it decodes
+        bisect.insort(listing.names, path.name)  # a new id is the largest: this appends
         listing.signature, listing.settled = after, False
         self._result[0][label] = self._result[0].get(label, 0) + 1
+
+    def newest(self, labels: Sequence[str], count: int) -> list[tuple[str, str]]:
+        """The newest ``count`` examples of these classes as (label, file name), newest first; call
+        ``counts`` first. Costs O(classes + count), not O(examples)."""
+        tails = []
+        for label in labels:
+            listing = self._listings.get(label)
+            if listing is not None:
+                names = listing.names[-count:]
+            else:  # a folder listed in full every time (a link, or one that cannot be listed)
+                found, _ = self._scanner.scan([label], deep=True, everything=False)
+                names = sorted(os.path.basename(path) for _, path in found.values())[-count:]
+            tails.append([(name, label) for name in reversed(names)])
+        newest, seen = [], set()
+        for name, label in heapq.merge(*tails, reverse=True):
+            if name not in seen:  # an id in two class folders counts in the first only
+                seen.add(name)
+                newest.append((label, name))
+                if len(newest) == count:
+                    break
+        return newest
 
     def signature(self, label: str) -> tuple[int, int] | None:
         return _plain_folder(self._scanner.root / label)

@@ -55,6 +55,9 @@ class ReadOnlyStore:
     def counts(self) -> dict[str, int]:
         return self._opened().counts()
 
+    def newest(self, label: str | None = None, count: int = 300):
+        return self._opened().newest(label, count)
+
     def __len__(self) -> int:
         return len(self._opened().examples())
 
