@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from cnn_desktop.core.data import store_scan
+from cnn_desktop.core.data import store_index, store_scan
 from cnn_desktop.core.data.store import DrawingStore
 
 TICKS = ("tick", "cross")
@@ -112,3 +112,66 @@ def test_a_half_written_file_is_looked_at_again(tmp_path, monkeypatch):
     monkeypatch.setattr(store_scan, "SETTLED_NS", 0)
     os.utime(store.root / "tick")  # listed again (settled, or touched): the name is checked again
     assert store.counts()["tick"] == 3
+
+
+# --- the listings kept on disk between openings (store_index) ---------------------------------------
+
+
+def settle(store):
+    """Make every class folder's time old, as it is when the app is opened the next day."""
+    for label in store.classes:
+        folder = store.root / label
+        if folder.exists():
+            info = os.stat(folder)
+            os.utime(folder, ns=(info.st_atime_ns, info.st_mtime_ns - 10 ** 10))
+
+
+def snapshot(root):
+    return sorted((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in root.rglob("*"))
+
+
+def test_a_second_opening_reads_no_file_while_the_folders_are_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_scan, "SAVE_AFTER", 3)
+    store = DrawingStore(tmp_path / "c", TICKS)
+    store.add_many([("tick", bar(False), None)] * 4 + [("cross", bar(True), None)])
+    settle(store)
+    assert DrawingStore(tmp_path / "c", TICKS).counts() == {"tick": 4, "cross": 1}  # learns, and saves
+    assert (store.root / store_index.INDEX_NAME).is_file()
+    assert len(store.examples()) == 5 and store.skipped == ()  # hidden: no part of the collection
+    read = []
+    monkeypatch.setattr(store_scan, "example_problems", lambda path: read.append(path) or (None, None))
+    again = DrawingStore(tmp_path / "c", TICKS)
+    assert again.counts() == {"tick": 4, "cross": 1} and read == []
+    DrawingStore(tmp_path / "c", TICKS).add("cross", bar(True))  # a folder changes: only it is listed again
+    assert DrawingStore(tmp_path / "c", TICKS).counts() == {"tick": 4, "cross": 2}
+    assert [path.parent.name for path in read] == ["cross"]  # only the new file was read
+
+
+def test_a_saved_listing_that_does_not_fit_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_scan, "SAVE_AFTER", 1)
+    store = DrawingStore(tmp_path / "c", TICKS)
+    gone = store.add("tick", bar(False))
+    store.add("tick", bar(False))
+    settle(store)
+    assert DrawingStore(tmp_path / "c", TICKS).counts()["tick"] == 2
+    os.unlink(gone.path)  # behind its back: the folder's time moves
+    assert DrawingStore(tmp_path / "c", TICKS).counts()["tick"] == 1
+    (store.root / store_index.INDEX_NAME).write_text('{"format": "cnn-desktop-listing", "version": 1, "folders": 7}')
+    assert DrawingStore(tmp_path / "c", TICKS).counts()["tick"] == 1  # damaged: ignored
+
+
+def test_reading_a_read_only_collection_or_project_writes_nothing(tmp_path, monkeypatch):
+    from cnn_desktop.core.projects.project import Project
+
+    monkeypatch.setattr(store_scan, "SAVE_AFTER", 1)
+    project = Project.create(tmp_path / "p", "p", ["tick", "cross"])
+    project.store.add_many([("tick", bar(False), None), ("cross", bar(True), None)])
+    project.close()
+    drawings = project.folder / "drawings"
+    settle(DrawingStore(drawings, TICKS, read_only=True))
+    before = snapshot(tmp_path)
+    store = DrawingStore(drawings, TICKS, read_only=True)
+    assert store.counts() == {"tick": 1, "cross": 1} and len(store.newest()[0]) == 2 and len(store.arrays()[1]) == 2
+    with Project.open(tmp_path / "p", read_only=True) as readonly:
+        assert readonly.counts() and len(readonly.store.newest()[0]) == 2 and len(readonly.store.arrays()[1]) == 2
+    assert snapshot(tmp_path) == before and not (drawings / store_index.INDEX_NAME).exists()

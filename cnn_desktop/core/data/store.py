@@ -80,7 +80,8 @@ class DrawingStore:
         self._strays: list[str] = []  # entries of the collection folder that are not classes
         self._skipped: list[str] = []  # what the last scan left out
         self._scanner = FolderScanner(self.root)  # lists class folders, keeps each file's verdict
-        self._tally = FolderTally(self._scanner)  # counts kept up to date from folder times (see there)
+        # Counts kept up to date from folder times, and saved for the next opening unless read-only.
+        self._tally = FolderTally(self._scanner, keep_on_disk=not read_only)
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         if read_only:

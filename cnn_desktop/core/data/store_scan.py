@@ -19,11 +19,15 @@ from typing import Sequence
 from cnn_desktop.core.errors import at, describe_error
 from cnn_desktop.core.data.example_png import example_problems, png_frame_problem
 from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind, links_back, not_regular
+from cnn_desktop.core.data.store_index import Listings, load_listings, save_listings
 
 _UNCHECKED = object()  # no verdict on decoding yet, only on the header and end
 # A file changed within the last seconds may change again without its times moving (they are only as
 # fine as the kernel's clock tick): its verdict is not kept until it has settled.
 SETTLED_NS = 2_000_000_000
+# Listings are saved for the next opening (store_index) once this many names were learnt: reading that
+# many files again would take a noticeable ~0.1 s, and saving 60,000 names takes ~30 ms.
+SAVE_AFTER = 1000
 
 
 class FolderScanner:
@@ -186,15 +190,41 @@ class FolderTally:
       tick as ours leaves the time as our add left it. A folder whose mtime is younger than
       ``SETTLED_NS`` is therefore listed once more when it has settled (a names-only listing, compared
       with the names known: about a millisecond per 6,000 drawings).
-    * a file rewritten in place (not replaced) keeps its verdict here until a full scan (``scan``:
-      ``examples()``, ``arrays()``, which training reads) sees it and calls ``forget``. The app never
+    * a file rewritten in place, or replaced under the same name, keeps its verdict here until a full scan (``scan``:
+      ``arrays()``, which training reads, or ``counts(check=True)``) sees it and calls ``check``. The app never
       rewrites a drawing in place; another tool may, and is then caught at the next full scan.
     """
 
-    def __init__(self, scanner: FolderScanner) -> None:
+    def __init__(self, scanner: FolderScanner, keep_on_disk: bool) -> None:
         self._scanner = scanner
         self._listings: dict[str, _Listing] = {}
         self._result: tuple[dict[str, int], list[str]] | None = None  # counts, skipped lines
+        self._keep_on_disk = keep_on_disk  # save the listings for the next opening (store_index)
+        self._saved: Listings | None = None  # what the last opening saved; read at the first count
+        self._unsaved = 0  # names learnt since the listings were last saved
+
+    def _restore(self, label: str) -> _Listing | None:
+        """The listing of this folder saved by the last opening, if any: used as it is while the folder
+        has not changed since, else as what is known of its names (only new ones are read)."""
+        if self._saved is None:
+            self._saved = load_listings(self._scanner.root)
+        saved = self._saved.pop(label, None)
+        if saved is None:
+            return None
+        self._listings[label] = _Listing(saved[0], True, saved[1])
+        self._result = None
+        return self._listings[label]
+
+    def _save(self) -> None:
+        """Keep the listings on disk once enough was learnt and every folder's time has settled."""
+        if not self._keep_on_disk or self._unsaved < SAVE_AFTER or not all(l.settled for l in self._listings.values()):
+            return
+        try:
+            save_listings(self._scanner.root, {label: (listing.signature, listing.verdicts)
+                                               for label, listing in self._listings.items()})
+        except OSError:
+            pass  # a cache: without it the next opening lists the folders again
+        self._unsaved = 0
 
     def counts(self, labels: Sequence[str]) -> tuple[dict[str, int], list[str]]:
         """{label: examples} in ``labels`` order, and one line for each entry left out."""
@@ -208,11 +238,12 @@ class FolderTally:
                 if self._listings.pop(label, None) is not None:
                     self._result = None
                 continue
-            listing = self._listings.get(label)
+            listing = self._listings.get(label) or self._restore(label)
             settled = now - signature[1] > SETTLED_NS
             if listing is None or listing.signature != signature or (settled and not listing.settled):
                 if not self._list(label, folder, signature, settled, listing):
                     uncached.append(label)
+        self._save()
         if uncached or self._result is None or list(self._result[0]) != list(labels):
             self._result = self._tally(labels, uncached)
         counts, skipped = self._result
@@ -231,6 +262,7 @@ class FolderTally:
         bisect.insort(listing.names, path.name)  # a new id is the largest: this appends
         listing.signature, listing.settled = after, False
         self._result[0][label] = self._result[0].get(label, 0) + 1
+        self._unsaved += 1
 
     def newest(self, labels: Sequence[str], count: int) -> list[tuple[str, str]]:
         """The newest ``count`` examples of these classes as (label, file name), newest first; call
@@ -262,6 +294,8 @@ class FolderTally:
         if self._result is not None and self._result[0] != counts:
             self._listings.clear()
             self._result = None
+            self._saved = {}  # and what was saved is no more to be trusted than what was kept
+            self._unsaved = SAVE_AFTER  # save the listings found next, over the ones saved
 
     def _list(self, label: str, folder: Path, signature: tuple[int, int], settled: bool,
               old: _Listing | None) -> bool:
@@ -292,6 +326,7 @@ class FolderTally:
             for entry in entries:
                 if entry.name in new:
                     verdicts[entry.name] = self._scanner.entry_problem(entry, now)
+            self._unsaved += len(new)
         self._listings[label] = _Listing(signature, settled, verdicts)
         self._result = None
         return True
