@@ -175,3 +175,33 @@ def test_reading_a_read_only_collection_or_project_writes_nothing(tmp_path, monk
     with Project.open(tmp_path / "p", read_only=True) as readonly:
         assert readonly.counts() and len(readonly.store.newest()[0]) == 2 and len(readonly.store.arrays()[1]) == 2
     assert snapshot(tmp_path) == before and not (drawings / store_index.INDEX_NAME).exists()
+
+
+# --- the decoded inputs kept between training runs (store_inputs) ------------------------------------
+
+
+def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
+    from cnn_desktop.core.data import store as store_module
+    from cnn_desktop.core.data.store_inputs import cache_path
+
+    store = DrawingStore(tmp_path / "c", TICKS)
+    kept = store.add("tick", bar(False))
+    changed = store.add("cross", bar(True))
+    monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # the files' times have settled: they can be trusted
+    first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert cache_path(store.root).is_file() and not any(p.name.endswith(".npz") for p in store.root.rglob("*"))
+    decoded = []
+    real = store_module.load_raster
+    monkeypatch.setattr(store_module, "load_raster", lambda path: decoded.append(path.name) or real(path))
+    again = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert decoded == [] and all(np.array_equal(a, b) for a, b in zip(first, again))
+
+    template = DrawingStore(tmp_path / "other", TICKS).add("cross", bar(False)).path  # another drawing
+    os.replace(template, changed.path)  # replaced behind the store's back, under the same name
+    images, labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert decoded == [changed.path.name]
+    assert np.array_equal(images[1], bar(False)) and np.array_equal(images[0], first[0][0])
+
+    (cache_path(store.root)).write_bytes(b"not a cache")  # damaged: ignored, decoded again
+    images, labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert labels.tolist() == [0, 1] and np.array_equal(images[1], bar(False))

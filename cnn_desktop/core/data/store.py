@@ -44,6 +44,7 @@ from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
 from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
 from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind
+from cnn_desktop.core.data.store_inputs import InputCache
 from cnn_desktop.core.data.store_scan import FolderScanner, FolderTally, id_of, stem_of
 from cnn_desktop.core.data.strokes import Strokes
 
@@ -242,25 +243,47 @@ class DrawingStore:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every readable example: X float32 (N, 28, 28) in [0, 1], y int64 indices into ``classes``.
 
-        Oldest first. Files that fail to decode are skipped and listed in ``skipped``.
+        Oldest first. Files that fail to decode are skipped and listed in ``skipped``. Files decoded by
+        an earlier call (of any store on this collection) and unchanged since are taken from the inputs
+        cache (``store_inputs``) without being opened.
         """
         index = {label: i for i, label in enumerate(self._classes)}
-        examples = self.examples()
+        cache = InputCache(self.root)
+        root = f"{self.root}{os.sep}"
+        self._scanner.seed({root + key: signature for key, signature in cache.known().items()})
+        found = self._scan(self._classes, deep=False)  # as examples(), without 60,000 Path objects
         problems = list(self._skipped)
-        rasters, targets = [], []
-        for example in examples:
-            try:
-                rasters.append(load_raster(example.path))
-            except DataError as error:
-                problems.append(str(error))
-                continue
-            targets.append(index[example.label])
+        cached, decoded, targets = {}, {}, []  # position in X -> cache row, or decoded pixels
+        for example_id in sorted(found):
+            label, path = found[example_id]
+            key = path[len(root):]
+            signature = self._scanner.signature_of(path)
+            row = cache.row(key, signature)
+            if row is not None:
+                cached[len(targets)] = row
+            else:
+                try:
+                    grey = np.rint(load_raster(Path(path)) * 255).astype(np.uint8)  # as stored
+                except DataError as error:
+                    problems.append(str(error))
+                    continue
+                if signature is not None:
+                    cache.put(key, signature, grey)
+                decoded[len(targets)] = grey
+            targets.append(index[label])
+        pixels = np.empty((len(targets), SIZE, SIZE), np.uint8)
+        if cached:  # one copy for all the cached rows
+            pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
+                cache.pixels[np.fromiter(cached.values(), np.int64, len(cached))]
+        for position, grey in decoded.items():
+            pixels[position] = grey
+        cache.save()
         self._skipped = problems
         read = dict.fromkeys(self._classes, 0)
         for target in targets:
             read[self._classes[target]] += 1
         self._tally.check(read)  # a file changed in place since it was counted: count again
-        x = np.stack(rasters) if rasters else np.zeros((0, SIZE, SIZE), np.float32)
+        x = pixels.astype(np.float32) / 255.0  # as load_raster makes it
         return x, np.asarray(targets, dtype=np.int64)
 
     # --- helpers: examples ---

@@ -78,6 +78,17 @@ class FolderScanner:
             self._checked = {path: value for path, value in self._checked.items() if path in seen}
         return found, skipped
 
+    def seed(self, decoded: dict[str, tuple[int, int, int, int]]) -> None:
+        """Files known to decode while their (inode, size, mtime, ctime) stay these (``store_inputs``):
+        a scan then checks them with a stat, without reading them."""
+        for path, signature in decoded.items():
+            self._checked.setdefault(path, (signature, None, None))
+
+    def signature_of(self, path: str) -> tuple[int, int, int, int] | None:
+        """The signature the last scan saw for this file, if its verdict is kept (it had settled)."""
+        cached = self._checked.get(path)
+        return cached[0] if cached is not None else None
+
     def entry_problem(self, entry: os.DirEntry, now: int, deep: bool = True) -> str | None:
         """What is wrong with this entry of a class folder as an example (None: nothing)."""
         kind = entry_kind(entry)
