@@ -1,4 +1,4 @@
-"""counts() is kept up to date from the class folders' times (store_scan.FolderTally): it must stay
+"""counts() is kept up to date from the class folders' times (store_tally.FolderTally): it must stay
 right after our own adds, deletes and relabels, and after changes made behind the store's back (another
 store or process, another tool), without listing the folders again after a label key."""
 
@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from cnn_desktop.core.data import store_index, store_scan
+from cnn_desktop.core.data import store_index, store_scan, store_tally
 from cnn_desktop.core.data.store import DrawingStore
 
 TICKS = ("tick", "cross")
@@ -131,7 +131,7 @@ def snapshot(root):
 
 
 def test_a_second_opening_reads_no_file_while_the_folders_are_unchanged(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_scan, "SAVE_AFTER", 3)
+    monkeypatch.setattr(store_tally, "SAVE_AFTER", 3)
     store = DrawingStore(tmp_path / "c", TICKS)
     store.add_many([("tick", bar(False), None)] * 4 + [("cross", bar(True), None)])
     settle(store)
@@ -148,7 +148,7 @@ def test_a_second_opening_reads_no_file_while_the_folders_are_unchanged(tmp_path
 
 
 def test_a_saved_listing_that_does_not_fit_is_not_used(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_scan, "SAVE_AFTER", 1)
+    monkeypatch.setattr(store_tally, "SAVE_AFTER", 1)
     store = DrawingStore(tmp_path / "c", TICKS)
     gone = store.add("tick", bar(False))
     store.add("tick", bar(False))
@@ -163,7 +163,7 @@ def test_a_saved_listing_that_does_not_fit_is_not_used(tmp_path, monkeypatch):
 def test_reading_a_read_only_collection_or_project_writes_nothing(tmp_path, monkeypatch):
     from cnn_desktop.core.projects.project import Project
 
-    monkeypatch.setattr(store_scan, "SAVE_AFTER", 1)
+    monkeypatch.setattr(store_tally, "SAVE_AFTER", 1)
     project = Project.create(tmp_path / "p", "p", ["tick", "cross"])
     project.store.add_many([("tick", bar(False), None), ("cross", bar(True), None)])
     project.close()
@@ -185,7 +185,7 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     from cnn_desktop.core.data.store_inputs import cache_path
 
     store = DrawingStore(tmp_path / "c", TICKS)
-    kept = store.add("tick", bar(False))
+    store.add("tick", bar(False))
     changed = store.add("cross", bar(True))
     monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # the files' times have settled: they can be trusted
     first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()

@@ -43,9 +43,9 @@ from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_sta
 from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
 from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
-from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind
 from cnn_desktop.core.data.store_inputs import InputCache
-from cnn_desktop.core.data.store_scan import FolderScanner, FolderTally, id_of, stem_of
+from cnn_desktop.core.data.store_scan import FolderScanner, id_of, stem_of, strays
+from cnn_desktop.core.data.store_tally import FolderTally
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -94,7 +94,7 @@ class DrawingStore:
         if marker_classes is None:
             self._refuse_foreign_folder()
         self._classes = _merge(given, marker_classes or [])
-        self._strays = self._look_at_root()
+        self._strays = strays(self.root, self._classes)
         if not read_only:
             for folder in [self.root, *(self.root / label for label in self._classes)]:
                 if self._scanner.folder_problem(folder) is None:  # never tidy a folder a link leads to
@@ -207,7 +207,7 @@ class DrawingStore:
         """Number of examples of every class, zeros included, in class order. Only drawings that can be
         read count: a file that fails to decode is left out (and listed in ``skipped``), as in ``arrays()``.
 
-        Kept up to date from the class folders' times (``store_scan.FolderTally``): while no folder
+        Kept up to date from the class folders' times (``store_tally.FolderTally``): while no folder
         changed, this costs one stat per class, and after ``add`` none, however large the collection.
         A file rewritten in place (no tool of ours does) is seen by the next ``arrays()`` or by
         ``check=True``, which reads every file's verdict again (one stat per file, kept verdicts)."""
@@ -373,37 +373,6 @@ class DrawingStore:
             raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
         if visible:
             raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
-
-    def _look_at_root(self) -> list[str]:
-        """One line for each entry of the collection folder that is not a class folder, the marker or
-        hidden: a stray folder is not a class ("not a class: junk/ (3 files), ignored"), and a link,
-        a special file or a loop is never followed."""
-        try:
-            entries = sorted(os.scandir(self.root), key=lambda entry: entry.name)
-        except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
-        classes = set(self._classes)
-        lines = []
-        for entry in entries:
-            name = entry.name
-            if name.startswith(".") or name in classes or name == MARKER_NAME:
-                continue
-            kind = entry_kind(entry)
-            if kind == FOLDER and entry.is_symlink():
-                target = " ".join(os.readlink(entry.path).split())
-                lines.append(at(entry.path, f"not a class: {name}/ (a link to {target}), ignored"))
-            elif kind == FOLDER:
-                try:
-                    files = sum(1 for inner in os.scandir(entry.path) if not inner.name.startswith("."))
-                    what = f"{files} file{'' if files == 1 else 's'}"
-                except OSError as error:
-                    what = f"cannot list: {describe_error(error)}"
-                lines.append(at(entry.path, f"not a class: {name}/ ({what}), ignored"))
-            elif kind == FILE:
-                lines.append(at(entry.path, "not in a class folder; ignored"))
-            else:
-                lines.append(at(entry.path, kind))
-        return lines
 
     def _update_marker(self, at_open: bool) -> None:
         """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
