@@ -83,6 +83,7 @@ class DrawingStore:
         self._scanner = FolderScanner(self.root)  # lists class folders, keeps each file's verdict
         # Counts kept up to date from folder times, and saved for the next opening unless read-only.
         self._tally = FolderTally(self._scanner, keep_on_disk=not read_only)
+        self._newest: dict[tuple[str, str], Example] = {}  # the last answer of newest()
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         if read_only:
@@ -225,9 +226,13 @@ class DrawingStore:
         what a view of the collection shows. Costs what ``counts()`` costs, plus O(classes + count)."""
         counts = self.counts()
         labels = self._classes if label is None else [self._checked_label(label)]
-        shown = [Example(id_of(name[: -len(".png")]), name_label, self.root / name_label / name)
-                 for name_label, name in self._tally.newest(labels, count)]
-        return shown, sum(counts.get(name, 0) for name in labels)
+        # The Examples of the last answer are used again: a view asks after each label key, and
+        # building 300 Paths each time cost more than the rest of the key.
+        last, self._newest = self._newest, {}
+        for name_label, name in self._tally.newest(labels, count):
+            self._newest[name_label, name] = last.get((name_label, name)) or Example(
+                id_of(name[: -len(".png")]), name_label, self.root / name_label / name)
+        return list(self._newest.values()), sum(counts.get(name, 0) for name in labels)
 
     def __len__(self) -> int:
         return len(self.examples())
