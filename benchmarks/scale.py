@@ -13,8 +13,9 @@ copying are not timed.
 For each size, measured in this order:
 
 * launch -> main window shown: a fresh process running ``cnn-desktop`` on that home, timed as
-  ``startup`` times it (process start to the end of the window's first frame), median of rounds
-  interleaved between the two sizes;
+  ``startup`` times it (process start to the end of the window's first frame), interleaved between the
+  two sizes: the first opening of the copy (nothing kept from an earlier opening) on its own, then the
+  median of the next ones;
 * label key: GUI-thread time from the key press (``QTest.keyClick`` on the window, as the person
   presses it) until the key's handlers return to the event loop, over ``KEYS`` keys, with the
   collection dock hidden (the default layout) and then shown (it shows the newest drawing at once);
@@ -214,7 +215,7 @@ def _in_window(home: Path, keys: int) -> dict:
 def run(quick: bool = False) -> list[Row]:
     small, large = QUICK_SIZES if quick else SIZES
     keys = QUICK_KEYS if quick else KEYS
-    rounds = 1 if quick else 3
+    rounds = 2 if quick else 4
     os.environ.setdefault("CNN_DESKTOP_RESOURCES", str(Path(tempfile.gettempdir()) / "cnn-bench-no-resources"))
     with tempfile.TemporaryDirectory(prefix="cnn-bench-scale-") as tmp:
         homes = {}
@@ -236,14 +237,21 @@ def _fresh(home: Path, drawings: int) -> Path:
 
 
 def _rows(small: int, large: int, keys: int, launches: dict, inside: dict) -> list[Row]:
-    def shown(size):
-        return median([run["shown"] for run in launches[size]])
+    def shown(size, which):
+        return median([run["shown"] for run in launches[size][which]])
 
     big, ref = inside[large], inside[small]
     at, at_ref = f"{large:,} drawings", f"same, {small:,} drawings"
-    rows = [Row(NAME, f"launch -> window shown, {at}", shown(large), "s", at_ref, shown(small),
-                ratio(shown(large), shown(small)), f"<= {TARGET_WINDOW_S:g} s", shown(large) <= TARGET_WINDOW_S,
-                note=f"median of {len(launches[large])} launches, interleaved", extra={"launches": launches})]
+    rows = []
+    # The first opening of a project finds nothing kept from an earlier one; the next ones may.
+    for which, what in ((slice(0, 1), "first opening"), (slice(1, None), "next openings")):
+        if not launches[large][which]:
+            continue
+        value, reference = shown(large, which), shown(small, which)
+        rows.append(Row(NAME, f"launch -> window shown, {what}, {at}", value, "s", at_ref, reference,
+                        ratio(value, reference), f"<= {TARGET_WINDOW_S:g} s", value <= TARGET_WINDOW_S,
+                        note=f"median of {len(launches[large][which])} launch(es), interleaved with the reference",
+                        extra={"launches": launches}))
     for key, what in (("keys_hidden_ms", "collection hidden"), ("keys_shown_ms", "collection shown")):
         value, reference = percentile(big[key], 95), percentile(ref[key], 95)
         rows.append(Row(NAME, f"label key p95, {what}, {at}", value, "ms", at_ref, reference, ratio(value, reference),
