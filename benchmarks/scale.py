@@ -22,7 +22,7 @@ For each size, measured in this order:
 * collection view: opening its dock (the first listing and thumbnails), showing each class in turn,
   and scrolling the thumbnails one step at a time, each step repainted at once (the frame's time);
 * Train -> first training step: from clicking Train until the compute thread has run one step (the
-  collection is read and the run set up in between).
+  collection is read and the run set up in between); twice, as a second run may find what the first read.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def _train_start(window) -> float:
 
 
 def _in_window(home: Path, keys: int) -> dict:
-    from benchmarks.gui_support import application, close_window, open_window
+    from benchmarks.gui_support import application, close_window, open_window, spin
 
     application()
     window = open_window(_Home(home))
@@ -207,9 +207,12 @@ def _in_window(home: Path, keys: int) -> dict:
         shown = _label_keys(window, keys)
         window.docks["feature_maps"].raise_()
         train = _train_start(window)
+        spin(0.5)
+        train_again = _train_start(window)  # what was read for the first run may be kept
     finally:
         close_window(window)
-    return {"keys_hidden_ms": hidden, "keys_shown_ms": shown, "train_s": train, **collection}
+    return {"keys_hidden_ms": hidden, "keys_shown_ms": shown, "train_s": train, "train_again_s": train_again,
+            **collection}
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -267,6 +270,7 @@ def _rows(small: int, large: int, keys: int, launches: dict, inside: dict) -> li
     rows.append(Row(NAME, f"collection: scroll frame p95, {at}", value, "ms", at_ref, reference, ratio(value, reference),
                     f"p95 <= {TARGET_FRAME_MS:g} ms", value <= TARGET_FRAME_MS,
                     note=f"{len(big['frame_ms'])} frames; max {max(big['frame_ms'], default=0):.1f} ms"))
-    rows.append(Row(NAME, f"Train -> first training step, {at}", big["train_s"], "s", at_ref, ref["train_s"],
-                    ratio(big["train_s"], ref["train_s"]), f"<= {TARGET_TRAIN_S:g} s", big["train_s"] <= TARGET_TRAIN_S))
+    for key, what in (("train_s", "first run"), ("train_again_s", "next run")):
+        rows.append(Row(NAME, f"Train -> first training step, {what}, {at}", big[key], "s", at_ref, ref[key],
+                        ratio(big[key], ref[key]), f"<= {TARGET_TRAIN_S:g} s", big[key] <= TARGET_TRAIN_S))
     return rows

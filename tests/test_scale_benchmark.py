@@ -18,7 +18,7 @@ def test_the_scale_benchmark_runs_in_quick_mode(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = json.loads(out.read_text())["rows"]
-    assert len(rows) == 8 and all(row["bench"] == "scale" for row in rows)
+    assert len(rows) == 9 and all(row["bench"] == "scale" for row in rows)
     for row in rows:
         for key in ("value", "ref_value", "ratio"):
             assert math.isfinite(row[key]), f"{row['metric']}: {key} is {row[key]}"
