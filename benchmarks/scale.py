@@ -17,8 +17,9 @@ For each size, measured in this order:
   two sizes: the first opening of the copy (nothing kept from an earlier opening) on its own, then the
   median of the next ones;
 * label key: GUI-thread time from the key press (``QTest.keyClick`` on the window, as the person
-  presses it) until the key's handlers return to the event loop, over ``KEYS`` keys, with the
-  collection dock hidden (the default layout) and then shown (it shows the newest drawing at once);
+  presses it) until the key's handlers return to the event loop, over ``KEYS`` keys, with the window
+  as it opens and then with the collection's tab raised (offscreen, Qt reports a tabbed dock visible
+  even behind another tab, so the collection view shows each new drawing in both);
 * collection view: opening its dock (the first listing and thumbnails), showing each class in turn,
   and scrolling the thumbnails one step at a time, each step repainted at once (the frame's time);
 * Train -> first training step: from clicking Train until the compute thread has run one step (the
@@ -255,7 +256,7 @@ def _rows(small: int, large: int, keys: int, launches: dict, inside: dict) -> li
                         ratio(value, reference), f"<= {TARGET_WINDOW_S:g} s", value <= TARGET_WINDOW_S,
                         note=f"median of {len(launches[large][which])} launch(es), interleaved with the reference",
                         extra={"launches": launches}))
-    for key, what in (("keys_hidden_ms", "collection hidden"), ("keys_shown_ms", "collection shown")):
+    for key, what in (("keys_hidden_ms", "window as opened"), ("keys_shown_ms", "collection tab raised")):
         value, reference = percentile(big[key], 95), percentile(ref[key], 95)
         rows.append(Row(NAME, f"label key p95, {what}, {at}", value, "ms", at_ref, reference, ratio(value, reference),
                         f"p95 <= {TARGET_KEY_MS:g} ms", value <= TARGET_KEY_MS,
