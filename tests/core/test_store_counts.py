@@ -191,8 +191,8 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert cache_path(store.root).is_file() and not any(p.name.endswith(".npz") for p in store.root.rglob("*"))
     decoded = []
-    real = store_module.load_raster
-    monkeypatch.setattr(store_module, "load_raster", lambda path: decoded.append(path.name) or real(path))
+    real = store_module.stored_pixels
+    monkeypatch.setattr(store_module, "stored_pixels", lambda path: decoded.append(path.name) or real(path))
     again = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert decoded == [] and all(np.array_equal(a, b) for a, b in zip(first, again))
 

@@ -42,7 +42,7 @@ import numpy as np
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
-from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes
+from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes, stored_pixels
 from cnn_desktop.core.data.store_inputs import InputCache
 from cnn_desktop.core.data.store_scan import FolderScanner, id_of, stem_of, strays
 from cnn_desktop.core.data.store_tally import FolderTally
@@ -268,7 +268,7 @@ class DrawingStore:
                 cached[len(targets)] = row
             else:
                 try:
-                    grey = np.rint(load_raster(Path(path)) * 255).astype(np.uint8)  # as stored
+                    grey = stored_pixels(Path(path))  # as load_raster reads it, times 255
                 except DataError as error:
                     problems.append(str(error))
                     continue
