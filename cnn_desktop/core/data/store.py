@@ -8,8 +8,9 @@ Layout (an ordinary image folder, so other tools can read it)::
                                          black, as MNIST) with its strokes as JSON in a compressed
                                          "cnn-desktop-strokes" text chunk
 
-One file holds a whole example, so committing it is one atomic rename and there is no index that could
-disagree with the files. The label is the folder and nothing else; ids sort by creation time.
+One file holds a whole example, so committing it is one atomic rename and no index is the truth: the
+hidden ``<root>/.cnn-desktop-listing.json`` (``store_index``) only remembers listings, and is ignored
+wherever a folder changed since. The label is the folder and nothing else; ids sort by creation time.
 
 Every write goes to a hidden temp file in the target folder, is flushed and fsynced, renamed onto its
 final name with ``os.replace``, and the folder is fsynced. A crash at any instant therefore leaves each
@@ -23,8 +24,9 @@ A store holds no global state and is meant for one thread; threads (or processes
 collection each open their own store on it.
 
 This module is the store: where files go and how changes are made durable. The bytes of one example
-are made and read in ``example_png``, the marker in ``collection_marker``, and the class folders are
-listed (each file's verdict kept) in ``store_scan``.
+are made and read in ``example_png``, the marker in ``collection_marker``; the class folders are
+listed (each file's verdict kept) in ``store_scan``, counted in ``store_tally``, and the decoded inputs
+kept between training runs in ``store_inputs``.
 """
 
 from __future__ import annotations
