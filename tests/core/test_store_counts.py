@@ -181,7 +181,7 @@ def test_reading_a_read_only_collection_or_project_writes_nothing(tmp_path, monk
 
 
 def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
-    from cnn_desktop.core.data import store as store_module
+    from cnn_desktop.core.data import store_inputs
     from cnn_desktop.core.data.store_inputs import cache_path
 
     store = DrawingStore(tmp_path / "c", TICKS)
@@ -191,8 +191,8 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert cache_path(store.root).is_file() and not any(p.name.endswith(".npz") for p in store.root.rglob("*"))
     decoded = []
-    real = store_module.stored_pixels
-    monkeypatch.setattr(store_module, "stored_pixels", lambda path: decoded.append(path.name) or real(path))
+    real = store_inputs.stored_pixels
+    monkeypatch.setattr(store_inputs, "stored_pixels", lambda path: decoded.append(path.name) or real(path))
     again = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert decoded == [] and all(np.array_equal(a, b) for a, b in zip(first, again))
 

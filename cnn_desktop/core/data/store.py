@@ -44,7 +44,7 @@ import numpy as np
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
-from cnn_desktop.core.data.example_png import SIZE, encode_example, load_raster, read_strokes, stored_pixels
+from cnn_desktop.core.data.example_png import encode_example, load_raster, read_strokes
 from cnn_desktop.core.data.store_inputs import InputCache
 from cnn_desktop.core.data.store_scan import FolderScanner, id_of, stem_of, strays
 from cnn_desktop.core.data.store_tally import FolderTally
@@ -254,44 +254,15 @@ class DrawingStore:
         an earlier call (of any store on this collection) and unchanged since are taken from the inputs
         cache (``store_inputs``) without being opened.
         """
-        index = {label: i for i, label in enumerate(self._classes)}
         cache = InputCache(self.root)
-        root = f"{self.root}{os.sep}"
-        self._scanner.seed({root + key: signature for key, signature in cache.known().items()})
+        self._scanner.seed(cache.seeds())  # files decoded before and unchanged: checked with a stat
         found = self._scan(self._classes, deep=False)  # as examples(), without 60,000 Path objects
-        problems = list(self._skipped)
-        cached, decoded, targets = {}, {}, []  # position in X -> cache row, or decoded pixels
-        for example_id in sorted(found):
-            label, path = found[example_id]
-            key = path[len(root):]
-            signature = self._scanner.signature_of(path)
-            row = cache.row(key, signature)
-            if row is not None:
-                cached[len(targets)] = row
-            else:
-                try:
-                    grey = stored_pixels(Path(path))  # as load_raster reads it, times 255
-                except DataError as error:
-                    problems.append(str(error))
-                    continue
-                if signature is not None:
-                    cache.put(key, signature, grey)
-                decoded[len(targets)] = grey
-            targets.append(index[label])
-        pixels = np.empty((len(targets), SIZE, SIZE), np.uint8)
-        if cached:  # one copy for all the cached rows
-            pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
-                cache.pixels[np.fromiter(cached.values(), np.int64, len(cached))]
-        for position, grey in decoded.items():
-            pixels[position] = grey
-        cache.save()
-        self._skipped = problems
-        read = dict.fromkeys(self._classes, 0)
-        for target in targets:
-            read[self._classes[target]] += 1
-        self._tally.check(read)  # a file changed in place since it was counted: count again
+        pixels, labels, problems = cache.read(found, self._classes, self._scanner.signature_of)
+        self._skipped = [*self._skipped, *problems]
+        read = np.bincount(labels, minlength=len(self._classes)).tolist()
+        self._tally.check(dict(zip(self._classes, read)))  # a file changed in place since counted: count again
         x = np.divide(pixels, np.float32(255), dtype=np.float32)  # as load_raster makes it, in one pass
-        return x, np.asarray(targets, dtype=np.int64)
+        return x, labels
 
     # --- helpers: examples ---
 

@@ -20,11 +20,14 @@ import io
 import os
 import zipfile
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
 from cnn_desktop.core.atomic import write_atomically
+from cnn_desktop.core.data.example_png import stored_pixels
 from cnn_desktop.core.data.home import data_home
+from cnn_desktop.core.errors import DataError
 
 _VERSION = 1
 Signature = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
@@ -41,15 +44,49 @@ class InputCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.path = cache_path(root)
+        self._prefix = f"{root}{os.sep}"  # a file's key is its path without it: "label/name"
         self._index: dict[str, tuple[Signature, int]] = {}  # "label/name" -> (signature, row)
         self._pixels = np.zeros((0, 28, 28), np.uint8)
         self._new: dict[str, tuple[Signature, np.ndarray]] = {}
         self._used: set[str] = set()
         self._load()
 
-    def known(self) -> dict[str, Signature]:
-        """Every cached file ("label/name") with the signature it had when decoded."""
-        return {key: signature for key, (signature, _) in self._index.items()}
+    def seeds(self) -> dict[str, Signature]:
+        """Every cached file (its path) with the signature it had when decoded (``FolderScanner.seed``)."""
+        return {self._prefix + key: signature for key, (signature, _) in self._index.items()}
+
+    def read(self, found: dict[str, tuple[str, str]], classes: Sequence[str],
+             signature_of: Callable[[str], Signature | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The pixels (uint8 (N, 28, 28)) and class indices of the examples ``found`` ({id: (label,
+        path)}, as a scan gives them), oldest first, and one line for each that failed to decode. What
+        is cached with the signature ``signature_of`` gives is taken from here; the rest is decoded
+        (``stored_pixels``) and kept for next time; then the cache is saved if it changed."""
+        index = {label: i for i, label in enumerate(classes)}
+        cached, decoded, targets, problems = {}, {}, [], []  # position -> cache row, or decoded pixels
+        for example_id in sorted(found):
+            label, path = found[example_id]
+            key, signature = path[len(self._prefix):], signature_of(path)
+            row = self.row(key, signature)
+            if row is not None:
+                cached[len(targets)] = row
+            else:
+                try:
+                    grey = stored_pixels(Path(path))  # as load_raster reads it, times 255
+                except DataError as error:
+                    problems.append(str(error))
+                    continue
+                if signature is not None:
+                    self.put(key, signature, grey)
+                decoded[len(targets)] = grey
+            targets.append(index[label])
+        pixels = np.empty((len(targets), 28, 28), np.uint8)
+        if cached:  # one copy for all the cached rows
+            pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
+                self._pixels[np.fromiter(cached.values(), np.int64, len(cached))]
+        for position, grey in decoded.items():
+            pixels[position] = grey
+        self.save()
+        return pixels, np.asarray(targets, dtype=np.int64), problems
 
     @property
     def pixels(self) -> np.ndarray:
