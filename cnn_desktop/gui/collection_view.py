@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -21,10 +19,11 @@ class CollectionView(HasDrawingEditor, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._store: DrawingStore | None = None
-        # Thumbnails of the examples shown, by file. An example's file is never rewritten in place (a
-        # relabel moves it to another path), so a path's thumbnail stays right; decoding all of them
-        # again after every added drawing cost up to 300 PNG reads, 150 ms per key press.
-        self._icons: dict[Path, QIcon] = {}
+        # Thumbnails of the examples shown, by (label, id), which name one file. An example's file is
+        # never rewritten in place (a relabel moves it to another label), so its thumbnail stays right;
+        # decoding all of them again after every added drawing cost up to 300 PNG reads, 150 ms per key.
+        self._icons: dict[tuple[str, str], QIcon] = {}
+        self._shown: tuple[str, list[tuple[str, str]]] = ("", [])  # the class shown and its drawings, newest first
         self.filter = QComboBox()
         self.filter.currentIndexChanged.connect(self.refresh)
         self.summary = QLabel()
@@ -42,7 +41,7 @@ class CollectionView(HasDrawingEditor, QWidget):
 
     def set_store(self, store: DrawingStore) -> None:
         self._store = store
-        self._icons = {}
+        self._icons, self._shown = {}, ("", [])
         with QSignalBlocker(self.filter):
             self.filter.clear()
             self.filter.addItems([ALL, *store.classes])
@@ -50,21 +49,47 @@ class CollectionView(HasDrawingEditor, QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.editor.clear()
+        """Show the newest drawings of the chosen class. The store answers from what it keeps (no file
+        is listed or read unless its folders changed), and when the only change since the last refresh
+        is drawings added (a label key), only their thumbnails are inserted at the top: a refresh after
+        each label key then costs the same with 60 drawings or 60,000."""
         if self._store is None:
+            self.editor.clear()
             return
         label = self.filter.currentText()
-        examples = self._store.examples(None if label in (ALL, "") else label)
-        shown = examples[-MAX_SHOWN:][::-1]  # newest first
-        icons = {}
-        for example in shown:
+        shown, total = self._store.newest(None if label in (ALL, "") else label, MAX_SHOWN)
+        keys = [(example.label, example.id) for example in shown]  # cheaper to compare than Paths
+        new = self._only_added(label, keys)
+        if new is None:
+            self.editor.clear()
+            new = len(shown)
+        else:
+            for _ in range(self.editor.list.count() - (len(keys) - new)):
+                self.editor.list.takeItem(self.editor.list.count() - 1)  # the oldest go
+        kept = set(keys[new:])
+        icons = {key: icon for key, icon in self._icons.items() if key in kept}
+        for row, example in enumerate(shown[:new]):
             icon = self.editor.add(example.id, example.label, f"{example.label} · {example.path.name}",
-                                   self._icons.get(example.path))
-            if icon is not None:  # else a damaged file: the store reports it in its problems
-                icons[example.path] = icon
+                                   self._icons.get(keys[row]))
+            if icon is None:  # a damaged file: the store reports it in its problems
+                continue
+            icons[keys[row]] = icon
+            self.editor.list.insertItem(row, self.editor.list.takeItem(self.editor.list.count() - 1))
         self._icons = icons  # only what is shown: memory stays bounded by MAX_SHOWN
-        more = f" (showing the newest {len(shown)})" if len(shown) < len(examples) else ""
-        self.summary.setText(f"{len(examples)} drawings{more}. Right-click to delete or relabel.")
+        self._shown = (label, [key for key in keys if key in icons])
+        more = f" (showing the newest {len(shown)})" if len(shown) < total else ""
+        self.summary.setText(f"{total} drawings{more}. Right-click to delete or relabel.")
+
+    def _only_added(self, label: str, keys: list[tuple[str, str]]) -> int | None:
+        """How many drawings at the top of ``keys`` are new, when all that changed since the last refresh
+        (same class shown, same list on screen) is drawings added; else None (show all again)."""
+        shown_label, before = self._shown
+        if shown_label != label or not before or len(before) != self.editor.list.count():
+            return None
+        new = next((i for i, key in enumerate(keys) if key == before[0]), None)
+        if new is None or keys[new:] != before[: len(keys) - new]:
+            return None
+        return new
 
     def _edited(self, count: int, done: str) -> None:
         self.refresh()

@@ -110,6 +110,11 @@ def write_forever(collection, model_path):
         save_model(model_path, model, history=[{"epoch": version}], info={"version": version})
         print("model", version, flush=True)
 
+# Everything imported so far is permanent: a full garbage collection in a writer would walk it all,
+# copying every page the fork shares (0.1-0.2 s, as long as a writer lives), and when one falls due
+# depends on how many objects the imports made.
+import gc
+gc.freeze()
 for line in sys.stdin:
     collection, model_path, out = line.rstrip("\n").split("\t")
     pid = os.fork()

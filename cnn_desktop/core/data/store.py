@@ -8,8 +8,9 @@ Layout (an ordinary image folder, so other tools can read it)::
                                          black, as MNIST) with its strokes as JSON in a compressed
                                          "cnn-desktop-strokes" text chunk
 
-One file holds a whole example, so committing it is one atomic rename and there is no index that could
-disagree with the files. The label is the folder and nothing else; ids sort by creation time.
+One file holds a whole example, so committing it is one atomic rename and no index is the truth: the
+hidden ``<root>/.cnn-desktop-listing.json`` (``store_index``) only remembers listings, and is ignored
+wherever a folder changed since. The label is the folder and nothing else; ids sort by creation time.
 
 Every write goes to a hidden temp file in the target folder, is flushed and fsynced, renamed onto its
 final name with ``os.replace``, and the folder is fsynced. A crash at any instant therefore leaves each
@@ -23,7 +24,9 @@ A store holds no global state and is meant for one thread; threads (or processes
 collection each open their own store on it.
 
 This module is the store: where files go and how changes are made durable. The bytes of one example
-are made and read in ``example_png``, the marker in ``collection_marker``.
+are made and read in ``example_png``, the marker in ``collection_marker``; the class folders are
+listed (each file's verdict kept) in ``store_scan``, counted in ``store_tally``, and the decoded inputs
+kept between training runs in ``store_inputs``.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ import numpy as np
 from cnn_desktop.core.atomic import STALE_TEMP_SECONDS, fsync_folder, remove_stale_temp_files, write_atomically
 from cnn_desktop.core.errors import DataError, at, describe_error, shown
 from cnn_desktop.core.data.collection_marker import MARKER_NAME, is_safe_name, read_marker, write_marker
-from cnn_desktop.core.data.example_png import (SIZE, encode_example, example_problems, load_raster,
-                                               png_frame_problem, read_strokes)
-from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind, links_back, not_regular
+from cnn_desktop.core.data.example_png import encode_example, load_raster, read_strokes
+from cnn_desktop.core.data.store_inputs import InputCache
+from cnn_desktop.core.data.store_scan import FolderScanner, id_of, stem_of, strays
+from cnn_desktop.core.data.store_tally import FolderTally
 from cnn_desktop.core.data.strokes import Strokes
 
 
@@ -78,7 +82,10 @@ class DrawingStore:
         self._at_open: list[str] = []  # what went wrong opening it (a marker that cannot be updated)
         self._strays: list[str] = []  # entries of the collection folder that are not classes
         self._skipped: list[str] = []  # what the last scan left out
-        self._checked: dict[str, tuple[tuple[int, int, int, int], str | None, object]] = {}
+        self._scanner = FolderScanner(self.root)  # lists class folders, keeps each file's verdict
+        # Counts kept up to date from folder times, and saved for the next opening unless read-only.
+        self._tally = FolderTally(self._scanner, keep_on_disk=not read_only)
+        self._newest: dict[tuple[str, str], Example] = {}  # the last answer of newest()
         self._last_ns = 0  # last time stamp used in an id: keeps ids strictly increasing
         given = [self._checked_label(label) for label in classes]
         if read_only:
@@ -90,10 +97,10 @@ class DrawingStore:
         if marker_classes is None:
             self._refuse_foreign_folder()
         self._classes = _merge(given, marker_classes or [])
-        self._strays = self._look_at_root()
+        self._strays = strays(self.root, self._classes)
         if not read_only:
             for folder in [self.root, *(self.root / label for label in self._classes)]:
-                if self._folder_problem(folder) is None:  # never tidy a folder a link leads to
+                if self._scanner.folder_problem(folder) is None:  # never tidy a folder a link leads to
                     remove_stale_temp_files(folder, older_than=STALE_TEMP_SECONDS)  # read now: tests change it
             if marker_classes != self._classes:
                 self._update_marker(at_open=True)
@@ -123,8 +130,10 @@ class DrawingStore:
         """
         self._refuse_if_read_only("add a drawing")
         folder = self._label_folder(label)
+        before = self._tally.signature(label)
         example = self._write_example(folder, label, raster, strokes)
         self._sync_folder(folder, example.path)
+        self._tally.added(label, example.path, before)
         return example
 
     def add_many(self, items: Iterable[tuple[str, np.ndarray, Strokes | None]]) -> list[Example]:
@@ -141,7 +150,9 @@ class DrawingStore:
         try:
             for label, raster, strokes in items:
                 folder = self._label_folder(label)
+                before = self._tally.signature(label)
                 example = self._write_example(folder, label, raster, strokes)
+                self._tally.added(label, example.path, before)
                 touched.setdefault(folder, example.path)
                 added.append(example)
         except BaseException:
@@ -195,16 +206,35 @@ class DrawingStore:
         found = self._scan(labels, deep=False)
         return sorted((Example(i, name, Path(path)) for i, (name, path) in found.items()), key=lambda e: e.id)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, check: bool = False) -> dict[str, int]:
         """Number of examples of every class, zeros included, in class order. Only drawings that can be
         read count: a file that fails to decode is left out (and listed in ``skipped``), as in ``arrays()``.
 
-        A file's verdict is kept while its size, inode and times stay the same, so calling this again
-        (after each drawing added) costs one stat per file."""
-        counts = dict.fromkeys(self._classes, 0)
-        for label, _ in self._scan(self._classes, deep=True).values():
-            counts[label] += 1
+        Kept up to date from the class folders' times (``store_tally.FolderTally``): while no folder
+        changed, this costs one stat per class, and after ``add`` none, however large the collection.
+        A file rewritten in place (no tool of ours does) is seen by the next ``arrays()`` or by
+        ``check=True``, which reads every file's verdict again (one stat per file, kept verdicts)."""
+        if check:
+            counts = dict.fromkeys(self._classes, 0)
+            for label, _ in self._scan(self._classes, deep=True).values():
+                counts[label] += 1
+            self._tally.check(counts)
+            return counts
+        counts, self._skipped = self._tally.counts(self._classes)
         return counts
+
+    def newest(self, label: str | None = None, count: int = 300) -> tuple[list[Example], int]:
+        """The newest ``count`` examples (of one label, or all), newest first, and how many there are:
+        what a view of the collection shows. Costs what ``counts()`` costs, plus O(classes + count)."""
+        counts = self.counts()
+        labels = self._classes if label is None else [self._checked_label(label)]
+        # The Examples of the last answer are used again: a view asks after each label key, and
+        # building 300 Paths each time cost more than the rest of the key.
+        last, self._newest = self._newest, {}
+        for name_label, name in self._tally.newest(labels, count):
+            self._newest[name_label, name] = last.get((name_label, name)) or Example(
+                id_of(name[: -len(".png")]), name_label, self.root / name_label / name)
+        return list(self._newest.values()), sum(counts.get(name, 0) for name in labels)
 
     def __len__(self) -> int:
         return len(self.examples())
@@ -220,22 +250,19 @@ class DrawingStore:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Every readable example: X float32 (N, 28, 28) in [0, 1], y int64 indices into ``classes``.
 
-        Oldest first. Files that fail to decode are skipped and listed in ``skipped``.
+        Oldest first. Files that fail to decode are skipped and listed in ``skipped``. Files decoded by
+        an earlier call (of any store on this collection) and unchanged since are taken from the inputs
+        cache (``store_inputs``) without being opened.
         """
-        index = {label: i for i, label in enumerate(self._classes)}
-        examples = self.examples()
-        problems = list(self._skipped)
-        rasters, targets = [], []
-        for example in examples:
-            try:
-                rasters.append(load_raster(example.path))
-            except DataError as error:
-                problems.append(str(error))
-                continue
-            targets.append(index[example.label])
-        self._skipped = problems
-        x = np.stack(rasters) if rasters else np.zeros((0, SIZE, SIZE), np.float32)
-        return x, np.asarray(targets, dtype=np.int64)
+        cache = InputCache(self.root)
+        self._scanner.seed(cache.seeds())  # files decoded before and unchanged: checked with a stat
+        found = self._scan(self._classes, deep=False)  # as examples(), without 60,000 Path objects
+        pixels, labels, problems = cache.read(found, self._classes, self._scanner.signature_of)
+        self._skipped = [*self._skipped, *problems]
+        read = np.bincount(labels, minlength=len(self._classes)).tolist()
+        self._tally.check(dict(zip(self._classes, read)))  # a file changed in place since counted: count again
+        x = np.divide(pixels, np.float32(255), dtype=np.float32)  # as load_raster makes it, in one pass
+        return x, labels
 
     # --- helpers: examples ---
 
@@ -257,81 +284,18 @@ class DrawingStore:
         return f"{now:016x}-{secrets.token_hex(3)}"
 
     def _find(self, example_id: str) -> Example:
-        stem = _stem_of(example_id)
+        stem = stem_of(example_id)
         if stem is not None:
             for label in self._classes:
                 path = self.root / label / f"{stem}.png"
-                if self._folder_problem(path.parent) is None and _is_regular(path):
+                if self._scanner.folder_problem(path.parent) is None and _is_regular(path):
                     return Example(example_id, label, path)
         raise DataError(at(self.root, f"no example with id {shown(example_id)}"))
 
     def _scan(self, labels: Sequence[str], deep: bool) -> dict[str, tuple[str, str]]:
-        """The examples in these class folders, {id: (label, path)}; what is left out goes to
-        ``_skipped``. ``deep``: only drawings that decode (``example_problems``), else only the header
-        and end are checked. (Tuples, not Examples: counts() after each label key builds no objects.)"""
-        skipped: list[str] = []
-        found: dict[str, tuple[str, str]] = {}
-        seen: set[str] = set()
-        now = time.time_ns()
-        for label in labels:
-            folder = self.root / label
-            problem = self._folder_problem(folder)
-            if problem is not None:
-                skipped.append(at(folder, problem))
-                continue
-            try:
-                entries = list(os.scandir(folder))
-            except FileNotFoundError:
-                continue  # a class nothing was added to yet has no folder
-            except OSError as error:
-                skipped.append(at(folder, f"cannot list ({describe_error(error)}); its drawings are left out"))
-                continue
-            for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue  # our temp files, .DS_Store...
-                kind = entry_kind(entry)
-                if kind != FILE:
-                    skipped.append(at(entry.path, "a folder inside a class; ignored" if kind == FOLDER else kind))
-                    continue
-                if not name.endswith(".png"):
-                    skipped.append(at(entry.path, "not a drawing (not .png); ignored"))
-                    continue
-                seen.add(entry.path)
-                problem = self._verdict(entry, deep, now)
-                example_id = _id_of(name[: -len(".png")])
-                if problem is None and example_id in found:
-                    problem = f"same id as {found[example_id][1]}; ignored"
-                if problem is not None:
-                    skipped.append(at(entry.path, problem))
-                    continue
-                found[example_id] = (label, entry.path)
-        if len(labels) == len(self._classes) and len(seen) < len(self._checked):  # forget files that are gone
-            self._checked = {path: value for path, value in self._checked.items() if path in seen}
-        self._skipped = skipped
+        """The examples in these class folders, {id: (label, path)}; what is left out goes to ``_skipped``."""
+        found, self._skipped = self._scanner.scan(labels, deep, everything=len(labels) == len(self._classes))
         return found
-
-    def _verdict(self, entry: os.DirEntry, deep: bool, now: int) -> str | None:
-        """What is wrong with this example file (None: nothing), remembered while the file stays the same."""
-        try:
-            info = entry.stat()
-        except OSError as error:
-            return f"cannot read ({describe_error(error)})"
-        signature = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        cached = self._checked.get(entry.path)
-        if cached is not None and cached[0] == signature and (not deep or cached[2] is not _UNCHECKED):
-            return cached[2] if deep else cached[1]
-        path = Path(entry.path)
-        if deep:
-            frame, decoded = example_problems(path)
-        else:
-            frame = png_frame_problem(path)
-            decoded = _UNCHECKED if frame is None else frame
-        # A file changed within the last seconds may change again without its times moving (they
-        # are only as fine as the kernel's clock tick): check it again next time.
-        if now - info.st_ctime_ns > _SETTLED_NS:
-            self._checked[entry.path] = (signature, frame, decoded)
-        return decoded if deep else frame
 
     def _refuse_if_read_only(self, what: str) -> None:
         if self.read_only:
@@ -349,7 +313,7 @@ class DrawingStore:
         """The folder of ``label``, created (and the class added) if it is new."""
         label = self._checked_label(label)
         folder = self.root / label
-        problem = self._folder_problem(folder)
+        problem = self._scanner.folder_problem(folder)
         if problem is not None:  # never write where a link back to the collection or above leads
             raise DataError(at(folder, f"cannot store drawings here: {problem}"))
         if not folder.is_dir():
@@ -388,62 +352,6 @@ class DrawingStore:
         if visible:
             raise DataError(at(self.root, f"not a cnn-desktop collection (no {MARKER_NAME}) and not empty"))
 
-    def _look_at_root(self) -> list[str]:
-        """One line for each entry of the collection folder that is not a class folder, the marker or
-        hidden: a stray folder is not a class ("not a class: junk/ (3 files), ignored"), and a link,
-        a special file or a loop is never followed."""
-        try:
-            entries = sorted(os.scandir(self.root), key=lambda entry: entry.name)
-        except OSError as error:
-            raise DataError(at(self.root, f"cannot list ({describe_error(error)})")) from None
-        classes = set(self._classes)
-        lines = []
-        for entry in entries:
-            name = entry.name
-            if name.startswith(".") or name in classes or name == MARKER_NAME:
-                continue
-            kind = entry_kind(entry)
-            if kind == FOLDER and entry.is_symlink():
-                target = " ".join(os.readlink(entry.path).split())
-                lines.append(at(entry.path, f"not a class: {name}/ (a link to {target}), ignored"))
-            elif kind == FOLDER:
-                try:
-                    files = sum(1 for inner in os.scandir(entry.path) if not inner.name.startswith("."))
-                    what = f"{files} file{'' if files == 1 else 's'}"
-                except OSError as error:
-                    what = f"cannot list: {describe_error(error)}"
-                lines.append(at(entry.path, f"not a class: {name}/ ({what}), ignored"))
-            elif kind == FILE:
-                lines.append(at(entry.path, "not in a class folder; ignored"))
-            else:
-                lines.append(at(entry.path, kind))
-        return lines
-
-    def _folder_problem(self, folder: Path) -> str | None:
-        """Why a class folder is not read: a link back to the collection or above it, a loop, a file."""
-        try:
-            info = os.lstat(folder)
-        except FileNotFoundError:
-            return None  # no drawings yet
-        except OSError as error:
-            return f"cannot read ({describe_error(error)}); its drawings are left out"
-        if stat.S_ISDIR(info.st_mode):
-            return None
-        if not stat.S_ISLNK(info.st_mode):
-            return f"{not_regular(info.st_mode).replace('regular file', 'folder')}; ignored" \
-                if not stat.S_ISREG(info.st_mode) else "a file, not a class folder; ignored"
-        try:
-            target = os.stat(folder).st_mode
-        except FileNotFoundError:
-            return "a broken link; ignored"
-        except OSError as error:
-            return f"cannot read ({describe_error(error)}); ignored"
-        if not stat.S_ISDIR(target):
-            return "a link to something that is not a folder; ignored"
-        if links_back(folder, self.root):
-            return f"a link to {' '.join(os.readlink(folder).split())}, back to the collection or above it; ignored"
-        return None
-
     def _update_marker(self, at_open: bool) -> None:
         """Rewrite the marker with the current classes. At open, failing (read-only folder) is not fatal
         when a marker exists: the collection stays readable and the problem is reported."""
@@ -466,41 +374,6 @@ class DrawingStore:
 
 
 # --- module helpers ------------------------------------------------------------------------------
-
-
-_UNCHECKED = object()  # no verdict on decoding yet, only on the header and end
-_SETTLED_NS = 2_000_000_000
-
-
-def _id_of(stem: str) -> str:
-    """An example's id: its file name without ".png" when that is text (it always is for the ids the
-    store makes, and for "a:b" or a 150-character name); a name that is not valid UTF-8 (surrogate
-    escapes) would make an id that cannot be printed or passed through Qt, so it becomes "/" and its
-    bytes in hex: "/" is never in a file name, so no real name can be taken for it."""
-    try:
-        stem.encode("utf-8")
-        return stem
-    except UnicodeEncodeError:
-        return "/" + os.fsencode(stem).hex()
-
-
-def _stem_of(example_id: object) -> str | None:
-    """The file name (without ".png") of the example with this id, or None when no file can have it."""
-    if not isinstance(example_id, str):
-        return None
-    if example_id.startswith("/"):
-        try:
-            stem = os.fsdecode(bytes.fromhex(example_id[1:]))
-        except ValueError:
-            return None
-        return stem if _id_of(stem) == example_id and "/" not in stem and "\0" not in stem and stem else None
-    try:
-        example_id.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    if not example_id or "/" in example_id or "\0" in example_id or example_id.startswith("."):
-        return None
-    return example_id
 
 
 def _is_regular(path: Path) -> bool:

@@ -36,7 +36,8 @@ class ReadOnlyStore:
             problem = would_write(self.root, self._ids)
             if problem:
                 raise ProjectError(at(self._project, f"{problem}; open it for writing once to tidy it"))
-            self._store = DrawingStore(self.root, self._ids)
+            # read_only: it would write nothing anyway (checked above), and must not keep its listings.
+            self._store = DrawingStore(self.root, self._ids, read_only=True)
         return self._store
 
     # --- reading: the store's own answers ---
@@ -58,6 +59,9 @@ class ReadOnlyStore:
 
     def counts(self) -> dict[str, int]:
         return self._opened().counts()
+
+    def newest(self, label: str | None = None, count: int = 300):
+        return self._opened().newest(label, count)
 
     def __len__(self) -> int:
         return len(self._opened().examples())

@@ -1,0 +1,142 @@
+"""The decoded 28x28 inputs of a collection, kept between training runs so Train does not decode every PNG.
+
+Each Train reads the whole collection (``DrawingStore.arrays()``): at 60,000 drawings, decoding them all
+again took seconds before the first training step. This cache keeps, per drawing file, its pixels
+(uint8, as stored) with the file's (inode, size, mtime, ctime) when it was decoded. A file whose
+signature is unchanged is taken from here without being opened; any other file is decoded (and checked)
+as before, and the cache is rewritten when something changed.
+
+Where: ``<home>/cache/inputs/<hash of the collection's path>.npz`` (``data_home()``: the same folder as
+the projects, or ``CNN_DESKTOP_HOME``), not beside the drawings: training reads a collection through a
+read-only store, and a read-only project (another window's, a read-only share) must never be written.
+It is a cache and never the truth: written atomically (``write_atomically``), ignored when missing,
+unreadable, of another version or another collection, and failing to write it changes nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from cnn_desktop.core.atomic import write_atomically
+from cnn_desktop.core.data.example_png import stored_pixels
+from cnn_desktop.core.data.home import data_home
+from cnn_desktop.core.errors import DataError
+
+_VERSION = 1
+Signature = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+
+
+def cache_path(root: Path) -> Path:
+    key = hashlib.sha256(os.fsencode(os.path.abspath(root))).hexdigest()[:24]
+    return data_home() / "cache" / "inputs" / f"{key}.npz"
+
+
+class InputCache:
+    """The cached inputs of the collection at ``root``: ``get`` one, ``put`` what was decoded, ``save``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = cache_path(root)
+        self._prefix = f"{root}{os.sep}"  # a file's key is its path without it: "label/name"
+        self._index: dict[str, tuple[Signature, int]] = {}  # "label/name" -> (signature, row)
+        self._pixels = np.zeros((0, 28, 28), np.uint8)
+        self._new: dict[str, tuple[Signature, np.ndarray]] = {}
+        self._used: set[str] = set()
+        self._load()
+
+    def seeds(self) -> dict[str, Signature]:
+        """Every cached file (its path) with the signature it had when decoded (``FolderScanner.seed``)."""
+        return {self._prefix + key: signature for key, (signature, _) in self._index.items()}
+
+    def read(self, found: dict[str, tuple[str, str]], classes: Sequence[str],
+             signature_of: Callable[[str], Signature | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The pixels (uint8 (N, 28, 28)) and class indices of the examples ``found`` ({id: (label,
+        path)}, as a scan gives them), oldest first, and one line for each that failed to decode. What
+        is cached with the signature ``signature_of`` gives is taken from here; the rest is decoded
+        (``stored_pixels``) and kept for next time; then the cache is saved if it changed."""
+        index = {label: i for i, label in enumerate(classes)}
+        cached, decoded, targets, problems = {}, {}, [], []  # position -> cache row, or decoded pixels
+        for example_id in sorted(found):
+            label, path = found[example_id]
+            key, signature = path[len(self._prefix):], signature_of(path)
+            row = self.row(key, signature)
+            if row is not None:
+                cached[len(targets)] = row
+            else:
+                try:
+                    grey = stored_pixels(Path(path))  # as load_raster reads it, times 255
+                except DataError as error:
+                    problems.append(str(error))
+                    continue
+                if signature is not None:
+                    self.put(key, signature, grey)
+                decoded[len(targets)] = grey
+            targets.append(index[label])
+        pixels = np.empty((len(targets), 28, 28), np.uint8)
+        if cached:  # one copy for all the cached rows
+            pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
+                self._pixels[np.fromiter(cached.values(), np.int64, len(cached))]
+        for position, grey in decoded.items():
+            pixels[position] = grey
+        self.save()
+        return pixels, np.asarray(targets, dtype=np.int64), problems
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """The cached uint8 (N, 28, 28) pixels; ``row`` says which row is whose."""
+        return self._pixels
+
+    def row(self, key: str, signature: Signature | None) -> int | None:
+        """The row of this file's pixels if it is cached with this very signature, else None."""
+        found = self._index.get(key)
+        if found is None or signature is None or found[0] != signature:
+            return None
+        self._used.add(key)
+        return found[1]
+
+    def put(self, key: str, signature: Signature, pixels: np.ndarray) -> None:
+        self._new[key] = (signature, pixels)
+
+    def save(self) -> None:
+        """Rewrite the cache with what was used and decoded this time, if that differs from it."""
+        if not self._new and self._used == self._index.keys():
+            return
+        keys = sorted(self._used | self._new.keys())
+        signatures = np.zeros((len(keys), 4), np.int64)
+        pixels = np.zeros((len(keys), 28, 28), np.uint8)
+        for row, key in enumerate(keys):
+            if key in self._new:
+                signatures[row], pixels[row] = self._new[key]
+            else:
+                signature, old_row = self._index[key]
+                signatures[row], pixels[row] = signature, self._pixels[old_row]
+        buffer = io.BytesIO()
+        np.savez(buffer, version=np.array(_VERSION), root=np.array(os.fsencode(os.path.abspath(self.root))),
+                 keys=np.array([os.fsencode(key) for key in keys], dtype=np.bytes_),
+                 signatures=signatures, pixels=pixels)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.path, buffer.getvalue())
+        except OSError:
+            pass  # a cache: the next run decodes again
+
+    def _load(self) -> None:
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                if int(data["version"]) != _VERSION or data["root"].item() != os.fsencode(os.path.abspath(self.root)):
+                    return
+                keys, signatures, pixels = data["keys"], data["signatures"], data["pixels"]
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            return  # none yet, or damaged: decode everything
+        if pixels.shape[1:] != (28, 28) or pixels.dtype != np.uint8 or not len(keys) == len(signatures) == len(pixels):
+            return
+        self._pixels = pixels
+        self._index = {os.fsdecode(key): (tuple(signature), row)
+                       for row, (key, signature) in enumerate(zip(keys.tolist(), signatures.tolist()))}
