@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_the_scale_benchmark_runs_in_quick_mode(tmp_path):
     out = tmp_path / "rows.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
