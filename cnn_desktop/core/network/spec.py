@@ -237,7 +237,7 @@ def _layer_from(item: Any, number: int, counts: dict[str, int]) -> Layer:
     parameters, each of its declared type. ``counts`` numbers the layers of each kind as it goes, so a
     message uses the name the layer will have (see ``ModelSpec.layer_names``)."""
     if not isinstance(item, dict):
-        raise CnnDesktopError(f"layer {number} is not an object with a \"kind\"")
+        raise CnnDesktopError(f"layer {number}: not an object with a \"kind\"")
     params = dict(item)
     kind = params.pop("kind", None)
     if not isinstance(kind, str) or kind not in LAYER_KINDS:
