@@ -185,14 +185,3 @@ def _smaller(row: LayerRow) -> str:
     if row.kind == "fc":
         return "use fewer units, or pool more before flatten"
     return "use fewer filters, or pool earlier"
-
-
-def summary_as_text(summary: NetworkSummary) -> list[str]:
-    """The table as lines (the command line's `info` and error messages use it)."""
-    lines = [f"{'layer':<10} {'kind':<8} {'output':<12} {'parameters':>10} {'mult-adds':>11}  receptive field"]
-    for row in summary.rows:
-        lines.append(f"{row.name:<10} {row.kind:<8} {row.shape_text:<12} {row.params:>10,} {row.macs:>11,}  "
-                     f"{row.field_text}")
-    t = summary.totals
-    lines.append(f"{'total':<10} {t.layers:<8} {'':<12} {t.params:>10,} {t.macs:>11,}")
-    return lines
