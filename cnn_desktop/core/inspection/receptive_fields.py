@@ -75,13 +75,13 @@ def describe_unit(spec: ModelSpec, layer: str, activation: np.ndarray, tile: int
         shape = (geometry[geometry.index(producer) - 1].channels, producer.kernel, producer.kernel) if producer else None
         where = f"{layer} map {channel} unit ({row}, {col}) = {value:.3g}"
     else:
-        box = (0, 0, fed_size(spec) - 1, fed_size(spec) - 1)
+        box = (0, 0, geo.last_seen, geo.last_seen)  # all that reaches it: the whole drawing, mostly
         producer, shape = None, None
         unit = "class " + spec.classes[index[0]] if layer == "out" else f"unit {index[0]}"
         where = f"{layer} {unit} = {value:.3g}"
     top, left, bottom, right = box
     sees = f"sees input rows {top}-{bottom}, cols {left}-{right}"
-    if len(index) == 1:
+    if len(index) == 1 and bottom == fed_size(spec) - 1:
         sees = f"sees the whole {fed_size(spec)}×{fed_size(spec)} input"
     parts = [where, sees]
     if producer is not None and shape is not None:

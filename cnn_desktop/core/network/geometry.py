@@ -37,6 +37,10 @@ class LayerGeometry:
     kernel: int = 0  # conv/pool window side, 0 for other layers
     stride: int = 1
     padding: int = 0
+    # The last drawing row (and column) that reaches this layer at all. A window that does not fit
+    # the last rows of its input drops them (a 2x2 pool of 15 rows reads 14), and every layer after
+    # it never sees them, even where its own fields would reach that far; -1: not computed.
+    last_seen: int = -1
 
 
 def input_padding(spec: ModelSpec) -> int:
@@ -66,7 +70,8 @@ def iter_geometry(spec: ModelSpec) -> Iterator[LayerGeometry]:
         raise CnnDesktopError("input: the image must be at least 1x1 with at least one channel")
     offset = input_padding(spec)
     size, channels, field, jump, pad = spec.input_size, spec.in_channels, 1, 1, offset
-    yield LayerGeometry("input", "input", channels, size, field, jump, pad)
+    seen = fed_size(spec) - 1
+    yield LayerGeometry("input", "input", channels, size, field, jump, pad, last_seen=seen)
     flat = False
     last_conv = ""  # the conv layer whose padding could make room for a pool that does not fit
     for name, layer in zip(spec.layer_names(), spec.layers):
@@ -88,6 +93,7 @@ def iter_geometry(spec: ModelSpec) -> Iterator[LayerGeometry]:
             field += (kernel - 1) * jump
             jump *= stride
             size = new_size
+            seen = min(seen, (size - 1) * jump - pad + field - 1)
             if isinstance(layer, Conv):
                 if layer.filters < 1:
                     raise CnnDesktopError(f"{name}: needs at least one filter")
@@ -105,11 +111,11 @@ def iter_geometry(spec: ModelSpec) -> Iterator[LayerGeometry]:
             channels = layer.units
         elif isinstance(layer, Dropout) and not 0 <= layer.p < 1:
             raise CnnDesktopError(f"{name}: dropout probability must be at least 0 and below 1, got {layer.p}")
-        yield LayerGeometry(name, kind, channels, size, field, jump, pad, kernel, stride, padding)
+        yield LayerGeometry(name, kind, channels, size, field, jump, pad, kernel, stride, padding, seen)
     if not flat:
         raise CnnDesktopError("the layers must include flatten: conv and pool layers, then flatten, "
                               "then any fully connected layers")
-    yield LayerGeometry("out", "fc", len(spec.classes), 1, spec.input_size, 1, offset)
+    yield LayerGeometry("out", "fc", len(spec.classes), 1, spec.input_size, 1, offset, last_seen=seen)
 
 
 def _does_not_fit(name: str, layer, size: int, kernel: int, padding: int, last_conv: str) -> str:
@@ -124,12 +130,13 @@ def _does_not_fit(name: str, layer, size: int, kernel: int, padding: int, last_c
 
 def receptive_field(spec: ModelSpec, layer: str, row: int, col: int) -> tuple[int, int, int, int]:
     """Drawing pixels seen by unit (row, col) of a layer, as (top, left, bottom, right), inclusive,
-    clipped to the drawing. Units of flat layers see the whole drawing."""
+    clipped to the drawing and to what reaches the layer (``LayerGeometry.last_seen``). Units of flat
+    layers see all of that: the whole drawing, unless a window dropped its last rows."""
     geo = {g.name: g for g in layer_geometry(spec)}
     if layer not in geo:
         raise CnnDesktopError(f"no layer named {layer!r}; layers are {list(geo)}")
     g = geo[layer]
-    last = fed_size(spec) - 1
+    last = g.last_seen
     if g.size == 1 and g.kind in ("flatten", "fc"):
         return 0, 0, last, last
     if not (0 <= row < g.size and 0 <= col < g.size):
