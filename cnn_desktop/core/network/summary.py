@@ -25,8 +25,8 @@ from cnn_desktop.core.network.spec import DRAWING_SIZE, INPUT_PADDING, Conv, Mod
 # predicts in ~2.7 ms and trains a step in ~64 ms; a network just inside the limits (conv 32-32-pool-
 # 64-64-pool 3x3 with padding, fc 128: 468k parameters, 18.7 million multiply-adds, 164k values) in
 # ~9 ms and ~430 ms, 7x the default: an epoch of 1,000 drawings takes ~7 s and live prediction still
-# keeps up with the pen. Past 20 million multiply-adds a training step of the app's batch grows
-# towards a second, and the window's training curves and feature maps lag behind.
+# keeps up with the pen. A training step costs about 23 ms per million multiply-adds there, so twice
+# the limit would near a second per step, and the window's curves and feature maps would lag behind.
 MAX_LAYERS = 24  # hidden layers, activations and pools included ("out" is added)
 MAX_PARAMS = 1_000_000  # weights and biases: 4 MB of float32, a file the app loads at once
 MAX_MACS = 20_000_000  # multiply-adds for one drawing, conv and fully connected layers
