@@ -56,7 +56,7 @@ BAD_MODEL_WORDS = {
     "random.safetensors": ["not a cnn-desktop model"],
     "huge-header.safetensors": ["header claims 4611686018427387904 bytes"],
     "grafted.safetensors": ["weights do not fit the model's description"],
-    "input32.safetensors": ["32x32 images", "28x28 drawings"],
+    "input30.safetensors": ["30x30 images", "28x28 drawings"],
     "evil.safetensors": ["pickle", "never opened"],
     "overflow.safetensors": ["weights overflow: a blank or full drawing gives non-finite outputs"],
     "escape-classes.safetensors": [r"class name '\x1b[2J\x1b[31mtick\n'", "cannot be shown"],
@@ -100,8 +100,9 @@ def model_files(root: Path) -> dict[str, Path]:
     raw = json.dumps(header).encode()
     raw += b" " * (-len(raw) % 8)
     f["grafted.safetensors"].write_bytes(struct.pack("<Q", len(raw)) + raw + other[8 + size :])
-    spec32 = ModelSpec(TICKS, (Conv(4, 5), ReLU(), MaxPool(), Flatten()), input_size=32)
-    save_model(f["input32.safetensors"], build_model(spec32, seed=0))
+    # 32x32 is LeNet-5's input, which the model pads itself; 30x30 is no input cnn-desktop can feed.
+    spec30 = ModelSpec(TICKS, (Conv(4, 5), ReLU(), MaxPool(), Flatten()), input_size=30)
+    save_model(f["input30.safetensors"], build_model(spec30, seed=0))
     f["marker"] = root / "pwned"
     f["evil.safetensors"].write_bytes(pickle.dumps(PlantsAMarker(f["marker"])))
     overflowing = build_model(lenet_spec(TICKS), seed=0)

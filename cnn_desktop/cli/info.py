@@ -8,8 +8,8 @@ from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import printable, say
 
 HELP = "describe a model: layers, sizes, parameters, training"
-DESCRIPTION = ("Print a model's classes, every layer with its output size, receptive field and parameters, "
-               "and how it was trained.")
+DESCRIPTION = ("Print a model's classes, every layer with its kind, output size, receptive field, parameters "
+               "and multiply-adds per drawing, and how it was trained.")
 EXAMPLES = arguments.examples(
     "cnn-desktop info                                 # the bundled digits model",
     "cnn-desktop info --preset ticks-crosses",
@@ -23,20 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from cnn_desktop.cli import load_chosen_model
-    from cnn_desktop.core.network.geometry import layer_geometry
+    from cnn_desktop.core.network.summary import summarise
 
     saved = load_chosen_model(options)
     spec = saved.spec
     say(f"classes: {', '.join(spec.classes)}")
     say(f"parameters: {saved.model.parameter_count():,}")
-    modules = dict(saved.model.layers.named_children())
-    say(f"{'layer':<10} {'output':<14} {'receptive field':<16} parameters")
-    for geo in layer_geometry(spec):
-        module = modules.get(geo.name)
-        count = sum(p.numel() for p in module.parameters()) if module is not None else 0
-        shape = f"{geo.channels}x{geo.size}x{geo.size}" if geo.size > 1 else f"{geo.channels}"
-        field = f"{geo.field}x{geo.field}" if geo.size > 1 else "whole input"
-        say(f"{geo.name:<10} {shape:<14} {field:<16} {count:,}")
+    if spec.input_size != 28:
+        say(f"input: {spec.input_size}x{spec.input_size} (the 28x28 drawing with a zero border)")
+    # The rows come from the description alone (summary.py, what a network editor shows); the weights
+    # the file holds were checked against it when it was loaded, so the counts agree.
+    summary = summarise(spec)
+    say(f"{'layer':<10} {'kind':<8} {'output':<12} {'receptive field':<16} {'parameters':>10} {'mult-adds':>11}")
+    for row in summary.rows:
+        say(f"{row.name:<10} {row.kind:<8} {row.shape_text:<12} {row.field_text:<16} {row.params:>10,} {row.macs:>11,}")
+    say(f"multiply-adds per drawing: {summary.totals.macs:,}")
     if saved.history:
         say(f"trained: {_training_summary(saved.history, saved.info)}")
     for key in ("data", "date", "command"):

@@ -12,6 +12,8 @@ from pathlib import Path
 from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import say
 from cnn_desktop.core.errors import CnnDesktopError
+from cnn_desktop.core.network.presets import PRESETS
+from cnn_desktop.core.network.summary import LIMITS_NOTE
 from cnn_desktop.core.tasks import TASKS
 
 HELP = "train a model and save it, or a project's next model version"
@@ -22,9 +24,12 @@ EXAMPLES = arguments.examples(
     "cnn-desktop download mnist",
     "cnn-desktop train --preset digits --epochs 3 --out digits.safetensors",
     "cnn-desktop train --preset ticks-crosses --out ticks.safetensors",
+    "cnn-desktop train --preset ticks-crosses --arch lenet5 --epochs 2 --out lenet5.safetensors",
+    "cnn-desktop train --preset digits --arch my-net.json --out mine.safetensors  # a description file",
     "cnn-desktop train --preset digits --data my-digits/ --init digits.safetensors --out mine.safetensors",
     "cnn-desktop train --project shapes                 # from the current version, with the project's settings",
     "cnn-desktop train --project shapes --epochs 20 --from-scratch",
+    "cnn-desktop train --project shapes --arch tiny    # from fresh weights; tiny becomes the project's network",
 )
 _PROJECT_DEFAULT = "; with --project, the project's setting"
 
@@ -64,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from-scratch", action="store_true",
                         help="--project: start from fresh weights (default: from the current version's "
                              "learned layers)")
+    parser.add_argument("--arch", metavar="PRESET|FILE.json",
+                        help=f"the network: a preset ({', '.join(PRESETS)}) or a JSON description, the form "
+                             "model files carry (layers conv, relu, tanh, sigmoid, pool (max), avgpool, flatten, "
+                             f"fc, dropout; input_size 28 or 32). {LIMITS_NOTE} With --project it becomes the "
+                             "project's network and training starts from fresh weights (default: the task's "
+                             "network, 'default'; with --project, the project's)")
     parser.add_argument("--samples", type=arguments.positive_int, metavar="N",
                         help="ticks-crosses without --data: generated drawings per class (default: 3000)")
 
@@ -85,10 +96,13 @@ def run(options: argparse.Namespace) -> int:
         raise CnnDesktopError("train --preset needs --out MODEL: where to save the model")
     if options.from_scratch:
         raise CnnDesktopError("--from-scratch applies to --project; --preset starts afresh unless --init is given")
+    if options.arch is not None and options.init is not None:
+        raise CnnDesktopError("--init fine-tunes that model's own network; give --arch or --init, not both")
     options.seed = 0 if options.seed is None else options.seed
     options.samples = 3000 if options.samples is None else options.samples
     use_planned_threads(options)
     task = TASKS[options.preset]
+    spec = chosen_network(options.arch, task.classes) if options.arch is not None else task.spec()
     config = _config(options, task)
     progress = TrainingProgress(config.epochs)
     started = time.perf_counter()
@@ -99,7 +113,7 @@ def run(options: argparse.Namespace) -> int:
     if options.init:
         model = load_model(options.init, expected_classes=task.classes).model
     else:
-        model = build_model(task.spec(), seed=options.seed)
+        model = build_model(spec, seed=options.seed)
     try:
         trainer = Trainer(model, dataset.images, dataset.labels, config,
                           on_step_end=progress.step, on_epoch_end=progress.epoch)
@@ -121,6 +135,17 @@ def run(options: argparse.Namespace) -> int:
     val = f", validation accuracy {last.val_accuracy:.4f}" if last.val_accuracy is not None else ""
     say(f"saved {options.out} (training accuracy {last.train_accuracy:.4f}{val})")
     return 0
+
+
+def chosen_network(arch: str, classes):
+    """The network ``--arch`` names, for ``classes``: checked before any data is read or generated, so
+    a mistake in a description is one line (naming the file and the layer) at once, exit status 2."""
+    from cnn_desktop.core.network.presets import arch_spec
+
+    spec, note = arch_spec(arch, classes)  # every CnnDesktopError is one line and exit status 2 (cli/__init__)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return spec
 
 
 def _config(options: argparse.Namespace, task):

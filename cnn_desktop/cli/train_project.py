@@ -30,7 +30,7 @@ def train_project(options: argparse.Namespace) -> int:
     from cnn_desktop.cli import use_planned_threads
     from cnn_desktop.cli.progress import TrainingProgress
     from cnn_desktop.cli.project_data import open_project, read_drawings
-    from cnn_desktop.cli.train import _busy_note, config_with_options
+    from cnn_desktop.cli.train import _busy_note, chosen_network, config_with_options
     from cnn_desktop.core.network.model import build_model
     from cnn_desktop.core.training.run_plan import class_counts, estimate_line, plan_run
     from cnn_desktop.core.training.trainer import Trainer, split_indices
@@ -41,6 +41,8 @@ def train_project(options: argparse.Namespace) -> int:
             raise CnnDesktopError(f"{name} applies to --preset; --project trains on the project's drawings "
                                   "(add more with 'cnn-desktop import')")
     with open_project(options.project, read_only=False) as project:
+        # --arch: checked before the drawings are read; the project keeps it only once a run succeeds.
+        spec = project.spec if options.arch is None else chosen_network(options.arch, project.class_names)
         config = config_with_options(project.config, options)
         progress = TrainingProgress(config.epochs)
         started = time.perf_counter()
@@ -51,7 +53,7 @@ def train_project(options: argparse.Namespace) -> int:
         use_planned_threads(options)
         parent = project.current_version()
         model, start = None, "fresh weights"
-        if parent is not None and not options.from_scratch:
+        if parent is not None and not options.from_scratch and options.arch is None:
             adapted = project.adapted_model(parent, seed=config.seed)
             if adapted.spec == project.spec:
                 model, start = adapted, f"{parent}'s learned layers"
@@ -59,7 +61,7 @@ def train_project(options: argparse.Namespace) -> int:
                 print(f"note: the project's network differs from {parent}'s; starting from fresh weights",
                       file=sys.stderr)
         if model is None:
-            model = build_model(project.spec, seed=config.seed)
+            model = build_model(spec, seed=config.seed)
         counts = class_counts(drawings.labels, project.class_names)
         config, note = _settings(project, options, config, counts, from_scratch=start == "fresh weights")
         plan = plan_run(counts, config)
@@ -102,6 +104,8 @@ def train_project(options: argparse.Namespace) -> int:
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "cnn_desktop_version": __version__,
         }
+        if spec != project.spec:
+            project.set_network(spec)  # the next `train --project` and the app go on with this network
         version = project.add_version(model, [epoch.to_dict() for epoch in trainer.history], info,
                                       reason="trained", held_out_ids=[drawings.ids[i] for i in held_out],
                                       parent=None if start == "fresh weights" else parent)

@@ -82,10 +82,11 @@ def refused(tmp_path, data: bytes, *words: str) -> str:
 # --- descriptions the app cannot run ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size, channels", [(32, 1), (28, 3), (14, 1), (10**6, 1)])
+@pytest.mark.parametrize("size, channels", [(30, 1), (32, 3), (28, 3), (14, 1), (10**6, 1)])
 def test_a_model_for_other_inputs_than_28x28_grey_is_refused(tmp_path, size, channels):
-    # A legitimate network, but every drawing reaches it as one 28x28 grey channel: before the fix,
-    # `predict` ran 28x28 through it and died with a shape error and a traceback.
+    # A legitimate network, but every drawing reaches it as one 28x28 grey channel (padded to 32x32 for
+    # a LeNet-5 style network): before the fix, `predict` ran 28x28 through it and died with a shape
+    # error and a traceback.
     spec = lenet_dict(layers=[{"kind": "conv", "filters": 4, "kernel": 5}, {"kind": "flatten"}],
                       input_size=size, in_channels=channels)
     message = refused(tmp_path, described_as(spec), f"{size}x{size}", "28x28")

@@ -8,9 +8,24 @@ import numpy as np
 from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.network.spec import ModelSpec
 
-LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "pool": "max-pool", "fc": "fully connected"}
-# Layers whose values are signed (shown with a diverging colour map centred at 0); the others are >= 0.
-SIGNED_PREFIXES = ("conv", "fc", "out")
+LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "pool": "max-pool",
+               "avgpool": "average-pool", "fc": "fully connected"}
+# Layers whose values may be signed (shown with a diverging colour map centred at 0); the others are >= 0.
+# For the default network's layers; ``signed_layers`` also knows that a pool, flatten or dropout keeps
+# its input's sign (a pool after tanh is signed), which no prefix can tell.
+SIGNED_PREFIXES = ("conv", "fc", "out", "tanh")
+_SIGNED_KINDS = ("conv", "fc", "tanh")
+_SIGN_KEEPING_KINDS = ("pool", "avgpool", "flatten", "dropout")
+
+
+def signed_layers(spec: ModelSpec) -> set[str]:
+    """Names of the layers whose values can be negative (diverging colour map); the others are >= 0."""
+    signed, previous = set(), False  # the drawing itself is >= 0
+    for geo in layer_geometry(spec)[1:]:
+        previous = geo.kind in _SIGNED_KINDS or (geo.kind in _SIGN_KEEPING_KINDS and previous)
+        if previous:
+            signed.add(geo.name)
+    return signed
 
 
 def describe_layers(spec: ModelSpec) -> list[tuple[str, str]]:
@@ -22,8 +37,8 @@ def describe_layers(spec: ModelSpec) -> list[tuple[str, str]]:
         what = f"{geo.channels} maps {geo.size}×{geo.size}" if geo.size > 1 else f"{geo.channels} units"
         if geo.kind == "conv":
             verb = f"convolution {geo.kernel}×{geo.kernel}, {geo.channels} filters"
-        elif geo.kind == "pool":
-            verb = f"max-pool {geo.kernel}×{geo.kernel}, stride {geo.stride}"
+        elif geo.kind in ("pool", "avgpool"):
+            verb = f"{LAYER_VERBS[geo.kind]} {geo.kernel}×{geo.kernel}, stride {geo.stride}"
         elif geo.name == "out":
             verb, what = "output scores", f"{geo.channels} classes (softmax turns them into probabilities)"
         else:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry, receptive_field
-from cnn_desktop.core.network.spec import ModelSpec
+from cnn_desktop.core.network.geometry import LayerGeometry, fed_size, layer_geometry, receptive_field
+from cnn_desktop.core.network.spec import POOL_KINDS, ModelSpec
 
 
 def inverse_affine(to_input: np.ndarray) -> np.ndarray:
@@ -51,7 +51,7 @@ class UnitInfo:
     """What one unit of one layer is, for the receptive-field view."""
 
     layer: str
-    kind: str  # "conv", "relu", "pool", "fc", "flatten"
+    kind: str  # "conv", "relu", "tanh", "sigmoid", "pool", "avgpool", "fc", "flatten"
     index: tuple[int, ...]  # (map, row, col) or (unit,)
     value: float
     box: tuple[int, int, int, int]  # input pixels seen: (top, left, bottom, right), inclusive, clipped
@@ -75,26 +75,28 @@ def describe_unit(spec: ModelSpec, layer: str, activation: np.ndarray, tile: int
         shape = (geometry[geometry.index(producer) - 1].channels, producer.kernel, producer.kernel) if producer else None
         where = f"{layer} map {channel} unit ({row}, {col}) = {value:.3g}"
     else:
-        box = (0, 0, spec.input_size - 1, spec.input_size - 1)
+        box = (0, 0, geo.last_seen, geo.last_seen)  # all that reaches it: the whole drawing, mostly
         producer, shape = None, None
         unit = "class " + spec.classes[index[0]] if layer == "out" else f"unit {index[0]}"
         where = f"{layer} {unit} = {value:.3g}"
     top, left, bottom, right = box
     sees = f"sees input rows {top}-{bottom}, cols {left}-{right}"
-    if len(index) == 1:
-        sees = f"sees the whole {spec.input_size}×{spec.input_size} input"
+    if len(index) == 1 and bottom == fed_size(spec) - 1:
+        sees = f"sees the whole {fed_size(spec)}×{fed_size(spec)} input"
     parts = [where, sees]
     if producer is not None and shape is not None:
         via = "" if producer.name == layer else f" of {producer.name}"
         parts.append(f"kernel{via} {'×'.join(str(s) for s in shape)}")
-        if geo.kind == "pool":
-            parts.append(f"max of a {geo.kernel}×{geo.kernel} window")
+        if geo.kind in POOL_KINDS:
+            how = "max" if geo.kind == "pool" else "average"
+            parts.append(f"{how} of a {geo.kernel}×{geo.kernel} window")
     return UnitInfo(layer, geo.kind, tuple(int(i) for i in index), value, box,
                     producer.name if producer else None, shape, " · ".join(parts))
 
 
 def _producing_conv(geometry: list[LayerGeometry], layer: str) -> LayerGeometry | None:
-    """The conv layer whose filters made ``layer``'s maps (itself, or the last conv before a ReLU/pool)."""
+    """The conv layer whose filters made ``layer``'s maps (itself, or the last conv before an
+    activation or pool)."""
     last = None
     for geo in geometry:
         if geo.kind == "conv":

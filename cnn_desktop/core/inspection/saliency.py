@@ -22,8 +22,9 @@ import numpy as np
 import torch
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry
+from cnn_desktop.core.network.geometry import LayerGeometry, fed_size, layer_geometry
 from cnn_desktop.core.network.model import CNN
+from cnn_desktop.core.network.spec import ACTIVATION_KINDS
 
 METHODS = ("gradcam", "gradient-x-input")
 
@@ -53,8 +54,8 @@ def gradient_x_input(model: CNN, image: np.ndarray, class_index: int) -> np.ndar
 
 
 def grad_cam(model: CNN, image: np.ndarray, class_index: int) -> np.ndarray:
-    names = [name for name, _ in model.layers.named_children()]
     geometry = {g.name: g for g in layer_geometry(model.spec)}
+    names = [name for name, _ in model.layers.named_children() if name in geometry]  # not a 32x32 net's "pad"
     target = _last_rectified_conv(names, geometry)
     x = torch.from_numpy(np.asarray(image, np.float32)[None, None])
     maps = None
@@ -65,25 +66,27 @@ def grad_cam(model: CNN, image: np.ndarray, class_index: int) -> np.ndarray:
     (gradient,) = torch.autograd.grad(x[0, class_index], maps)
     weights = gradient[0].mean(dim=(1, 2))  # one weight per map: its average gradient
     cam = torch.relu((weights[:, None, None] * maps[0]).sum(0)).detach().numpy().astype(np.float64)
-    up = heatmap_upsample_matrix(geometry[target], model.spec.input_size)
+    up = heatmap_upsample_matrix(geometry[target], fed_size(model.spec))
     heat = np.maximum(up @ cam @ up.T, 0.0).astype(np.float32)
     top = float(heat.max())
     return heat / top if top > 0 else heat
 
 
 def _last_rectified_conv(names: list[str], geometry: dict) -> str:
-    """The output of the last conv layer, after its ReLU when one follows it directly."""
+    """The output of the last conv layer, after its activation (ReLU, tanh, sigmoid) when one follows
+    it directly: Grad-CAM weighs the maps the rest of the network reads."""
     convs = [i for i, name in enumerate(names) if geometry[name].kind == "conv"]
     if not convs:
         raise CnnDesktopError("Grad-CAM needs a conv layer")
     i = convs[-1]
-    if i + 1 < len(names) and geometry[names[i + 1]].kind == "relu":
+    if i + 1 < len(names) and geometry[names[i + 1]].kind in ACTIVATION_KINDS:
         return names[i + 1]
     return names[i]
 
 
 def heatmap_upsample_matrix(geo: LayerGeometry, input_size: int) -> np.ndarray:
-    """(input_size, geo.size) linear interpolation from a layer's unit centres to input pixel centres.
+    """(input_size, geo.size) linear interpolation from a layer's unit centres to input pixel centres
+    (``input_size``: the drawing's side; ``geo`` is in drawing coordinates, see geometry.LayerGeometry).
 
     Unit i sees input pixels ``i * jump - pad`` .. ``+ field - 1``, so its centre sits at
     ``i * jump - pad + field / 2`` in continuous coordinates; pixels beyond the first or last centre

@@ -2,7 +2,8 @@
 
 The step-by-step view shows a person how one filter slides over their own drawing: the window under
 the kernel, the element-wise products, their sum plus the bias, the feature-map pixel that results;
-then ReLU, 2x2 max-pooling, and the fully connected layers down to softmax. Every number it shows
+then the activation that follows the conv layer (ReLU, tanh or sigmoid, if any), the pooling after
+it (max or average, if any), and the fully connected layers down to softmax. Every number it shows
 comes from here, computed from numpy copies of the weights (a ``Filters`` message) and of the input
 (a ``Prediction``), so it runs on the GUI thread without torch: one filter over a 28x28 input is a few
 thousand multiplications.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_desktop.core.network.spec import Dense, ModelSpec, ReLU
+from cnn_desktop.core.network.spec import Dense, ModelSpec, ReLU, Sigmoid, Tanh
 
 
 def as_maps(inputs: np.ndarray) -> np.ndarray:
@@ -89,6 +90,24 @@ def relu(values: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(values, dtype=np.float64), 0.0)
 
 
+def sigmoid(values: np.ndarray) -> np.ndarray:
+    x = np.asarray(values, dtype=np.float64)
+    # Written this way to never overflow: exp of a large positive number is inf, of a negative one is not.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# An activation layer's kind -> the function, for the step after a conv or fully connected layer. ""
+# stands for none: a conv layer followed directly by another conv or a pool.
+ACTIVATIONS = {"relu": relu, "tanh": lambda v: np.tanh(np.asarray(v, np.float64)), "sigmoid": sigmoid,
+               "": lambda v: np.asarray(v, np.float64)}
+
+
+def activate(values: np.ndarray, kind: str) -> np.ndarray:
+    """``values`` through the activation ``kind`` ("relu", "tanh", "sigmoid", or "" for none)."""
+    return ACTIVATIONS[kind](values)
+
+
 def max_pool(values: np.ndarray, window: int = 2, stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Max-pooling of one map (H, W): the pooled map and, for each output unit, the (row, col) in
     ``values`` of the maximum it kept (the first one, reading row by row, on a tie)."""
@@ -101,6 +120,25 @@ def max_pool(values: np.ndarray, window: int = 2, stride: int = 2) -> tuple[np.n
     where = np.stack([np.arange(rows)[:, None] * stride + best // window,
                       np.arange(cols)[None, :] * stride + best % window], axis=-1)
     return pooled, where
+
+
+def avg_pool(values: np.ndarray, window: int = 2, stride: int = 2) -> np.ndarray:
+    """Average pooling of one map (H, W): the mean of each window (torch's AvgPool2d, no padding)."""
+    values = np.asarray(values, dtype=np.float64)
+    windows = np.lib.stride_tricks.sliding_window_view(values, (window, window))[::stride, ::stride]
+    return windows.mean(axis=(2, 3))
+
+
+def pool(values: np.ndarray, kind: str, window: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pooling of kind "pool" (max) or "avgpool" of one map: the pooled map, and for each output unit
+    the (row, col) in ``values`` that the view marks: the maximum kept, or the window's top-left
+    corner for an average, which every value of the window makes."""
+    if kind == "avgpool":
+        pooled = avg_pool(values, window, stride)
+        rows, cols = pooled.shape
+        where = np.stack(np.meshgrid(np.arange(rows) * stride, np.arange(cols) * stride, indexing="ij"), axis=-1)
+        return pooled, where
+    return max_pool(values, window, stride)
 
 
 def dense(inputs: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -135,11 +173,20 @@ class FilterWalk:
     stride: int
     padding: int
     conv: np.ndarray  # (H', W') sum(window * kernel) + bias at every position
-    relu: np.ndarray  # (H', W') max(0, conv)
+    # (H', W') the activation after the conv layer applied to ``conv`` (``activation`` says which; the
+    # name is from when ReLU was the only one, and the views still read it so)
+    relu: np.ndarray
     pool_window: int
     pool_stride: int
-    pooled: np.ndarray  # (H'', W'') the maximum of each pooling window of ``relu``
-    pooled_from: np.ndarray  # (H'', W'', 2) where in ``relu`` each maximum was
+    pooled: np.ndarray  # (H'', W'') each pooling window of ``relu``, pooled (max or average)
+    pooled_from: np.ndarray  # (H'', W'', 2) where in ``relu`` each maximum was (average: the window's corner)
+    activation: str = "relu"  # "relu", "tanh", "sigmoid", or "" when no activation follows the conv
+    pool_kind: str = "pool"  # "pool" (max), "avgpool", or "" when no pooling follows (window 1: a copy)
+
+    @property
+    def activated(self) -> np.ndarray:
+        """The activation's output (``relu``, by its general name)."""
+        return self.relu
 
     def step(self, row: int, col: int) -> ConvStep:
         return conv_step(self.inputs, self.kernel, self.bias, row, col, self.stride, self.padding)
@@ -154,19 +201,23 @@ class FilterWalk:
 
 
 def walk_filter(layer: str, filter_index: int, inputs: np.ndarray, weights: np.ndarray, biases: np.ndarray,
-                stride: int = 1, padding: int = 0, pool_window: int = 2, pool_stride: int = 2) -> FilterWalk:
-    """Convolution, ReLU and max-pooling of filter ``filter_index`` of a conv layer (``weights``
-    (out, in, k, k), ``biases`` (out,)) over ``inputs`` (H, W) or (in, H, W)."""
+                stride: int = 1, padding: int = 0, pool_window: int = 2, pool_stride: int = 2,
+                activation: str = "relu", pool_kind: str = "pool") -> FilterWalk:
+    """Convolution, activation and pooling of filter ``filter_index`` of a conv layer (``weights``
+    (out, in, k, k), ``biases`` (out,)) over ``inputs`` (H, W) or (in, H, W). ``activation`` "" and
+    ``pool_kind`` "" stand for none (the pool then has window and stride 1: a copy)."""
     maps = as_maps(inputs)
     kernel = np.asarray(weights, np.float64)[filter_index]
     if kernel.shape[0] != maps.shape[0]:
         raise ValueError(f"{layer} reads {kernel.shape[0]} maps, got {maps.shape[0]}")
     bias = float(np.asarray(biases)[filter_index])
     conv = convolve(maps, kernel, bias, stride, padding)
-    rectified = relu(conv)
-    pooled, where = max_pool(rectified, pool_window, pool_stride)
-    return FilterWalk(layer, filter_index, maps, kernel, bias, stride, padding, conv, rectified,
-                      pool_window, pool_stride, pooled, where)
+    activated = activate(conv, activation)
+    if not pool_kind:
+        pool_window = pool_stride = 1
+    pooled, where = pool(activated, pool_kind or "pool", pool_window, pool_stride)
+    return FilterWalk(layer, filter_index, maps, kernel, bias, stride, padding, conv, activated,
+                      pool_window, pool_stride, pooled, where, activation, pool_kind)
 
 
 def first_ink_position(walk: FilterWalk) -> int:
@@ -181,8 +232,8 @@ def first_ink_position(walk: FilterWalk) -> int:
 
 @dataclass(frozen=True)
 class ClassifierStep:
-    """One step after the conv layers: the flattened maps, a fully connected layer, its ReLU, the
-    output scores or softmax."""
+    """One step after the conv layers: the flattened maps, a fully connected layer, its activation,
+    the output scores or softmax."""
 
     name: str  # "flatten", "fc1", "relu3", "out", "softmax"
     title: str
@@ -190,9 +241,17 @@ class ClassifierStep:
     explanation: str
 
 
+_ACTIVATION_TITLES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+_ACTIVATION_TEXTS = {
+    "relu": "Negative values become 0.",
+    "tanh": "Each value v becomes tanh(v), between -1 and 1: small values stay about the same, large ones flatten out.",
+    "sigmoid": "Each value v becomes 1 / (1 + e^-v), between 0 and 1: 0 becomes 0.5.",
+}
+
+
 def classifier_steps(spec: ModelSpec, flat: np.ndarray, dense_layers: dict[str, tuple[np.ndarray, np.ndarray]]
                      ) -> list[ClassifierStep]:
-    """Flatten, every fully connected layer and its ReLU, the output scores and softmax, in numpy.
+    """Flatten, every fully connected layer and its activation, the output scores and softmax, in numpy.
 
     ``flat`` is the flattened activation; ``dense_layers`` maps a Dense layer's name to its (weights
     (out, in), biases (out,)). Dropout is skipped: it only acts while training.
@@ -209,9 +268,10 @@ def classifier_steps(spec: ModelSpec, flat: np.ndarray, dense_layers: dict[str, 
             steps.append(ClassifierStep(name, f"{name}: {x.size} units", x,
                                         f"Each unit multiplies all {weights.shape[1]} numbers by its own weights, "
                                         "adds them up and adds its bias."))
-        elif isinstance(layer, ReLU):
-            x = relu(x)
-            steps.append(ClassifierStep(name, f"{name}: ReLU", x, "Negative values become 0."))
+        elif isinstance(layer, (ReLU, Tanh, Sigmoid)):
+            kind = type(layer).__name__.lower()
+            x = activate(x, kind)
+            steps.append(ClassifierStep(name, f"{name}: {_ACTIVATION_TITLES[kind]}", x, _ACTIVATION_TEXTS[kind]))
     if "out" in dense_layers:
         weights, bias = dense_layers["out"]
         logits = dense(x, weights, bias)

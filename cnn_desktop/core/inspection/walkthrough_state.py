@@ -21,10 +21,12 @@ from psygnal import Signal
 
 from cnn_desktop.core.inspection.walkthrough import (
     ClassifierStep, FilterWalk, classifier_steps, first_ink_position, walk_filter)
-from cnn_desktop.core.network.geometry import layer_geometry
-from cnn_desktop.core.network.spec import ModelSpec
+from cnn_desktop.core.network.geometry import input_padding, layer_geometry
+from cnn_desktop.core.network.spec import ACTIVATION_KINDS, POOL_KINDS, ModelSpec
 
-STAGES = ("1 · Convolution", "2 · ReLU", "3 · Max-pooling", "4 · Fully connected + softmax")
+STAGES = ("1 · Convolution", "2 · ReLU", "3 · Max-pooling", "4 · Fully connected + softmax")  # the default network's
+_ACTIVATION_STAGE = {"relu": "2 · ReLU", "tanh": "2 · tanh", "sigmoid": "2 · sigmoid", "": "2 · (no activation)"}
+_POOL_STAGE = {"pool": "3 · Max-pooling", "avgpool": "3 · Average pooling", "": "3 · (no pooling)"}
 CONV, RELU, POOL, CLASSIFIER = range(4)
 NO_DRAWING = "Draw something on the canvas first: the step-by-step view uses your drawing."
 NO_WEIGHTS = "Waiting for the network's weights…"
@@ -105,6 +107,13 @@ class WalkthroughState:
     def frame(self) -> WalkthroughFrame:
         return WalkthroughFrame(self.walk, tuple(self.classifier), self.dense_layers, self.classes, self.stage,
                                 self.position, self.channel, self.first_conv, self.later_convs, self.missing_reason)
+
+    def stage_titles(self) -> tuple[str, str, str, str]:
+        """The four stages as the chosen layer has them: "2 · tanh", "3 · Average pooling", "3 · (no
+        pooling)" for a conv followed by another conv... ``STAGES`` until there is a walk."""
+        if self.walk is None:
+            return STAGES
+        return (STAGES[0], _ACTIVATION_STAGE[self.walk.activation], _POOL_STAGE[self.walk.pool_kind], STAGES[3])
 
     def stage_length(self, stage: int | None = None) -> int:
         """The positions of ``stage`` (the current one by default); 1 while there is nothing to show."""
@@ -206,7 +215,10 @@ class WalkthroughState:
     # --- internals ---
 
     def _layer_parts(self):
-        """(conv geometry, pool geometry after it or None, the input it reads or None), or None."""
+        """(conv geometry, its activation's kind or "", the pool geometry after that or None, the input
+        it reads or None), or None. The activation is the layer right after the conv, the pool the one
+        right after that (dropout, a copy once trained, is passed over): a conv followed by another
+        conv walks through neither, and never through a pool further on."""
         data = self._data
         if data.spec is None or data.image is None:
             return None
@@ -215,27 +227,37 @@ class WalkthroughState:
         if self.layer not in names:
             return None
         at = names.index(self.layer)
-        pool = next((g for g in geometry[at + 1:] if g.kind == "pool"), None)
+        following = iter(g for g in geometry[at + 1:] if g.kind != "dropout")
+        after = next(following, None)
+        activation = ""
+        if after is not None and after.kind in ACTIVATION_KINDS:
+            activation, after = after.kind, next(following, None)
+        pool = after if after is not None and after.kind in POOL_KINDS else None
         before = geometry[at - 1].name
-        inputs = data.image if before == "input" else data.activations.get(before)
-        return geometry[at], pool, inputs
+        if before == "input":  # the drawing, with a 32x32 network's zero border: what conv1 reads
+            border = input_padding(data.spec)
+            inputs = np.pad(np.asarray(data.image), border) if border else data.image
+        else:
+            inputs = data.activations.get(before)
+        return geometry[at], activation, pool, inputs
 
     def _recompute(self, restart: bool = False) -> None:
         self.walk, self.classifier = None, []
         data = self._data
         parts = self._layer_parts()
-        if parts is None or parts[2] is None or parts[0].name not in data.kernels:
+        if parts is None or parts[3] is None or parts[0].name not in data.kernels:
             self.missing_reason = NO_DRAWING if data.image is None else NO_WEIGHTS
             self.play(False)
             self.walk_changed.emit()
             return
-        conv, pool, inputs = parts
+        conv, activation, pool, inputs = parts
         weights, biases = data.kernels[conv.name]
         self.filter_count, self.channel_count = len(weights), weights.shape[1]
         self.filter = min(self.filter, self.filter_count - 1)
         self.channel = min(self.channel, self.channel_count - 1)
         self.walk = walk_filter(conv.name, self.filter, inputs, weights, biases, conv.stride, conv.padding,
-                                pool.kernel if pool else 1, pool.stride if pool else 1)
+                                pool.kernel if pool else 1, pool.stride if pool else 1,
+                                activation, pool.kind if pool else "")
         flat = data.activations.get("flatten")
         if flat is not None and data.dense_layers:
             self.classifier = classifier_steps(data.spec, flat, data.dense_layers)

@@ -25,9 +25,10 @@ from cnn_desktop.core.network.geometry import layer_geometry
 from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.data.preprocess import INPUT_SIZE
 from cnn_desktop.core.network.model_header import FORMAT, FORMAT_VERSION, MAX_FILE_BYTES, MAX_HEADER_BYTES  # noqa: F401
+from cnn_desktop.core.network.model_header import described_problem, format_version_for
 from cnn_desktop.core.network.model_header import json_field as _json_field
 from cnn_desktop.core.network.model_header import read_metadata as _read_metadata
-from cnn_desktop.core.network.spec import ModelSpec
+from cnn_desktop.core.network.spec import INPUT_PADDING, ModelSpec
 
 MODEL_SUFFIX = ".safetensors"
 # Values one drawing produces across all layers. The bundled network makes about 40 thousand; this
@@ -53,7 +54,7 @@ def model_to_bytes(model: CNN, history: Sequence[dict[str, Any]] = (), info: dic
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     metadata = {
         "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": str(format_version_for(model.spec)),
         "spec": model.spec.to_json(),
         "history": json.dumps(list(history)),
         "info": json.dumps(info or {}),
@@ -195,13 +196,15 @@ def _runnable_spec(text: str, source: str) -> tuple[ModelSpec, CNN]:
     try:
         spec = ModelSpec.from_json(text)
     except CnnDesktopError as error:
-        raise ModelFileError(at(source, one_line(error, 250))) from None
-    # Every drawing reaches the network as one grey 28x28 image (core/data/preprocess.py); a network made
-    # for other inputs failed at its first prediction, with a shape error.
-    if (spec.input_size, spec.in_channels) != (INPUT_SIZE, 1):
+        raise ModelFileError(at(source, described_problem(error))) from None
+    # Every drawing reaches the network as one grey 28x28 image (core/data/preprocess.py), which a 32x32
+    # network pads itself (spec.INPUT_PADDING); a network made for other inputs failed at its first
+    # prediction, with a shape error.
+    if spec.input_size not in INPUT_PADDING or spec.in_channels != 1:
         raise ModelFileError(
             at(source, f"a network for {shown(spec.input_size)}x{shown(spec.input_size)} images with {shown(spec.in_channels)} "
-                       f"channel(s); cnn-desktop gives it {INPUT_SIZE}x{INPUT_SIZE} drawings with 1 channel")
+                       f"channel(s); cnn-desktop gives it {INPUT_SIZE}x{INPUT_SIZE} drawings with 1 channel "
+                       "(or pads them to 32x32)")
         )
     try:
         geometry = layer_geometry(spec)

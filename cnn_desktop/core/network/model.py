@@ -14,8 +14,14 @@ import torch
 from torch import nn
 
 from cnn_desktop.core.errors import CnnDesktopError
-from cnn_desktop.core.network.geometry import LayerGeometry, layer_geometry
-from cnn_desktop.core.network.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, ReLU
+from cnn_desktop.core.network.geometry import LayerGeometry, input_padding, layer_geometry
+from cnn_desktop.core.network.spec import (
+    AvgPool, Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, ReLU, Sigmoid, Tanh)
+
+# The module that adds a 32x32 network's zero border to a 28x28 drawing. It is one of ``layers`` (so
+# the trainer, which runs them one by one, pads too) but not a layer of the spec: it has no weights,
+# and its output is recorded as the "input" activation, the image the first layer really reads.
+PAD = "pad"
 
 _torch_configured = False
 _torch_lock = threading.Lock()
@@ -49,6 +55,8 @@ class CNN(nn.Module):
         self.spec = spec
         geometry = layer_geometry(spec)  # validates the spec and gives every layer's input size
         modules: "OrderedDict[str, nn.Module]" = OrderedDict()
+        if input_padding(spec):
+            modules[PAD] = nn.ZeroPad2d(input_padding(spec))
         for name, layer, before in zip(spec.layer_names(), spec.layers, geometry):
             modules[name] = _module_for(layer, before)
         modules["out"] = nn.Linear(geometry[-2].channels, len(spec.classes))
@@ -62,14 +70,15 @@ class CNN(nn.Module):
         return self.layers(_as_batch(x))
 
     def forward_with_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, "OrderedDict[str, torch.Tensor]"]:
-        """Logits and every layer's output by layer name (the input too, as "input")."""
+        """Logits and every layer's output by layer name (the input too, as "input": for a 32x32
+        network, the drawing with its zero border)."""
         x = _as_batch(x)
         activations: "OrderedDict[str, torch.Tensor]" = OrderedDict(input=x)
         for name, module in self.layers.named_children():
             # contiguous(): a model trained in channels-last layout (training.py) gives NHWC maps; the
             # panels get plain row-major ones (a no-op for a model in the default layout).
             x = module(x).contiguous()
-            activations[name] = x
+            activations["input" if name == PAD else name] = x
         return x, activations
 
     def conv_layers(self) -> list[tuple[str, nn.Conv2d]]:
@@ -84,8 +93,14 @@ def _module_for(layer, before: LayerGeometry) -> nn.Module:
         return nn.Conv2d(before.channels, layer.filters, layer.kernel, layer.stride, layer.padding)
     if isinstance(layer, ReLU):
         return nn.ReLU()
+    if isinstance(layer, Tanh):
+        return nn.Tanh()
+    if isinstance(layer, Sigmoid):
+        return nn.Sigmoid()
     if isinstance(layer, MaxPool):
         return nn.MaxPool2d(layer.window, layer.stride)
+    if isinstance(layer, AvgPool):
+        return nn.AvgPool2d(layer.window, layer.stride)
     if isinstance(layer, Flatten):
         return nn.Flatten()
     if isinstance(layer, Dense):
@@ -115,7 +130,8 @@ def build_model(spec: ModelSpec, seed: int | None = None) -> CNN:
 
 @torch.no_grad()
 def predict_proba(model: CNN, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (softmax) for preprocessed images (N, 28, 28) or one image (28, 28)."""
+    """Class probabilities (softmax) for preprocessed images (N, 28, 28) or one image (28, 28); a 32x32
+    network pads them itself."""
     single = images.ndim == 2
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
     if single:

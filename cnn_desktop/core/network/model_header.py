@@ -9,13 +9,19 @@ first frame about two seconds (the engine loads and fully checks the same file a
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, shown
-from cnn_desktop.core.network.spec import ModelSpec
+from cnn_desktop.core.errors import CnnDesktopError, ModelFileError, at, one_line, shown
+from cnn_desktop.core.network.spec import ModelSpec, layer_kind
 
 FORMAT = "cnn-desktop-model"
-FORMAT_VERSION = 1
+# Version 2 added the tanh, sigmoid and avgpool layers and the 32x32 input. A file is written as
+# version 1 when its network uses none of them, so that an older cnn-desktop still opens it; one that
+# does is version 2, which an older cnn-desktop refuses with "made by a newer cnn-desktop" instead of
+# a puzzling "unknown layer kind".
+FORMAT_VERSION = 2
+_VERSION_1_KINDS = {"conv", "relu", "pool", "flatten", "fc", "dropout"}
 # Our models weigh a few hundred kB. These bounds refuse absurd files before reading or parsing them.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -63,6 +69,20 @@ def read_metadata(data: bytes, source: str) -> dict[str, str]:
     return metadata
 
 
+def described_problem(error: CnnDesktopError) -> str:
+    """A description's problem as a model file's message: says that it is the description that is wrong
+    ("malformed model description (conv2: filters must be a whole number, got '8')")."""
+    text = one_line(error, 250)
+    names_a_layer = re.match(r"(layer \d+|[a-z]+\d*):", text) is not None  # spec._layer_from's messages
+    return f"malformed model description ({text})" if names_a_layer else text
+
+
+def format_version_for(spec: ModelSpec) -> int:
+    """The oldest format that can describe ``spec`` (see FORMAT_VERSION)."""
+    kinds = {layer_kind(layer) for layer in spec.layers}
+    return 1 if kinds <= _VERSION_1_KINDS and spec.input_size == 28 else FORMAT_VERSION
+
+
 def json_field(metadata: dict[str, str], key: str, kind: type, source: str):
     """A JSON-encoded metadata entry of the given type; absent means empty."""
     text = metadata.get(key)
@@ -83,5 +103,5 @@ def read_description(data: bytes, source: str) -> tuple[ModelSpec, list[dict[str
     try:
         spec = ModelSpec.from_json(metadata["spec"])
     except CnnDesktopError as error:
-        raise ModelFileError(at(source, str(error))) from None
+        raise ModelFileError(at(source, described_problem(error))) from None
     return spec, json_field(metadata, "history", list, source), json_field(metadata, "info", dict, source)

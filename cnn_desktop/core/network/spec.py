@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any, Union
 
 from cnn_desktop.core.data.classes import DIGIT_CLASSES
@@ -28,6 +28,15 @@ from cnn_desktop.core.errors import CnnDesktopError, listed, one_line, shown
 MAX_CLASSES = 1000
 MAX_CLASS_NAME = 40
 MAX_NUMBER = 10**9  # the largest size, count or stride a description may hold
+MAX_LAYER_ITEMS = 1000  # a description's layer list is refused past this before any layer is read
+
+# Every drawing reaches a network as one grey 28x28 image (core/data/preprocess.py). A network may
+# instead be made for 32x32, as LeNet-5 was (LeCun et al., 1998, padded MNIST's 28x28 digits to 32x32 so
+# that strokes reach the centre of the first layer's edge units): its model then adds the 2-pixel zero
+# border itself, as its first step. Preprocessing, stored drawings, data sets and the window's "what
+# the network sees" stay 28x28 whatever the network, so one collection trains every network.
+DRAWING_SIZE = 28
+INPUT_PADDING = {28: 0, 32: 2}  # input size a drawing-fed network may take -> zeros added per border
 
 
 def class_name_problem(name: object) -> str | None:
@@ -70,6 +79,27 @@ class MaxPool:
 
 
 @dataclass(frozen=True)
+class Tanh:
+    """tanh(x), element-wise: squashes every value into (-1, 1), keeping its sign (LeNet-5's choice)."""
+
+
+@dataclass(frozen=True)
+class Sigmoid:
+    """1 / (1 + e^-x), element-wise: squashes every value into (0, 1)."""
+
+
+@dataclass(frozen=True)
+class AvgPool:
+    """Keeps the average of each ``window`` x ``window`` block, moving ``stride`` pixels at a time.
+
+    Sum pooling (LeNet-5's subsampling adds the block up) is this times window*window: the next layer's
+    weights absorb any constant factor, so it is not a kind of its own."""
+
+    window: int = 2  # side of the square block
+    stride: int = 2  # step between blocks; equal to window means non-overlapping blocks
+
+
+@dataclass(frozen=True)
 class Flatten:
     """Turns the stack of feature maps into one vector for the fully connected layers."""
 
@@ -88,20 +118,26 @@ class Dropout:
     p: float = 0.25  # probability of dropping a unit, in [0, 1)
 
 
-Layer = Union[Conv, ReLU, MaxPool, Flatten, Dense, Dropout]
+Layer = Union[Conv, ReLU, Tanh, Sigmoid, MaxPool, AvgPool, Flatten, Dense, Dropout]
 LAYER_KINDS: dict[str, type] = {
     "conv": Conv,
     "relu": ReLU,
-    "pool": MaxPool,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "pool": MaxPool,  # "pool" is max pooling, as in every model file written before avgpool existed
+    "avgpool": AvgPool,
     "flatten": Flatten,
     "fc": Dense,
     "dropout": Dropout,
 }
 _KIND_OF = {cls: kind for kind, cls in LAYER_KINDS.items()}
+ACTIVATION_KINDS = ("relu", "tanh", "sigmoid")  # element-wise, after a conv or fully connected layer
+POOL_KINDS = ("pool", "avgpool")
 
 
 def layer_kind(layer: Layer) -> str:
-    """The short kind used in layer names and files: "conv", "relu", "pool", "flatten", "fc", "dropout"."""
+    """The short kind used in layer names and files: "conv", "relu", "tanh", "sigmoid", "pool" (max),
+    "avgpool", "flatten", "fc", "dropout"."""
     return _KIND_OF[type(layer)]
 
 
@@ -153,19 +189,19 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelSpec":
-        """Rebuild a spec from ``to_dict`` output; raises ``CnnDesktopError`` on anything malformed."""
+        """Rebuild a spec from ``to_dict`` output; raises ``CnnDesktopError`` on anything malformed.
+        Nothing in ``data`` is trusted: it may come from any file.
+
+        A problem with one layer names it ("conv2: filters must be a whole number, got '8'"), or its
+        position when it has no name yet ("layer 3: unknown layer kind 'warp'")."""
         try:
-            layers = []
-            for item in data["layers"]:
-                params = dict(item)
-                kind = params.pop("kind")
-                if not isinstance(kind, str) or kind not in LAYER_KINDS:
-                    raise ValueError(f"unknown layer kind {shown(kind)}")
-                layer_cls = LAYER_KINDS[kind]
-                allowed = {f.name for f in fields(layer_cls)}
-                if set(params) - allowed:
-                    raise ValueError(f"unknown parameters {listed(sorted(set(params) - allowed))}")
-                layers.append(_typed(layer_cls(**params)))
+            items = data["layers"]
+            if not isinstance(items, list):
+                raise ValueError("layers must be a list")
+            if len(items) > MAX_LAYER_ITEMS:  # before reading any: a file may list millions
+                raise ValueError(f"{len(items):,} layers; a description holds at most {MAX_LAYER_ITEMS:,}")
+            counts: dict[str, int] = {}
+            layers = [_layer_from(item, number, counts) for number, item in enumerate(items, 1)]
             classes = data["classes"]
             if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes):
                 raise ValueError("classes must be a list of names")
@@ -194,6 +230,33 @@ class ModelSpec:
         if not isinstance(data, dict):
             raise CnnDesktopError("model description is not a JSON object")
         return cls.from_dict(data)
+
+
+def _layer_from(item: Any, number: int, counts: dict[str, int]) -> Layer:
+    """One layer of a description read from a file: a JSON object with a known "kind" and that kind's
+    parameters, each of its declared type. ``counts`` numbers the layers of each kind as it goes, so a
+    message uses the name the layer will have (see ``ModelSpec.layer_names``)."""
+    if not isinstance(item, dict):
+        raise CnnDesktopError(f"layer {number}: not an object with a \"kind\"")
+    params = dict(item)
+    kind = params.pop("kind", None)
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:
+        raise CnnDesktopError(f"layer {number}: unknown layer kind {shown(kind)}; kinds are {', '.join(LAYER_KINDS)}")
+    counts[kind] = counts.get(kind, 0) + 1
+    name = kind if kind == "flatten" else f"{kind}{counts[kind]}"
+    layer_cls = LAYER_KINDS[kind]
+    declared = {f.name: f for f in fields(layer_cls)}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise CnnDesktopError(f"{name}: unknown parameters {listed(unknown)}; a {kind} layer takes "
+                              f"{', '.join(declared) or 'none'}")
+    missing = [f.name for f in declared.values() if f.name not in params and f.default is MISSING]
+    if missing:
+        raise CnnDesktopError(f"{name}: needs {', '.join(missing)}")
+    try:
+        return _typed(layer_cls(**params))
+    except ValueError as error:  # one_line: the message may quote the file
+        raise CnnDesktopError(f"{name}: {one_line(error)}") from None
 
 
 def _integer(value: Any, name: str) -> int:

@@ -23,7 +23,7 @@ from typing import Sequence
 
 from cnn_desktop.core.errors import CnnDesktopError, at, listed, shown
 from cnn_desktop.core.network.geometry import layer_geometry
-from cnn_desktop.core.network.spec import ModelSpec, TrainConfig, class_name_problem, lenet_spec
+from cnn_desktop.core.network.spec import INPUT_PADDING, ModelSpec, TrainConfig, class_name_problem, lenet_spec
 from cnn_desktop.core.projects.lock import ProjectError
 
 FORMAT = "cnn-desktop-project"
@@ -152,8 +152,8 @@ def check_spec(folder: Path, spec: ModelSpec) -> ModelSpec:
     """A network the app can feed (28x28 grey drawings) and build."""
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"spec must be a ModelSpec, not {type(spec).__name__}")
-    if (spec.input_size, spec.in_channels) != (28, 1):
-        raise ProjectError(at(folder, "the network must take 28x28 drawings with 1 channel"))
+    if spec.input_size not in INPUT_PADDING or spec.in_channels != 1:  # 32x32: the model pads the drawings
+        raise ProjectError(at(folder, "the network must take 28x28 drawings (or 32x32, padded) with 1 channel"))
     try:
         layer_geometry(spec)
     except CnnDesktopError as error:

@@ -23,6 +23,7 @@ from torch import nn
 
 from cnn_desktop.core.training.augment import augment_batch
 from cnn_desktop.core.errors import TrainingError
+from cnn_desktop.core.network.geometry import fed_size
 from cnn_desktop.core.network.model import CNN, _as_batch, configure_torch
 from cnn_desktop.core.training.optim import Adam, SGDMomentum
 from cnn_desktop.core.training.progress import EpochInfo, StepInfo  # noqa: F401 (re-exported)
@@ -288,7 +289,7 @@ class Trainer:
 
 def _check_data(model: CNN, images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     images, labels = np.asarray(images), np.asarray(labels)
-    size = model.spec.input_size
+    size = fed_size(model.spec)  # 28 for a 32x32 network too: it pads the drawings itself
     if len(images) == 0:
         raise TrainingError("nothing to train on: the collection has no examples")
     if images.shape[1:] != (size, size) or len(images) != len(labels):
