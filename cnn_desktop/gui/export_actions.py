@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from cnn_desktop.core.app.session import Session
-from cnn_desktop.core.errors import CnnDesktopError, describe_error
+from cnn_desktop.gui.background import run_in_thread
 
 # Save-dialog filters -> the export format of core/data/export.py
 DRAWING_FORMATS = {
@@ -67,16 +67,7 @@ class ExportActions(QObject):
         return self._start(_export_drawings, self.session.project.folder, out, fmt)
 
     def _start(self, work, *args) -> threading.Thread:
-        def run() -> None:
-            try:
-                self.finished.emit(True, work(*args))
-            except CnnDesktopError as error:
-                self.finished.emit(False, str(error))
-            except Exception as error:  # noqa: BLE001 - a bug must reach the person, not vanish in a thread
-                self.finished.emit(False, f"export failed: {type(error).__name__}: {describe_error(error)}")
-
-        self.thread = threading.Thread(target=run, name="cnn-desktop-export", daemon=True)
-        self.thread.start()
+        self.thread = run_in_thread(work, args, self.finished, "cnn-desktop-export", "export")
         return self.thread
 
 

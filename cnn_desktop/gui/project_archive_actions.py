@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from cnn_desktop.core.errors import CnnDesktopError, describe_error
+from cnn_desktop.gui.background import run_in_thread
+
 
 
 class ProjectArchiveActions(QObject):
@@ -58,16 +59,7 @@ class ProjectArchiveActions(QObject):
         return self._start(_import, archive, dest)
 
     def _start(self, work, *args) -> threading.Thread:
-        def run() -> None:
-            try:
-                self.finished.emit(True, work(*args))
-            except CnnDesktopError as error:
-                self.finished.emit(False, str(error))
-            except Exception as error:  # noqa: BLE001 - a bug must reach the person, not vanish in a thread
-                self.finished.emit(False, f"failed: {type(error).__name__}: {describe_error(error)}")
-
-        self.thread = threading.Thread(target=run, name="cnn-desktop-project-zip", daemon=True)
-        self.thread.start()
+        self.thread = run_in_thread(work, args, self.finished, "cnn-desktop-project-zip", "project zip")
         return self.thread
 
 
