@@ -33,6 +33,8 @@ class LabelBar(QWidget):
         self._holder = QWidget()
         self._layout = QFlowLayout(self._holder)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setHorizontalSpacing(3)  # the style's 6 px pushed the tenth digit onto a second row
+        self._layout.setVerticalSpacing(3)
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
@@ -64,8 +66,7 @@ class LabelBar(QWidget):
         # Drawings are labelled by class id (a person's project keeps it when a class is renamed);
         # the button shows the display name and the key.
         for name, class_id, key in zip(task.classes, task.class_ids, task.keys):
-            button = QToolButton()
-            button.setMinimumWidth(56)  # ten digit buttons in one row under a 740 px canvas
+            button = QToolButton()  # its own width: ten digit buttons fit one row under a 550 px canvas
             how = f"key {key}" if key else "no key: click this button"
             button.setToolTip(f"Add the drawing to your collection as '{name}' ({how})")
             button.clicked.connect(lambda _=False, c=class_id: self.session.add_drawing(c))

@@ -118,6 +118,8 @@ def test_the_window_stays_1280x800_with_the_hint_and_fifty_classes_wrap_into_at_
     window.resize(1280, 800)
     qtbot.wait(50)
     assert (window.width(), window.height()) == (1280, 800) and window.first_run_hint.isVisible()
+    digits = window.label_bar
+    qtbot.waitUntil(lambda: len({digits.button(str(d)).y() for d in range(10)}) == 1, timeout=3000)  # one row
     folder = create_project(home / "fifty", "fifty", [f"shape{i}" for i in range(50)], start=FROM_SCRATCH)
     assert window.session.open_project(folder)
     bar = window.label_bar
