@@ -39,14 +39,15 @@ class CollectionView(HasDrawingEditor, QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.editor, 1)
 
-    def set_store(self, store: DrawingStore) -> None:
+    def set_store(self, store: DrawingStore, refresh: bool = True) -> None:
         self._store = store
         self._icons, self._shown = {}, ("", [])
         with QSignalBlocker(self.filter):
             self.filter.clear()
             self.filter.addItems([ALL, *store.classes])
         self.editor.set_store(store)
-        self.refresh()
+        if refresh:
+            self.refresh()
 
     def refresh(self) -> None:
         """Show the newest drawings of the chosen class. The store answers from what it keeps (no file

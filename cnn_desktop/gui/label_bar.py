@@ -94,13 +94,14 @@ class LabelBar(QWidget):
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         for name, button in self._buttons.items():
-            button.setText(button_text(name, self._keys.get(name), counts.get(name, 0)))
+            button.setText(button_text(name, self._keys.get(name), counts.get(name)))
         # New buttons are shown, and so take room in the flow, only once the event loop runs again.
         QTimer.singleShot(0, self, self._fit_rows)  # and a longer count can move a button down a row
 
 
-def button_text(name: str, key: str | None, count: int) -> str:
+def button_text(name: str, key: str | None, count: int | None) -> str:
     """"circle (3)  [C]": the key in brackets, except where it is the name itself ("7 (3)": a digit's key
     is the digit, and ten buttons with it twice would be too wide for the canvas above them)."""
     shown_key = f"  [{key}]" if key and key != name.upper() else ""
-    return f"{name} ({count}){shown_key}"
+    counted = "…" if count is None else count  # None: not counted yet (a large project's first count)
+    return f"{name} ({counted}){shown_key}"

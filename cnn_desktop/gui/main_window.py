@@ -58,8 +58,11 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._message_box: QMessageBox | None = None
         self.keep_question: QMessageBox | None = None  # asked after a stopped run
+        self._collection_waits = False  # held back while a first count runs (_refresh_collection)
         self.worker = ComputeWorker(self)
-        self.session = Session(self.worker.submit, home)
+        # deliver: a large project's first count, done in a thread, comes back through the worker's
+        # queued signal like the engine's messages.
+        self.session = Session(self.worker.submit, home, deliver=self.worker.message.emit)
         self.worker.message.connect(self.session.handle)
         self.exports = ExportActions(self.session, self)
         self.imports = ImportActions(self.session, self)
@@ -273,9 +276,12 @@ class MainWindow(QMainWindow):
         self.inspection.confusion.changed.connect(self._collection_edited)
         self.collection.changed.connect(session.refresh_counts)
         self.collection.problem.connect(self.show_problem)
-        self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self.collection.refresh())
+        self.docks["collection"].visibilityChanged.connect(lambda visible: visible and self._refresh_collection())
 
         session.task_changed.connect(self._task_changed)
+        # After a first count done in a thread, the collection it held back (only then: every label
+        # key also counts, and refreshes the collection itself).
+        session.counts_changed.connect(lambda _: self._collection_waits and self._refresh_collection())
         self.skipped_notice = SkippedNotice(session)
         self.statusBar().addPermanentWidget(self.skipped_notice)
         self.read_only_watch = ReadOnlyWatch(session, self)  # a read-only window follows the writer's changes
@@ -296,7 +302,8 @@ class MainWindow(QMainWindow):
         if self.keep_question is not None and self.keep_question.isVisible():
             self.keep_question.close()  # the session kept that stopped run as a version only
         if self.session.store is not None:
-            self.collection.set_store(self.session.store)
+            self.collection.set_store(self.session.store, refresh=False)
+            self._refresh_collection()
         self.probabilities.set_classes(list(task.classes))
         self.canvas.set_hint(task.hint)
         self.canvas.clear()
@@ -307,10 +314,17 @@ class MainWindow(QMainWindow):
             self.keep_question.deleteLater()
         self.keep_question = ask_keep_stopped(self, self.session, token)
 
+    def _refresh_collection(self, *_) -> None:
+        """Show the collection's newest drawings, if its dock is on screen (one behind another tab is
+        hidden), and not while a large project's first count runs in a thread: asking the store then
+        would count it all again on this thread. The count's end refreshes it (``counts_changed``)."""
+        self._collection_waits = self.session.counting
+        if self.docks["collection"].isVisible() and not self.session.counting:
+            self.collection.refresh()
+
     def _drawing_added(self, label: str) -> None:
         self.canvas.clear()
-        if self.docks["collection"].isVisible():  # a dock behind another tab is hidden
-            self.collection.refresh()
+        self._refresh_collection()
         self.statusBar().showMessage(f"Added as '{label}'. Draw the next one.", 4000)
 
     def _show_prediction(self, message) -> None:
@@ -322,14 +336,12 @@ class MainWindow(QMainWindow):
         self.model_label.setStyleSheet("" if trained else "color: #b00020; font-weight: bold;")
 
     def _collection_edited_elsewhere(self) -> None:
-        if self.docks["collection"].isVisible():
-            self.collection.refresh()
+        self._refresh_collection()
 
     def _collection_edited(self) -> None:
         """Drawings were deleted or relabelled outside the collection view (from the Mistakes panel)."""
         self.session.refresh_counts()
-        if self.docks["collection"].isVisible():
-            self.collection.refresh()
+        self._refresh_collection()
 
     def show_problem(self, text: str) -> None:
         """A one-line problem, shown without blocking (no nested event loop)."""

@@ -108,6 +108,16 @@ class ClassEditing:
             self.status.emit(NEW_OUTPUT_NOTE)
         return ""
 
+    def _for_todays_classes(self, version: str) -> str:
+        """``version`` itself, or, when it was made before the classes last changed (its outputs name
+        other classes), a new version carrying it over to today's classes, as a class edit does: a
+        renamed class keeps its row, a new one gets a fresh row, and every other layer is kept."""
+        made_for = [(c.get("id"), c.get("name")) for c in self.project.record(version).get("classes") or []]
+        if not made_for or made_for == [(c.id, c.name) for c in self.project.classes]:
+            return version  # (a record without classes predates class edits: made for these)
+        return self.project.add_version(self.project.adapted_model(version), reason=CLASSES_CHANGED, parent=version,
+                                        note=f"{version} carried over to today's classes", make_current=False)
+
     def _carry_model_over(self, what: str, outputs_changed: bool) -> None:
         """The current version, for today's classes, as a new current version (see the docstring)."""
         project = self.project

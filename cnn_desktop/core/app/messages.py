@@ -248,3 +248,11 @@ class EngineError:
 
 Command = (Predict | UseModel | StartTraining | PauseTraining | ResumeTraining | StopTraining | SaveModel
            | EvaluateCollection | ShowSnapshot)
+
+
+@dataclass(frozen=True)
+class DrawingsCounted:
+    """A large project's first count is done, in a thread of its own (core/app/first_count.py): the
+    window can count the collection at ``root`` from its saved listing now."""
+
+    root: Path

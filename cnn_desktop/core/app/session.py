@@ -23,9 +23,9 @@ from psygnal import Signal
 from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
-    AccuracyEstimate, CollectionEvaluation, Command, EngineError, EvaluateCollection, Filters, ModelReady, ModelSaved,
-    PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot, StartTraining, StopTraining,
-    Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
+    AccuracyEstimate, CollectionEvaluation, Command, DrawingsCounted, EngineError, EvaluateCollection, Filters,
+    ModelReady, ModelSaved, PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot,
+    StartTraining, StopTraining, Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
 from cnn_desktop.core.app.class_editing import ClassEditing
 from cnn_desktop.core.app.project_modes import (
@@ -73,8 +73,12 @@ class Session(RunKeeping, ClassEditing):
     status = Signal(str)  # a passing note ("Nothing to add: the canvas is empty.")
 
     def __init__(self, submit: Callable[[Command], None], home: Path | None = None,
-                 tasks: dict[str, Task] = TASKS) -> None:
+                 tasks: dict[str, Task] = TASKS, deliver: Callable[[object], None] | None = None) -> None:
         self._submit = submit
+        # Hands a message from another thread to ``handle`` on this one (the window's queued signal);
+        # None: everything is done on the calling thread (tests, scripts).
+        self._deliver = deliver
+        self._counting: Path | None = None  # a first count running in a thread, for this store root
         self.home = Path(home) if home else data_home()
         self.tasks = tasks
         self.task: Task | None = None
@@ -110,6 +114,7 @@ class Session(RunKeeping, ClassEditing):
             EngineError: self._engine_error,
             Timeline: self.timeline_changed.emit,
             CollectionEvaluation: self._evaluation,
+            DrawingsCounted: self._counted,
         }
 
     @property
@@ -177,7 +182,7 @@ class Session(RunKeeping, ClassEditing):
         self.drawing = Strokes()
         self.task_changed.emit(task)
         self._skipped = None
-        self.refresh_counts()
+        self._count_first()
         self._versions_changed()
         self._submit(model_to_use(task, self.project))
 
@@ -242,8 +247,8 @@ class Session(RunKeeping, ClassEditing):
 
     def refresh_counts(self) -> None:
         """Re-count the collection (after a label, a delete, a relabel or an import), by display name."""
-        if self.store is None:
-            return
+        if self.store is None or self._counting == self.store.root:
+            return  # a first count runs in a thread; its end counts again (``_counted``)
         try:
             by_id = self.store.counts()
         except CnnDesktopError as error:  # a read-only project whose folder would need tidying first
@@ -254,6 +259,31 @@ class Session(RunKeeping, ClassEditing):
         if skipped != self._skipped:
             self._skipped = skipped
             self.skipped_changed.emit(skipped)
+
+    def _count_first(self) -> None:
+        """The first count of the mode's drawings: at once, or for a large project that was never
+        counted, in a thread (core/app/first_count.py), the counts following when it is done."""
+        from cnn_desktop.core.app.first_count import count_in_background, wants_background
+
+        self._counting = None
+        store = self.store
+        if (store is not None and self._deliver is not None and not self.read_only
+                and wants_background(store.root, self.task.class_ids)):
+            self._counting = store.root
+            self.status.emit(f"Counting the drawings of {self.task.title}…")
+            count_in_background(store.root, self.task.class_ids, self._deliver)
+        else:
+            self.refresh_counts()
+
+    @property
+    def counting(self) -> bool:
+        """Whether a first count runs in a thread (counts and the collection come when it is done)."""
+        return self._counting is not None
+
+    def _counted(self, message: DrawingsCounted) -> None:
+        if self._counting is not None and self._counting == message.root:
+            self._counting = None
+            self.refresh_counts()
 
     def refresh_from_disk(self) -> None:
         """Read the counts and the versions list again: another window or process changed the project
@@ -313,18 +343,6 @@ class Session(RunKeeping, ClassEditing):
             return
         self._versions_changed()
         self._submit(version_model(self.project, version, self.task))
-
-    def _for_todays_classes(self, version: str) -> str:
-        """``version`` itself, or, when it was made before the classes last changed (its outputs name
-        other classes), a new version carrying it over to today's classes, as a class edit does: a
-        renamed class keeps its row, a new one gets a fresh row, and every other layer is kept."""
-        made_for = [(c.get("id"), c.get("name")) for c in self.project.record(version).get("classes") or []]
-        if not made_for or made_for == [(c.id, c.name) for c in self.project.classes]:
-            return version  # (a record without classes predates class edits: made for these)
-        from cnn_desktop.core.app.class_editing import CLASSES_CHANGED
-
-        return self.project.add_version(self.project.adapted_model(version), reason=CLASSES_CHANGED, parent=version,
-                                        note=f"{version} carried over to today's classes", make_current=False)
 
     def save_model_as(self, path: Path) -> None:
         self._submit(SaveModel(path))
