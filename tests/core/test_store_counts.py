@@ -139,7 +139,7 @@ def test_a_second_opening_reads_no_file_while_the_folders_are_unchanged(tmp_path
     assert (store.root / store_index.INDEX_NAME).is_file()
     assert len(store.examples()) == 5 and store.skipped == ()  # hidden: no part of the collection
     read = []
-    monkeypatch.setattr(store_scan, "example_problems", lambda path: read.append(path) or (None, None))
+    monkeypatch.setattr(store_scan, "example_verdict", lambda path: read.append(path) or (None, None, None))
     again = DrawingStore(tmp_path / "c", TICKS)
     assert again.counts() == {"tick": 4, "cross": 1} and read == []
     DrawingStore(tmp_path / "c", TICKS).add("cross", bar(True))  # a folder changes: only it is listed again
@@ -190,9 +190,10 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # the files' times have settled: they can be trusted
     first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert cache_path(store.root).is_file() and not any(p.name.endswith(".npz") for p in store.root.rglob("*"))
-    decoded = []
-    real = store_inputs.stored_pixels
-    monkeypatch.setattr(store_inputs, "stored_pixels", lambda path: decoded.append(path.name) or real(path))
+    decoded = []  # every file opened to be decoded, by the scan's check or by the cache's reader
+    real_read, real_verdict = store_inputs.read_stored, store_scan.example_verdict
+    monkeypatch.setattr(store_inputs, "read_stored", lambda path: decoded.append(path.name) or real_read(path))
+    monkeypatch.setattr(store_scan, "example_verdict", lambda path: decoded.append(path.name) or real_verdict(path))
     again = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert decoded == [] and all(np.array_equal(a, b) for a, b in zip(first, again))
 
@@ -205,3 +206,30 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     (cache_path(store.root)).write_bytes(b"not a cache")  # damaged: ignored, decoded again
     images, labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert labels.tolist() == [0, 1] and np.array_equal(images[1], bar(False))
+
+
+def test_a_train_reads_each_file_once_and_a_first_count_leaves_nothing_to_read(tmp_path, monkeypatch):
+    """arrays() once read every file to check it, then again to decode it; and a large project's first
+    count read every file without keeping what it decoded, so its first Train read them all again."""
+    from cnn_desktop.core.data import example_png
+
+    monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # the files' times have settled: they can be trusted
+    store = DrawingStore(tmp_path / "c", TICKS)
+    names = sorted(example.path.name for example in
+                   store.add_many([("tick", bar(False), None)] * 3 + [("cross", bar(True), None)] * 2))
+    opened = []
+    real_frame = example_png._example_frame_problem
+    monkeypatch.setattr(example_png, "_example_frame_problem", lambda path: opened.append(path.name) or real_frame(path))
+
+    images, labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert sorted(opened) == names
+    assert labels.tolist() == [0, 0, 0, 1, 1] and np.array_equal(images[4], bar(True))
+
+    other = tmp_path / "other-home"
+    monkeypatch.setenv("CNN_DESKTOP_HOME", str(other))  # an inputs cache of its own: nothing decoded yet
+    opened.clear()
+    assert DrawingStore(tmp_path / "c", TICKS).first_count() == {"tick": 3, "cross": 2}
+    assert sorted(opened) == names
+    opened.clear()
+    again, again_labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    assert opened == [] and np.array_equal(again, images) and np.array_equal(again_labels, labels)

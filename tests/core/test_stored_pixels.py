@@ -73,3 +73,24 @@ def test_anything_else_goes_through_pillow_and_its_errors(tmp_path):
     broken.write_bytes(other.read_bytes()[:40])
     with pytest.raises(DataError):
         stored_pixels(broken)
+
+
+def test_many_drawings_undone_at_once_give_what_each_gives_alone(tmp_path):
+    """``unfilter`` undoes the filters of a batch row by row across drawings: a drawing's rows must
+    never mix with another's, whatever filter types its neighbours in the batch use."""
+    from cnn_desktop.core.data.example_png import example_verdict, unfilter
+
+    rng = np.random.default_rng(8)
+    expected, scanlines = [], []
+    for index in range(40):
+        rows = rng.integers(0, 256, (28, 28)) if index % 3 else (rng.random((28, 28)) > 0.6) * 255
+        path = tmp_path / f"{index}.png"
+        path.write_bytes(png_with_filters(rows, [int(k) for k in rng.integers(0, 5, 28)]))
+        frame, decoded, lines = example_verdict(path)
+        assert frame is None and decoded is None and lines is not None
+        expected.append(rows)
+        scanlines.append(lines)
+    together = unfilter(scanlines)
+    assert together.shape == (40, 28, 28) and together.dtype == np.uint8
+    assert np.array_equal(together, np.array(expected, np.uint8))
+    assert all(np.array_equal(unfilter([lines])[0], rows) for lines, rows in zip(scanlines, expected))

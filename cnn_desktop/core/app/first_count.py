@@ -9,9 +9,11 @@ counts it with a store of its own and saves the listing; the window shows at onc
 are coming, and then counts from the saved listing in milliseconds. Small projects are counted at
 once, as before: their first count is quicker than a thread's start.
 
-(The thread once went on to decode every drawing into the inputs cache, for the first Train. Measured
-at 60,000 drawings it made things worse: the decoding competed with the label keys (p95 8.8 -> 14.4
-ms, max 327 ms) and with the Train that came before it had finished (first step 8.5 -> 15.2 s).)
+The count keeps what it decoded in the inputs cache (``DrawingStore.first_count``): checking a drawing
+is all of decoding it but undoing its row filters, which numpy does for all of them at once, so the
+first Train reads no file. (A thread that went on to decode every drawing after the count, reading
+each file again, made things worse: it competed with the label keys (p95 8.8 -> 14.4 ms, max 327 ms)
+and with a Train that came before it had finished (first step 8.5 -> 15.2 s).)
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def count_in_background(root: Path, class_ids: Sequence[str], deliver: Callable[
 
     def count() -> None:
         try:
-            DrawingStore(root, tuple(class_ids)).counts()
+            DrawingStore(root, tuple(class_ids)).first_count()
         except Exception:  # noqa: BLE001 - the window's own count will meet the same problem and say it
             pass
         deliver(DrawingsCounted(root))

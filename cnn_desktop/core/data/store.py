@@ -256,8 +256,9 @@ class DrawingStore:
         """
         cache = InputCache(self.root)
         self._scanner.seed(cache.seeds())  # files decoded before and unchanged: checked with a stat
-        found = self._scan(self._classes, deep=False)  # as examples(), without 60,000 Path objects
-        pixels, labels, problems = cache.read(found, self._classes, self._scanner.signature_of)
+        # The others are read once: the check keeps what it decoded (as examples(), without 60,000 Paths).
+        found, scanlines = self._scan_keeping_inputs()
+        pixels, labels, problems = cache.read(found, self._classes, self._scanner.signature_of, scanlines)
         self._skipped = [*self._skipped, *problems]
         read = np.bincount(labels, minlength=len(self._classes)).tolist()
         self._tally.check(dict(zip(self._classes, read)))  # a file changed in place since counted: count again
@@ -291,6 +292,28 @@ class DrawingStore:
                 if self._scanner.folder_problem(path.parent) is None and _is_regular(path):
                     return Example(example_id, label, path)
         raise DataError(at(self.root, f"no example with id {shown(example_id)}"))
+
+    def first_count(self) -> dict[str, int]:
+        """``counts()``, keeping the input of every drawing it checks in the inputs cache
+        (``store_inputs``). A first count reads and checks every file, which is all of decoding it but
+        undoing its row filters; kept, the first Train of a large collection reads no file
+        (``core/app/first_count.py``)."""
+        self._scanner.scanlines = {}
+        try:
+            counts = self.counts()
+            kept = self._scanner.scanlines
+        finally:
+            self._scanner.scanlines = None
+        InputCache(self.root).keep(kept, self._scanner.signature_of)
+        return counts
+
+    def _scan_keeping_inputs(self) -> tuple[dict[str, tuple[str, str]], dict[str, bytes]]:
+        """A full scan, and the scanlines of the files it read to check them (``FolderScanner.scanlines``)."""
+        self._scanner.scanlines = {}
+        try:
+            return self._scan(self._classes, deep=True), self._scanner.scanlines
+        finally:
+            self._scanner.scanlines = None
 
     def _scan(self, labels: Sequence[str], deep: bool) -> dict[str, tuple[str, str]]:
         """The examples in these class folders, {id: (label, path)}; what is left out goes to ``_skipped``."""

@@ -20,12 +20,12 @@ import io
 import os
 import zipfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from cnn_desktop.core.atomic import write_atomically
-from cnn_desktop.core.data.example_png import stored_pixels
+from cnn_desktop.core.data.example_png import read_stored, unfilter
 from cnn_desktop.core.data.home import data_home
 from cnn_desktop.core.errors import DataError
 
@@ -56,37 +56,64 @@ class InputCache:
         return {self._prefix + key: signature for key, (signature, _) in self._index.items()}
 
     def read(self, found: dict[str, tuple[str, str]], classes: Sequence[str],
-             signature_of: Callable[[str], Signature | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+             signature_of: Callable[[str], Signature | None],
+             scanlines: Mapping[str, bytes] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The pixels (uint8 (N, 28, 28)) and class indices of the examples ``found`` ({id: (label,
         path)}, as a scan gives them), oldest first, and one line for each that failed to decode. What
-        is cached with the signature ``signature_of`` gives is taken from here; the rest is decoded
-        (``stored_pixels``) and kept for next time; then the cache is saved if it changed."""
+        is cached with the signature ``signature_of`` gives is taken from here; the rest is decoded and
+        kept for next time: from ``scanlines`` (path -> what a scan that checked the file kept of it),
+        else read (``read_stored``), and all their row filters undone at once; then the cache is saved
+        if it changed."""
         index = {label: i for i, label in enumerate(classes)}
-        cached, decoded, targets, problems = {}, {}, [], []  # position -> cache row, or decoded pixels
+        scanlines = scanlines or {}
+        cached: dict[int, int] = {}  # position -> cache row
+        filtered: dict[int, bytes] = {}  # position -> scanlines, undone together below
+        decoded: dict[int, np.ndarray] = {}  # position -> pixels Pillow decoded (files not the app's)
+        keys: dict[int, tuple[str, Signature | None]] = {}
+        targets, problems = [], []
         for example_id in sorted(found):
             label, path = found[example_id]
             key, signature = path[len(self._prefix):], signature_of(path)
             row = self.row(key, signature)
+            position = len(targets)
             if row is not None:
-                cached[len(targets)] = row
+                cached[position] = row
             else:
-                try:
-                    grey = stored_pixels(Path(path))  # as load_raster reads it, times 255
-                except DataError as error:
-                    problems.append(str(error))
-                    continue
-                if signature is not None:
-                    self.put(key, signature, grey)
-                decoded[len(targets)] = grey
+                stored = scanlines.get(path)
+                if stored is None:
+                    try:
+                        stored = read_stored(Path(path))
+                    except DataError as error:
+                        problems.append(str(error))
+                        continue
+                (filtered if isinstance(stored, bytes) else decoded)[position] = stored
+                keys[position] = (key, signature)
             targets.append(index[label])
         pixels = np.empty((len(targets), 28, 28), np.uint8)
         if cached:  # one copy for all the cached rows
             pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
                 self._pixels[np.fromiter(cached.values(), np.int64, len(cached))]
+        if filtered:
+            pixels[np.fromiter(filtered.keys(), np.int64, len(filtered))] = unfilter(list(filtered.values()))
         for position, grey in decoded.items():
             pixels[position] = grey
+        for position, (key, signature) in keys.items():
+            if signature is not None:  # a file still changing is decoded again next time
+                self.put(key, signature, pixels[position])
         self.save()
         return pixels, np.asarray(targets, dtype=np.int64), problems
+
+    def keep(self, scanlines: Mapping[str, bytes], signature_of: Callable[[str], Signature | None]) -> None:
+        """Keep, and save, the inputs of files a count has just read and checked (path -> scanlines),
+        for the first Train (``DrawingStore.first_count``). What else the cache held is dropped: a
+        first count means no listing was kept, so neither is this cache likely to fit."""
+        items = [(path[len(self._prefix):], signature, lines) for path, lines in scanlines.items()
+                 if path.startswith(self._prefix) and (signature := signature_of(path)) is not None]
+        if not items:
+            return
+        for (key, signature, _), grey in zip(items, unfilter([lines for _, _, lines in items])):
+            self.put(key, signature, grey)
+        self.save()
 
     @property
     def pixels(self) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from cnn_desktop.core.errors import DataError, at, describe_error
 from cnn_desktop.core.data.collection_marker import MARKER_NAME
-from cnn_desktop.core.data.example_png import example_problems, png_frame_problem
+from cnn_desktop.core.data.example_png import example_verdict, png_frame_problem
 from cnn_desktop.core.data.readers import FILE, FOLDER, entry_kind, links_back, not_regular
 
 _UNCHECKED = object()  # no verdict on decoding yet, only on the header and end
@@ -32,10 +32,15 @@ class FolderScanner:
         self.root = root
         # path -> ((inode, size, mtime, ctime), frame verdict, decode verdict or _UNCHECKED)
         self._checked: dict[str, tuple[tuple[int, int, int, int], str | None, object]] = {}
+        # When a dict: path -> scanlines of each file a deep verdict read and found laid out as the app
+        # writes it (``example_verdict``). Checking such a file is all of decoding it but undoing the
+        # row filters, so a caller that wants the inputs (``DrawingStore.arrays``, a first count) keeps
+        # them instead of reading every file a second time.
+        self.scanlines: dict[str, bytes] | None = None
 
     def scan(self, labels: Sequence[str], deep: bool, everything: bool) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """The examples in these class folders, {id: (label, path)}, and one line for each file left
-        out. ``deep``: only drawings that decode (``example_problems``), else only the header and end
+        out. ``deep``: only drawings that decode (``example_verdict``), else only the header and end
         are checked. ``everything``: ``labels`` are all the classes, so verdicts of files not seen are
         forgotten. (Tuples, not Examples: counting after each label key builds no objects.)"""
         skipped: list[str] = []
@@ -105,7 +110,9 @@ class FolderScanner:
             return cached[2] if deep else cached[1]
         path = Path(entry.path)
         if deep:
-            frame, decoded = example_problems(path)
+            frame, decoded, scanlines = example_verdict(path)
+            if scanlines is not None and self.scanlines is not None:
+                self.scanlines[entry.path] = scanlines
         else:
             frame = png_frame_problem(path)
             decoded = _UNCHECKED if frame is None else frame
