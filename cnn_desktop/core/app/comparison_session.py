@@ -63,6 +63,7 @@ class ComparisonSession:
         self._project: Project | None = None  # the project the running comparison keeps its versions in
         self._parents: tuple[str | None, str | None] = (None, None)
         self._paths: dict[Path, int] = {}
+        self.kept_versions: dict[int, str] = {}  # side -> the version this comparison kept it as
 
     # --- what can be compared ---
 
@@ -122,6 +123,7 @@ class ComparisonSession:
         save_to = (incoming_path(project), incoming_path(project)) if project is not None else None
         self._project, self._parents = project, (a.parent, b.parent)
         self._paths = {path: side for side, path in enumerate(save_to or ())}
+        self.kept_versions = {}
         labels = tuple(session.task.class_ids)
         self.state = "starting"
         self._submit(StartComparison(session.store.root, tuple(session.task.classes), a, b,
@@ -179,6 +181,7 @@ class ComparisonSession:
             return
         if project is self.session.project:
             self.session.refresh_from_disk()  # the versions list shows it
+        self.kept_versions[side] = version
         self.kept.emit(side, version)
 
     def _forget_saves(self) -> None:
