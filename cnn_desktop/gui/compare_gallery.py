@@ -13,7 +13,8 @@ from cnn_desktop.gui.compare_plots import COLOURS
 from cnn_desktop.gui.panels.plot_style import style_title_label
 
 TILE = 56  # pixels: each 28x28 drawing shown twice its size
-MAX_TILES = 200  # a gallery of more would be scrolled through by nobody; the count says how many there are
+MAX_TILES = 200
+CAPTION_WIDTH = 200  # pixels: "A: cross · B: tick · true cross" on one line  # a gallery of more would be scrolled through by nobody; the count says how many there are
 
 
 def drawing_pixmap(image: np.ndarray, size: int = TILE) -> QPixmap:
@@ -81,7 +82,8 @@ class DisagreementGallery(QWidget):
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(QSize(TILE, TILE))
-        self.list.setGridSize(QSize(TILE + 90, TILE + 26))
+        self.list.setGridSize(QSize(CAPTION_WIDTH, TILE + 28))
+        self.list.setMinimumHeight(TILE + 44)  # one row of tiles and captions, whole
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setWordWrap(True)

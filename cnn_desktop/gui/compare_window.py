@@ -128,7 +128,7 @@ class CompareWindow(QWidget):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(upper)
         body.addWidget(lower)
-        body.setStretchFactor(0, 3)
+        body.setStretchFactor(0, 5)
         body.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
