@@ -200,6 +200,8 @@ class CompareWindow(QWidget):
         if state == "finished" and kept:
             line += (" " + ", ".join(f"{'AB'[side]} is version {kept[side]}" for side in sorted(kept))
                      + " (not in use: View > Versions, Use this version, to draw with it).")
+        elif state == "finished" and not self.comparison.keeps_versions:
+            line += " Not kept: this window has the project read-only."
         if line:
             self.status.setText(line)
 

@@ -134,6 +134,11 @@ class ComparisonSession:
     def stop(self) -> None:
         self._submit(StopComparison())
 
+    @property
+    def keeps_versions(self) -> bool:
+        """Whether the running (or last) comparison keeps its networks: not in a read-only window."""
+        return self._project is not None
+
     def drawing_changed(self, drawing: Strokes) -> None:
         """The drawing on the main canvas changed: both networks are asked (the newest drawing wins)."""
         self._request_id += 1

@@ -21,7 +21,8 @@ def describe_spec(spec: ModelSpec) -> str:
     if convs:
         kernels = {c.kernel for c in convs}
         size = f" {convs[0].kernel}×{convs[0].kernel}" if len(kernels) == 1 else ""
-        parts.append(f"{', '.join(str(c.filters) for c in convs)} filter{'s' if convs[0].filters > 1 or len(convs) > 1 else ''}{size}")
+        plural = "s" if len(convs) > 1 or convs[0].filters > 1 else ""
+        parts.append(f"{', '.join(str(c.filters) for c in convs)} filter{plural}{size}")
     else:
         parts.append("no convolution")
     activations = [name for kind, name in _ACTIVATIONS if any(isinstance(layer, kind) for layer in spec.layers)]
