@@ -21,6 +21,7 @@ EXPECTED_ROWS = {  # benchmark -> how many rows it reports
     "gui_throughput": 1,
     "latency": 4,
     "responsiveness": 3,
+    "two_trainings": 3,
     "startup": 3,
     "memory": 2,
     "time_to_accuracy": 3,

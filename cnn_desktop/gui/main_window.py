@@ -31,6 +31,7 @@ from cnn_desktop.core.tasks import Task
 from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.canvas import DrawingCanvas
 from cnn_desktop.gui.collection_view import CollectionView
+from cnn_desktop.gui.compare_window import add_compare_action
 from cnn_desktop.gui.export_actions import ExportActions
 from cnn_desktop.gui.first_run_hint import FirstRunHint
 from cnn_desktop.gui.import_actions import ImportActions, import_summary
@@ -252,7 +253,9 @@ class MainWindow(QMainWindow):
         train_action = QAction("&Train", self)
         train_action.setShortcut(QKeySequence("Ctrl+T"))
         train_action.triggered.connect(self.training.start_button.click)
-        self.menuBar().addMenu("&Training").addAction(train_action)
+        training_menu = self.menuBar().addMenu("&Training")
+        training_menu.addAction(train_action)
+        self.compare = add_compare_action(training_menu, self)  # Compare two networks… (gui/compare_window.py)
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
