@@ -182,3 +182,62 @@ def test_a_wider_panel_thins_the_curves_out_for_its_new_width(qtbot, panel):
     panel.resize(2400, 250)  # about three times the plot width: three times the (max, min) pairs
     qtbot.waitUntil(lambda: len(painted.getData()[0]) > 2 * before, timeout=2000)
     assert len(panel.items["step_loss"].xData) == 6000
+
+
+def test_the_legend_is_a_line_above_the_plots_not_on_the_data(qtbot, panel):
+    from pyqtgraph import LegendItem
+
+    for widget in (panel.loss_plot, panel.accuracy_plot):
+        assert not [item for item in widget.scene().items() if isinstance(item, LegendItem)]
+        assert not panel.legend.geometry().intersects(widget.geometry())
+    assert panel.legend.geometry().bottom() < panel.loss_plot.geometry().top()
+    assert "validation, each epoch" in panel.legend.text() and "loss, smoothed" in panel.legend.text()
+    panel.set_validation(False)
+    assert "validation" not in panel.legend.text() and "loss, smoothed" in panel.legend.text()
+    panel.set_validation(True)
+    assert "validation, each epoch" in panel.legend.text()
+
+
+def epochs_run(panel, steps: int, epochs: int) -> None:
+    panel.clear(steps)
+    feed(panel, range(1, steps + 1), np.linspace(2.3, 0.1, steps), np.linspace(0.1, 0.95, steps))
+    for epoch in range(epochs):
+        panel.add_epoch(epoch, (epoch + 1) * (steps // epochs), 0.5, 0.9, 0.4, 1.0 if epoch % 2 else 0.0)
+    panel._draw()
+
+
+def test_per_epoch_markers_shrink_then_go_when_epochs_crowd_and_never_form_bands(qtbot, panel):
+    """A few-shot run of 150 epochs (validation flipping between 0 and 100 %) once painted solid
+    bands of 8 px markers at 0 and 100 % over the training curves."""
+    from cnn_desktop.gui.panels.curves import MARKER_MIN_PX, MARKER_SIZE
+
+    epochs_run(panel, 300, 6)
+    assert panel.marker_size == MARKER_SIZE and panel.items["val_accuracy"].opts["symbol"] == "o"
+    epochs_run(panel, 300, 150)
+    assert panel.marker_size < MARKER_MIN_PX
+    assert all(panel.items[key].opts["symbol"] is None for key in ("val_loss", "train_accuracy", "val_accuracy"))
+    assert panel.items["val_accuracy"].zValue() < panel.items["smoothed_accuracy"].zValue()
+    epochs_run(panel, 300, 40)  # in between: smaller markers
+    assert MARKER_MIN_PX <= panel.marker_size < MARKER_SIZE
+    epochs_run(panel, 300, 3)
+    assert panel.marker_size == MARKER_SIZE and panel.items["train_accuracy"].opts["symbol"] == "s"
+
+
+@pytest.mark.parametrize("steps", [100, 300, 1000])
+def test_the_last_x_axis_label_is_drawn_whole_inside_the_plot(qtbot, panel, steps):
+    """"100" once showed as "10" and "300" as "30": the last label ran past the widget's edge."""
+    from PySide6.QtGui import QImage, QPainter
+
+    epochs_run(panel, steps, 5)
+    for widget in (panel.loss_plot, panel.accuracy_plot):
+        axis = widget.getPlotItem().getAxis("bottom")
+        image = QImage(10, 10, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            _, _, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        labels = {text: rect for rect, _, text in texts}
+        assert str(steps) in labels, labels.keys()
+        on_screen = widget.mapFromScene(axis.mapRectToScene(labels[str(steps)])).boundingRect()
+        assert widget.viewport().rect().contains(on_screen), (on_screen, widget.viewport().rect())

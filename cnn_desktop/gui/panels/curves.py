@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
 from cnn_desktop.gui.panels.plot_style import (
@@ -45,6 +45,21 @@ LOSS_TOPS = (1, 1.2, 1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10)
 PER_STEP = ("step_loss", "smoothed_loss", "smoothed_accuracy")
 # The per-epoch validation markers: shown only when the run holds drawings out (set_validation).
 VALIDATION = ("val_loss", "val_accuracy")
+# Per-epoch markers, in pixels: full size while epochs are at least MARKER_SPACING_PX apart on screen;
+# closer, they shrink with the spacing, and below MARKER_MIN_PX they go (the line stays), so that a
+# 300-epoch run does not merge them into solid bands at 0 and 100 % over the training curves.
+MARKER_SIZE = 8
+MARKER_SPACING_PX = 12
+MARKER_MIN_PX = 3
+PER_EPOCH = ("val_loss", "train_accuracy", "val_accuracy")
+# The legend, one line above the plots (inside them it covered the curves): key -> (glyph, words).
+LEGEND = {
+    "step_loss": ("──", MUTED, "loss, each step"),
+    "smoothed_loss": ("━━", PRIMARY, "loss, smoothed"),
+    "smoothed_accuracy": ("──", MUTED, "accuracy, smoothed"),
+    "train_accuracy": ("■", PRIMARY, "training, each epoch"),
+    "val_loss": ("●", ACCENT, "validation, each epoch"),
+}
 
 
 class GrowingSeries:
@@ -130,7 +145,7 @@ def _thin_out(item: pg.PlotDataItem) -> None:
 
 
 class CurvesPanel(QWidget):
-    """Loss (left) and accuracy (right) against the training step, with legends."""
+    """Loss (left) and accuracy (right) against the training step, with a legend line above them."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,18 +157,16 @@ class CurvesPanel(QWidget):
         loss = self.loss_plot.getPlotItem()
         style_plot(loss, x_label="step", y_label="loss")
         loss.setTitle("Loss (lower is better)", color=TEXT_COLOUR)
-        loss_legend = loss.addLegend(offset=(-8, 8), labelTextColor=TEXT_COLOUR, brush=(255, 255, 255, 200))
         accuracy = self.accuracy_plot.getPlotItem()
         style_plot(accuracy, x_label="step", y_label="accuracy (%)")
         accuracy.setTitle("Accuracy (higher is better)", color=TEXT_COLOUR)
         accuracy.setYRange(0, 100, padding=PADDING)
         set_fixed_ticks(accuracy.getAxis("left"), (0, 25, 50, 75, 100))
         add_guide_lines(accuracy, (25, 50, 75, 100))
-        accuracy_legend = accuracy.addLegend(offset=(-8, -8), labelTextColor=TEXT_COLOUR,
-                                             brush=(255, 255, 255, 200))
-        for legend in (loss_legend, accuracy_legend):
-            legend.setZValue(10)  # above the curves it describes
-        self._legends = {"val_loss": loss_legend, "val_accuracy": accuracy_legend}
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        # Its full width is no minimum: a narrow dock cuts the line's end rather than widen the window.
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._validation_shown = True
         for plot in (loss, accuracy):
             plot.disableAutoRange()  # the ranges move in jumps, see _update_ranges
@@ -173,11 +186,15 @@ class CurvesPanel(QWidget):
         self._step_loss = curve("step_loss", loss, "training, each step", _line(MUTED, 1))
         self._smoothed_loss = curve("smoothed_loss", loss, "training, smoothed", _line(PRIMARY, 2))
         self._val_loss = curve("val_loss", loss, "validation, each epoch", _markers(ACCENT, "o"))
+        self.items["val_loss"].setZValue(-1)  # where markers crowd, the training curves stay on top
         self._smoothed_accuracy = curve("smoothed_accuracy", accuracy, "training, smoothed", _line(MUTED, 1.5))
         self._train_accuracy = curve("train_accuracy", accuracy, "training, each epoch", _markers(PRIMARY, "s"))
         self._val_accuracy = curve("val_accuracy", accuracy, "validation, each epoch", _markers(ACCENT, "o"))
+        self.items["val_accuracy"].setZValue(-1)
         for key in PER_STEP:
             _thin_out(self.items[key])
+        self._marker_size = MARKER_SIZE
+        self._show_legend()
 
         self._loss_average = self._accuracy_average = 0.0
         self._averaged_steps = 0
@@ -196,6 +213,8 @@ class CurvesPanel(QWidget):
         plots.addWidget(self.accuracy_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.legend)
         layout.addLayout(plots, 1)
         layout.addWidget(self.note)
         self.note.hide()
@@ -211,13 +230,16 @@ class CurvesPanel(QWidget):
         if shown != self._validation_shown:
             self._validation_shown = shown
             for key in VALIDATION:
-                item, legend = self.items[key], self._legends[key]
-                item.setVisible(shown)
-                if shown:
-                    legend.addItem(item, item.name())
-                else:
-                    legend.removeItem(item)
+                self.items[key].setVisible(shown)
+            self._show_legend()
         self.show_note(line)
+
+    def _show_legend(self) -> None:
+        """The legend line: what each line and marker is, validation only when the run has it."""
+        entries = [(glyph, colour, words) for key, (glyph, colour, words) in LEGEND.items()
+                   if self._validation_shown or key not in VALIDATION]
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
+            f'<span style="color:{colour}">{glyph}</span>&nbsp;{words}' for glyph, colour, words in entries))
 
     @property
     def validation_shown(self) -> bool:
@@ -323,6 +345,39 @@ class CurvesPanel(QWidget):
                 self._drawn_versions[index] = series.version
                 item.setData(series.x, series.y)
         self._update_ranges()
+        self._size_markers()
+
+    def _size_markers(self) -> None:
+        """Per-epoch markers sized to the room between epochs on screen (see MARKER_SPACING_PX)."""
+        x_top = self._shown_ranges[0] if self._shown_ranges else float(EMPTY_STEPS)
+        points = self._train_accuracy.x
+        width = self.accuracy_plot.getPlotItem().getViewBox().width()
+        if len(points) < 2 or width <= 0:
+            size = MARKER_SIZE
+        else:
+            steps_apart = float(np.min(np.diff(points[-50:]))) if len(points) > 1 else x_top
+            spacing = steps_apart * width / (x_top * (1 + 2 * PADDING))
+            size = MARKER_SIZE if spacing >= MARKER_SPACING_PX else int(spacing * MARKER_SIZE / MARKER_SPACING_PX)
+        if size == self._marker_size:
+            return
+        self._marker_size = size
+        for key in PER_EPOCH:
+            item = self.items[key]
+            colour = PRIMARY if key == "train_accuracy" else ACCENT
+            if size < MARKER_MIN_PX:  # a thin, half-transparent line: one figure per epoch, too many to mark
+                item.setSymbol(None)
+                faint = pg.mkColor(colour)
+                faint.setAlpha(140)
+                item.setPen(pg.mkPen(faint, width=1))
+            else:
+                item.setSymbol("s" if key == "train_accuracy" else "o")
+                item.setSymbolSize(size)
+                item.setPen(pg.mkPen(colour, width=2))
+
+    @property
+    def marker_size(self) -> int:
+        """The per-epoch markers' size in pixels now (below MARKER_MIN_PX: none, only the line)."""
+        return self._marker_size
 
     def _update_ranges(self) -> None:
         """Move the axes in jumps only. Each move lays the axis ticks out anew and repaints the whole
