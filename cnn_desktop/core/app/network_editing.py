@@ -18,10 +18,13 @@ Session, kept apart to be read on its own.
 from __future__ import annotations
 
 import json
+from dataclasses import MISSING, fields
 from typing import Any
 
 from cnn_desktop.core.errors import CnnDesktopError, one_line
-from cnn_desktop.core.network.spec import ModelSpec
+from cnn_desktop.core.network.spec import (
+    LAYER_KINDS, POOL_KINDS, Conv, Dense, Dropout, Layer, ModelSpec, layer_kind,
+)
 from cnn_desktop.core.network.summary import NetworkSummary, Totals, summarise
 
 NETWORK_CHANGED = "network changed"  # the reason of a version made for a new design (versions.py)
@@ -137,3 +140,40 @@ class NetworkEditing:
         elif isinstance(description, ModelSpec):
             description = description.with_classes(tuple(classes))
         return summarise(description)
+
+
+# --- editing one layer (the editor's form) ---------------------------------------------------------------
+
+# What a layer of a kind starts as when the person adds it or changes a layer's kind: a conv and an fc
+# have no default size in spec.py, so they get modest ones here (the form then edits them).
+NEW_LAYER_SIZES = {"filters": 8, "units": 64}
+
+
+def new_layer(kind: str, like: Layer | None = None) -> Layer:
+    """A layer of ``kind``, keeping whatever ``like`` has that this kind has too (a conv's stride
+    becomes the pool's stride when a conv is turned into a pool); other fields at their defaults."""
+    layer_cls = LAYER_KINDS[kind]
+    values = {}
+    for f in fields(layer_cls):
+        if like is not None and hasattr(like, f.name):
+            values[f.name] = getattr(like, f.name)
+        elif f.default is MISSING:
+            values[f.name] = NEW_LAYER_SIZES[f.name]
+    if kind in POOL_KINDS and like is not None and isinstance(like, Conv):
+        values = {"window": 2, "stride": 2}  # a conv's 5x5 window is no pool's: start from the usual 2x2
+    return layer_cls(**values)
+
+
+def layer_settings(layer: Layer) -> str:
+    """A layer's own numbers in words, for its row: "16 filters 5x5, stride 1, padding 2"."""
+    if isinstance(layer, Conv):
+        extra = "".join(f", {name} {getattr(layer, name)}" for name in ("stride", "padding")
+                        if getattr(layer, name) != (1 if name == "stride" else 0))
+        return f"{layer.filters} filter{'s' if layer.filters != 1 else ''} {layer.kernel}x{layer.kernel}{extra}"
+    if layer_kind(layer) in POOL_KINDS:
+        return f"{layer.window}x{layer.window}" + (f", stride {layer.stride}" if layer.stride != layer.window else "")
+    if isinstance(layer, Dense):
+        return f"{layer.units} unit{'s' if layer.units != 1 else ''}"
+    if isinstance(layer, Dropout):
+        return f"drops {layer.p:g} of the units while training"
+    return ""
