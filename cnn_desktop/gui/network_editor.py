@@ -23,7 +23,7 @@ from cnn_desktop.core.app.session import Session
 from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.network.presets import PRESETS
 from cnn_desktop.core.network.spec import INPUT_PADDING, LAYER_KINDS, ModelSpec
-from cnn_desktop.core.network.summary import LIMITS_NOTE, MAX_MACS, MAX_PARAMS, NetworkSummary
+from cnn_desktop.core.network.summary import LIMITS_NOTE, MAX_MACS, MAX_PARAMS, MAX_VALUES, NetworkSummary
 from cnn_desktop.gui.network_layer_form import KIND_TEXT, LayerForm
 from cnn_desktop.gui.network_table import LayersTable
 
@@ -42,6 +42,7 @@ class NetworkEditor(QDialog):
         self.session = session
         self.setWindowTitle("Network")
         self.setMinimumSize(900, 560)
+        self.resize(1240, 700)  # within a 1280x800 screen, with room for both views
         self.layers: list = []
         self.input_size = 28
         self.classes: tuple[str, ...] = ()
@@ -63,6 +64,7 @@ class NetworkEditor(QDialog):
         self.input_box = QComboBox()
         for size in INPUT_PADDING:
             self.input_box.addItem(f"{size}x{size}" + (" (drawing padded)" if INPUT_PADDING[size] else ""), size)
+        self.input_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.input_box.currentIndexChanged.connect(self._input_chosen)
         top.addWidget(self.input_box)
 
@@ -71,6 +73,7 @@ class NetworkEditor(QDialog):
         self.table.moved.connect(self.move_layer)
         self.text = QPlainTextEdit()
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setToolTip("The description as JSON (without the classes: the project's). Edit it here or in the list")
         self.text.textChanged.connect(self._text_edited)
         self.text_error = QLabel()
@@ -87,7 +90,7 @@ class NetworkEditor(QDialog):
         splitter.addWidget(text_side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([760, 300])
+        splitter.setSizes([630, 600])  # the text has a layer a line: a conv's is 80 characters
 
         self.form = LayerForm()
         self.form.edited.connect(self._layer_edited)
@@ -154,6 +157,7 @@ class NetworkEditor(QDialog):
         """Show the network in use (after a mode switch, an Apply, or "Back to the network in use")."""
         spec = self.session.network_spec()
         if spec is not None:
+            self.setWindowTitle(f"Network of {self.session.task.title}")
             self._set_spec(spec, loaded=True)
 
     def load_preset(self, name: str) -> None:
@@ -216,8 +220,10 @@ class NetworkEditor(QDialog):
         totals = summary.totals
         self.totals.setText(f"Total: {totals.layers} layers · {totals.params:,} of at most {MAX_PARAMS:,} parameters · "
                             f"{totals.macs:,} of at most {MAX_MACS:,} multiply-adds per drawing · "
-                            f"{totals.values:,} values" + ("" if summary.ok else " (up to the refused layer)"))
+                            f"{totals.values:,} of at most {MAX_VALUES:,} values"
+                            + ("" if summary.ok else " (up to the refused layer)"))
         self.error.setText(f"Cannot run: {summary.error}" if summary.error else "")
+        self.error.setVisible(bool(summary.error))
         self._result, self._result_failed = "", False  # what the last Apply said is about another design
         self._update_apply()
 

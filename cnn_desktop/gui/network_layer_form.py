@@ -21,7 +21,8 @@ KIND_TEXT = {
     "flatten": "flatten: maps to one vector", "fc": "fc: fully connected", "dropout": "dropout (training only)",
 }
 # Wide enough for every design worth trying; what these allow but the limits do not is refused inline.
-RANGES = {"filters": (1, 512), "kernel": (1, 15), "stride": (1, 8), "padding": (0, 7), "window": (1, 8),
+# In the order shown: a conv reads filters, kernel, stride, padding; a pool window, stride.
+RANGES = {"filters": (1, 512), "kernel": (1, 15), "window": (1, 8), "stride": (1, 8), "padding": (0, 7),
           "units": (1, 4096)}
 TIPS = {
     "filters": "How many kernels, hence maps: each filter looks for one pattern everywhere",

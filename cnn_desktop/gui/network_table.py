@@ -21,6 +21,7 @@ from cnn_desktop.core.network.summary import LayerRow, NetworkSummary
 COLUMNS = ("Layer", "Settings", "Output", "Parameters", "Multiply-adds", "Receptive field")
 LAYER, SETTINGS, OUTPUT, PARAMS, MACS, FIELD = range(len(COLUMNS))
 ERROR_COLOUR = QColor("#b00020")
+ERROR_BACKGROUND = QColor("#fde8ec")
 UNMEASURED = "—"
 
 
@@ -40,6 +41,9 @@ class LayersTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SETTINGS, QHeaderView.ResizeMode.Stretch)
+        # Fixed, so that a refusal written across the figures does not widen the shape's column.
+        header.setSectionResizeMode(OUTPUT, QHeaderView.ResizeMode.Fixed)
+        self.setColumnWidth(OUTPUT, self.fontMetrics().horizontalAdvance("512x28x28") + 16)
         self.error_row = -1  # the table row showing the refusal; -1 when the design is usable
 
     def fill(self, spec: ModelSpec, summary: NetworkSummary) -> None:
@@ -50,7 +54,7 @@ class LayersTable(QTableWidget):
         lines = [("input", f"{spec.input_size}x{spec.input_size} grey" +
                   (" (the 28x28 drawing, zero-padded)" if spec.input_size == 32 else ""))]
         lines += [(name, layer_settings(layer)) for name, layer in zip(names, spec.layers)]
-        lines.append(("out", f"{len(spec.classes)} units, one per class, then softmax"))
+        lines.append(("out", f"{len(spec.classes)} classes, softmax"))
         self.clearSpans()
         self.setRowCount(len(lines))
         self.error_row = -1
@@ -71,6 +75,7 @@ class LayersTable(QTableWidget):
         if self.error_row >= 0:  # the refusal, where the figures of the layer would be
             item = QTableWidgetItem(summary.error)
             item.setForeground(QBrush(ERROR_COLOUR))
+            item.setBackground(QBrush(ERROR_BACKGROUND))
             item.setToolTip(summary.error)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             self.setItem(self.error_row, OUTPUT, item)

@@ -39,8 +39,12 @@ def design_of(spec: ModelSpec) -> dict[str, Any]:
 
 
 def design_text(spec: ModelSpec) -> str:
-    """The JSON text view of ``spec``: what ``read_design`` reads back, and ``train --arch`` too."""
-    return json.dumps(design_of(spec), indent=2)
+    """The JSON text view of ``spec``: what ``read_design`` reads back, and ``train --arch`` too.
+    One layer a line, so that the text reads like the list beside it."""
+    design = design_of(spec)
+    layers = ",\n".join(f"    {json.dumps(layer)}" for layer in design.pop("layers"))
+    head = "".join(f"  {json.dumps(key)}: {json.dumps(value)},\n" for key, value in design.items())
+    return f"{{\n{head}  \"layers\": [\n{layers}\n  ]\n}}" if layers else f"{{\n{head}  \"layers\": []\n}}"
 
 
 def read_design(text: str, classes: tuple[str, ...]) -> ModelSpec:
@@ -175,5 +179,5 @@ def layer_settings(layer: Layer) -> str:
     if isinstance(layer, Dense):
         return f"{layer.units} unit{'s' if layer.units != 1 else ''}"
     if isinstance(layer, Dropout):
-        return f"drops {layer.p:g} of the units while training"
+        return f"p {layer.p:g}, in training only"
     return ""
