@@ -67,7 +67,7 @@ class LayersTable(QTableWidget):
                 item = QTableWidgetItem(text)
                 flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                 if 0 < row < len(lines) - 1:
-                    flags |= Qt.ItemFlag.ItemIsDragEnabled
+                    flags |= Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsDropEnabled
                 item.setFlags(flags)
                 if column >= PARAMS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -93,3 +93,21 @@ def test_presets_load_with_one_click_and_a_read_only_window_cannot_apply(qtbot, 
     editor.select_layer(0)
     editor.form.set_field("filters", 4)
     assert not editor.apply_button.isEnabled() and "read-only" in editor.apply_note.text()
+
+
+def test_dragging_a_row_moves_its_layer(qtbot, open_window):
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDropEvent
+
+    window = open_window("ticks-crosses")
+    editor = window.projects.edit_network()
+    qtbot.waitExposed(editor)
+    table = editor.table
+    editor.select_layer(2)  # pool1, dropped on relu1's row: the pool comes before the activation
+    target = table.visualRect(table.model().index(2, 0)).center()
+    drop = QDropEvent(QPointF(target), Qt.DropAction.MoveAction, QMimeData(), LEFT, Qt.KeyboardModifier.NoModifier)
+    table.dropEvent(drop)
+    assert [table.row_text(row, 0) for row in (1, 2, 3)] == ["conv1", "pool1", "relu1"]
+    assert table.currentRow() == 2 and editor.form.kind.currentData() == "pool"
+    assert json.loads(editor.text.toPlainText())["layers"][1]["kind"] == "pool"
+    assert table.row_text(3, OUTPUT) == "16x14x14" and editor.apply_button.isEnabled()
