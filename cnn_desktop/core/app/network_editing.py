@@ -109,8 +109,8 @@ class NetworkEditing:
         project = self.project
         parent = self._current_version()
         totals = summary.totals
-        note = (f"fresh weights for a new design of {totals.layers} layers, {totals.params:,} parameters, "
-                f"{totals.macs:,} multiply-adds" + (f", from {parent}'s" if parent else ""))
+        note = (f"fresh weights for a new design: {totals.layers} layers, {totals.params:,} parameters, "
+                f"{totals.macs:,} multiply-adds")
         try:
             model = build_model(spec, seed=project.config.seed)
             version = project.add_version(model, reason=NETWORK_CHANGED, parent=parent, note=note)
