@@ -7,8 +7,9 @@ import json
 from PySide6.QtCore import Qt
 
 from cnn_desktop.core.app.network_editing import NETWORK_CHANGED
+from cnn_desktop.core.data.shapes import generate_shapes
 from cnn_desktop.core.network.presets import PRESETS
-from cnn_desktop.core.network.spec import Conv, MaxPool
+from cnn_desktop.core.network.spec import Conv, MaxPool, TrainConfig
 from cnn_desktop.core.projects.starting import FROM_SCRATCH, create_project
 from cnn_desktop.gui.network_table import ERROR_COLOUR, MACS, OUTPUT, PARAMS
 
@@ -80,7 +81,16 @@ def test_edit_refuse_inline_and_apply_as_a_new_version(qtbot, open_window, home)
     assert record["network"]["layers"] == tiny["layers"] and editor.apply_note.text().startswith("Kept as v0002")
     assert not editor.apply_button.isEnabled()
     qtbot.waitUntil(lambda: window.worker.engine.model.spec.layers[0] == Conv(2, 5, padding=2), timeout=10000)
-    assert "not trained yet (v0002)" in window.model_label.text()
+    qtbot.waitUntil(lambda: "not trained yet (v0002)" in window.model_label.text(), timeout=5000)  # queued
+
+    drawings, labels = generate_shapes(SHAPES, 3, seed=1)  # training afterwards trains the new network
+    for strokes, label in zip(drawings, labels):
+        window.canvas.set_strokes(strokes)
+        assert window.session.add_drawing(SHAPES[label])
+    window.session.start_training(TrainConfig(epochs=1, batch_size=9), from_scratch=False)
+    qtbot.waitUntil(lambda: window.session.versions[0]["reason"] == "trained", timeout=20000)
+    trained = project.record(window.session.versions[0]["version"])
+    assert trained["parent"] == "v0002" and trained["network"]["layers"] == tiny["layers"]
 
 
 def test_presets_load_with_one_click_and_a_read_only_window_cannot_apply(qtbot, open_window):
