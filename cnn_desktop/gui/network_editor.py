@@ -74,7 +74,8 @@ class NetworkEditor(QDialog):
         self.text = QPlainTextEdit()
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setToolTip("The description as JSON (without the classes: the project's). Edit it here or in the list")
+        self.text.setToolTip("The description as JSON (without the classes: the project's). "
+                             "Edit it here or in the list")
         self.text.textChanged.connect(self._text_edited)
         self.text_error = QLabel()
         self.text_error.setWordWrap(True)
@@ -218,10 +219,10 @@ class NetworkEditor(QDialog):
                 self.text.setPlainText(design_text(spec))
             self.text_error.setText("")
         totals = summary.totals
-        self.totals.setText(f"Total: {totals.layers} layers · {totals.params:,} of at most {MAX_PARAMS:,} parameters · "
-                            f"{totals.macs:,} of at most {MAX_MACS:,} multiply-adds per drawing · "
-                            f"{totals.values:,} of at most {MAX_VALUES:,} values"
-                            + ("" if summary.ok else " (up to the refused layer)"))
+        parts = [f"{totals.layers} layers", f"{totals.params:,} of at most {MAX_PARAMS:,} parameters",
+                 f"{totals.macs:,} of at most {MAX_MACS:,} multiply-adds per drawing",
+                 f"{totals.values:,} of at most {MAX_VALUES:,} values"]
+        self.totals.setText("Total: " + " · ".join(parts) + ("" if summary.ok else " (up to the refused layer)"))
         self.error.setText(f"Cannot run: {summary.error}" if summary.error else "")
         self.error.setVisible(bool(summary.error))
         self._result, self._result_failed = "", False  # what the last Apply said is about another design

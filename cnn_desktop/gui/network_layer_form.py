@@ -17,7 +17,8 @@ from cnn_desktop.core.network.spec import LAYER_KINDS, Layer, layer_kind
 
 KIND_TEXT = {
     "conv": "conv: filters slide over the maps", "relu": "relu: max(0, x)", "tanh": "tanh: squash to (-1, 1)",
-    "sigmoid": "sigmoid: squash to (0, 1)", "pool": "pool: max of each window", "avgpool": "avgpool: average of each window",
+    "sigmoid": "sigmoid: squash to (0, 1)", "pool": "pool: max of each window",
+    "avgpool": "avgpool: average of each window",
     "flatten": "flatten: maps to one vector", "fc": "fc: fully connected", "dropout": "dropout (training only)",
 }
 # Wide enough for every design worth trying; what these allow but the limits do not is refused inline.
