@@ -1,5 +1,5 @@
-"""A person's projects in the window: File > New project… and Open project…, Project > Classes…, and
-the mode selector listing the built-in modes and the person's projects.
+"""A person's projects in the window: File > New project… and Open project…, Project > Classes… and
+Network…, and the mode selector listing the built-in modes and the person's projects.
 
 The mode selector's entries are keyed by ``mode_key`` (a built-in task's name, a project's folder);
 choosing one calls ``Session.switch_task``, which keeps a run in progress as a version, takes the
@@ -19,6 +19,7 @@ from cnn_desktop.core.app.project_modes import known_projects
 from cnn_desktop.core.app.session import Session
 from cnn_desktop.core.projects.starting import user_projects_dir
 from cnn_desktop.gui.class_editor import ClassEditor
+from cnn_desktop.gui.network_editor import NetworkEditor
 from cnn_desktop.gui.new_project_dialog import NewProjectDialog, ProjectCreation
 
 SEPARATOR_TEXT = "──────────"
@@ -33,6 +34,7 @@ class ProjectActions(QObject):
         self.session, self.window, self.mode_box = session, window, mode_box
         self.new_dialog: NewProjectDialog | None = None
         self.class_editor: ClassEditor | None = None
+        self.network_editor: NetworkEditor | None = None
         self.creation: ProjectCreation | None = None
         self.fill_mode_box()
         mode_box.currentIndexChanged.connect(self._mode_chosen)  # filling it blocks this
@@ -48,7 +50,12 @@ class ProjectActions(QObject):
         classes = QAction("&Classes…", self.window)
         classes.setToolTip("Add, rename, merge or delete classes, change their keys, restore deleted ones")
         classes.triggered.connect(self.edit_classes)
-        menu_bar.addMenu("&Project").addAction(classes)
+        network = QAction("&Network…", self.window)
+        network.setToolTip("Change the layers of the network: a new version of the model, with fresh weights")
+        network.triggered.connect(self.edit_network)
+        project_menu = menu_bar.addMenu("&Project")
+        project_menu.addAction(classes)
+        project_menu.addAction(network)
 
     # --- the mode selector ---
 
@@ -124,3 +131,14 @@ class ProjectActions(QObject):
         self.class_editor.show()
         self.class_editor.raise_()
         return self.class_editor
+
+    # --- Project > Network… ---
+
+    def edit_network(self) -> NetworkEditor:
+        if self.network_editor is None:
+            self.network_editor = NetworkEditor(self.session, self.window)
+        else:
+            self.network_editor.load_from_session()
+        self.network_editor.show()
+        self.network_editor.raise_()
+        return self.network_editor

@@ -115,6 +115,7 @@ def model_to_use(task: Task, project: Project | None) -> UseModel:
         name, reason, note = current
         label = (f"bundled {task.title.lower()} model" if reason == "bundled"
                  else f"a new project's start, {note} ({name})" if reason == "start"  # not trained yet
+                 else f"a new network, not trained yet ({name})" if reason == "network changed"
                  else f"your trained model ({name})")
         path = project.folder / MODELS / name / MODEL_FILE
         return UseModel(path, spec, label, fallback=use_bundled if reason != "bundled" else None)

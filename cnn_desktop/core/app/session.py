@@ -28,6 +28,7 @@ from cnn_desktop.core.app.messages import (
     StartTraining, StopTraining, Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
 from cnn_desktop.core.app.class_editing import ClassEditing
+from cnn_desktop.core.app.network_editing import NetworkEditing
 from cnn_desktop.core.app.project_modes import (
     ProjectTask, is_user_project, read_project_task, remember_recent, task_of_project,
 )
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from cnn_desktop.core.projects.project import Project
 
 
-class Session(RunKeeping, ClassEditing):
+class Session(RunKeeping, ClassEditing, NetworkEditing):
     # --- events: one per fact ---
     task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
