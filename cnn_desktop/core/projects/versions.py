@@ -38,7 +38,7 @@ VERSION_NAME = re.compile(r"^v(\d{4,9})$")
 # Why a version exists. A fixed list, so that other tools (and the versions list) can rely on it.
 # "start" is a new project's first network (its ``note`` says which start: the digits model's layers or
 # none); a record's optional ``note`` says in words what the reason alone does not.
-REASONS = ("bundled", "trained", "stopped early", "imported", "migrated", "classes changed", "start")
+REASONS = ("bundled", "trained", "stopped early", "imported", "migrated", "classes changed", "start", "quick fix")
 
 
 def version_name(number: int) -> str:
