@@ -189,11 +189,10 @@ def main() -> int:
     if options.choose:
         from cnn_desktop.core.app.quick_fix import QUICK_FIX_CONFIG
 
-        for steps, optimizer, rate in [(40, "adam", 2e-4), (40, "adam", 1e-4), (40, "sgd", 5e-3), (40, "sgd", 1e-2),
-                                       (20, "adam", 2e-4)]:
-            print(f"--- {steps} steps, {optimizer} {rate}")
+        for steps, rate, share in [(40, 1e-3, 0.5), (40, 1e-3, 0.6), (40, 5e-4, 0.7), (40, 2e-4, 1.0), (60, 1e-3, 0.5)]:
+            print(f"--- {steps} steps, Adam {rate}, blended {share}")
             measure(options.model, [100, 101, 102], True, options.data,
-                    {"steps": steps, "config": QUICK_FIX_CONFIG.with_(optimizer=optimizer, learning_rate=rate)},
+                    {"steps": steps, "config": QUICK_FIX_CONFIG.with_(learning_rate=rate), "blend": share},
                     control=False)
         return 0
     rows = measure(options.model, options.seeds, False, options.data)

@@ -236,5 +236,35 @@ def test_the_engine_fine_tunes_on_the_mix_and_ends_like_a_run(bars_collection):
     assert started.total_steps == 3 and started.validation == "none" and "Quick fix: 3 steps" in started.validation_line
     assert [m.state for m in messages if isinstance(m, TrainingState)] == ["running", "finished"]
     assert any(not np.array_equal(before[k], v) for k, v in engine.model.state_dict().items())
-    assert engine.info["quick_fix"] == {"corrections": 2, "replay": "collection", "steps": 3}
+    assert engine.info["quick_fix"] == {"corrections": 2, "replay": "collection", "steps": 3, "blend": 0.5}
     assert not [m for m in messages if isinstance(m, StartTraining)]
+
+    after = {k: v.clone() for k, v in engine.model.state_dict().items()}
+    engine.submit(QuickFix(FixPlan(plan.images, plan.labels, "collection", bars_collection, ("tick", "cross"),
+                                   steps=3, blend=0.0)))  # keeps none of its change: the weights stay
+    for _ in range(50):
+        engine.run_once()
+        if engine.trainer is None:
+            break
+    assert all(np.allclose(after[k], v) for k, v in engine.model.state_dict().items())
+
+
+def test_replay_keeps_what_the_model_reads_right_and_all_of_a_class_it_reads_none_of():
+    from cnn_desktop.core.app.quick_fix import known_replay
+
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    predicted = np.array([0, 1, 1, 1, 0, 1])
+    assert known_replay(predicted, labels).tolist() == [True, False, True, True, True, True]
+
+
+def test_blending_keeps_a_share_of_the_change():
+    import torch
+    from cnn_desktop.core.app.quick_fix import blend
+
+    model = torch.nn.Linear(2, 1)
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    blend(start, model, 0.5)
+    assert torch.allclose(model.weight, start["weight"] + 0.5) and torch.equal(model.bias, start["bias"])
+

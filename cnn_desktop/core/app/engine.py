@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from cnn_desktop.core.app.accuracy_check import AccuracyCheck, prepare_run
 from cnn_desktop.core.app.looking import Looking
-from cnn_desktop.core.app.quick_fix import fix_data
+from cnn_desktop.core.app.quick_fix import blend, fix_data
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
     ModelOrigin,
@@ -84,6 +84,7 @@ class Engine:
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
         self._run_facts: dict[str, Any] = {}  # what the current training run records besides the trainer's
+        self._blend: tuple[dict, float] | None = None  # a quick fix: the weights it started from, the share kept
         self.looking = Looking()  # the live weights or a snapshot of the last training, on screen
         self._handlers = self._command_handlers()
 
@@ -279,7 +280,7 @@ class Engine:
             self._emit(TrainingState("paused" if part.paused else "running", "already training"))
             return
         plan = command.plan
-        images, labels = fix_data(plan, self.model.classes)
+        images, labels = fix_data(plan, self.model.classes, self.model)
         config = plan.train_config()
         try:
             trainer = Trainer(self.model, images, labels, config,
@@ -288,12 +289,14 @@ class Engine:
             self._emit(TrainingState("failed", str(error)))
             return
         self._forget_timeline()
+        self._blend = ({k: v.detach().clone() for k, v in self.model.state_dict().items()}, plan.blend)
         self._begin_run(trainer, None, {
             "data": f"quick fix: {len(plan.labels)} corrected drawings and {plan.replay_words()}",
             "examples": len(labels),
             "init": self.label,
             "from_scratch": False,
-            "quick_fix": {"corrections": len(plan.labels), "replay": plan.replay, "steps": plan.steps},
+            "quick_fix": {"corrections": len(plan.labels), "replay": plan.replay, "steps": plan.steps,
+                          "blend": plan.blend},
             "validation": {"method": "none", "note": "a quick fix: too few drawings to judge by"},
         })
         self._emit(TrainingStarted(trainer.train_size, 0, trainer.total_steps, config, "none", plan.opening_line()))
@@ -357,6 +360,9 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         check, self._check = self._check, None
+        fixing, self._blend = self._blend, None
+        if fixing is not None and state != "failed":  # a quick fix keeps part of its change (quick_fix.py)
+            blend(fixing[0], self.model, fixing[1])
         self.model.eval()
         if check is not None:
             self._run_facts["validation"] = check.record()
