@@ -15,12 +15,13 @@ DEFAULT_SURE_THRESHOLD = 0.6
 
 
 # A drawing is borderline when the runner-up has at least this probability and the top class leads it by
-# at most BORDERLINE_GAP: the headline then names both ("1 or 7?"). Chosen on the bundled digits model
-# (2026-12-03, /tmp-free re-run: benchmarks/quick_fix.py prints the same table with --borderline): of
-# 1,000 generated mouse digits it marks 1.2% (4 of its 24 misreads among them), of 200 '1's with a
-# flag 18.5% (19 misreads whose true class is the runner-up), of MNIST's 10,000 test digits 0.4%. When
-# the network is wrong the truth is almost always the runner-up (25 of 26 on MNIST), so naming it is
-# what helps; the stricter 0.25 / 0.35 caught 13 of those 54 '1's, looser rules mostly flag right answers.
+# at most BORDERLINE_GAP: the headline then names both ("1 or 7?"). When the network is wrong the truth is
+# almost always its runner-up (25 of 26 misreads of MNIST's test digits), so naming it is what helps.
+# Measured on the bundled digits model (`python -m benchmarks.quick_fix --borderline`, 2026-12-03): the
+# rule marks 1.2% of 1,000 generated mouse digits (4 of them misread), 14% of 200 '1's with a flag (13
+# misread, each with the truth as runner-up) and 0.4% of MNIST's 10,000 test digits. On a first look at
+# the same model a stricter 0.25 / 0.35 marked two thirds as many misread flagged 1s, and looser rules
+# (0.1 / 0.7) mostly marked right answers.
 BORDERLINE_SECOND = 0.2
 BORDERLINE_GAP = 0.5
 
