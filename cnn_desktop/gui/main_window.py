@@ -39,6 +39,7 @@ from cnn_desktop.gui.input_view import InputView
 from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.project_actions import ProjectActions
+from cnn_desktop.gui.quick_fix_offer import QuickFixOffer
 from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.project_archive_actions import add_project_archive_actions
@@ -287,6 +288,8 @@ class MainWindow(QMainWindow):
         session.counts_changed.connect(lambda _: self._collection_waits and self._refresh_collection())
         self.skipped_notice = SkippedNotice(session)
         self.statusBar().addPermanentWidget(self.skipped_notice)
+        self.quick_fix_offer = QuickFixOffer(session)  # "Teach it your 1 now?" after a label key corrects it
+        self.statusBar().addPermanentWidget(self.quick_fix_offer)
         self.read_only_watch = ReadOnlyWatch(session, self)  # a read-only window follows the writer's changes
         self.read_only_watch.refreshed.connect(self._collection_edited_elsewhere)
         session.drawing_added.connect(self._drawing_added)

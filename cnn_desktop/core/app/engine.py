@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from cnn_desktop.core.app.accuracy_check import AccuracyCheck, prepare_run
 from cnn_desktop.core.app.looking import Looking
+from cnn_desktop.core.app.quick_fix import blend, fix_data
 from cnn_desktop.core.app.messages import (
     CollectionEvaluation,
     ModelOrigin,
@@ -34,6 +35,7 @@ from cnn_desktop.core.app.messages import (
     ModelSaved,
     PauseTraining,
     Predict,
+    QuickFix,
     ResumeTraining,
     SaveModel,
     ShowSnapshot,
@@ -82,6 +84,7 @@ class Engine:
         self._shown_request: Predict | None = None  # the drawing on screen, re-run as weights change
         self._last_refresh = 0.0
         self._run_facts: dict[str, Any] = {}  # what the current training run records besides the trainer's
+        self._blend: tuple[dict, float] | None = None  # a quick fix: the weights it started from, the share kept
         self.looking = Looking()  # the live weights or a snapshot of the last training, on screen
         self._handlers = self._command_handlers()
 
@@ -166,6 +169,7 @@ class Engine:
         return {
             UseModel: self._use_model,
             StartTraining: self._start_training,
+            QuickFix: self._start_quick_fix,
             PauseTraining: self._pause_training,
             ResumeTraining: self._resume_training,
             StopTraining: lambda _: self._stop_training("stopped"),
@@ -246,22 +250,56 @@ class Engine:
         if command.from_scratch:
             self.model, self.history = model, []
             self._weights_changed()
-        self.trainer, self._check = trainer, run.check
-        self._unreported_steps.clear()
-        self._last_step_report = 0.0  # the run's first step is reported at once
-        self.looking.snapshots.start(trainer.total_steps)
-        self._take_snapshot(0, 0.0, None)
         # What the run records; saved with the model, and read by the next EvaluateCollection.
-        self._run_facts = {
+        self._begin_run(trainer, run.check, {
             "data": str(command.collection),
             "examples": len(dataset),
             "init": None if command.from_scratch else self.label,
             "from_scratch": command.from_scratch,
             "validation": run.plan.record(),  # the k-fold estimate replaces it once it is in
-        }
-        self.info = run_info(trainer, **self._run_facts)
+        })
         self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, run.plan.config,
                                    run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning))
+        self._emit(TrainingState("running"))
+
+    def _begin_run(self, trainer: Trainer, check: AccuracyCheck | None, facts: dict[str, Any]) -> None:
+        self.trainer, self._check = trainer, check
+        self._unreported_steps.clear()
+        self._last_step_report = 0.0  # the run's first step is reported at once
+        self.looking.snapshots.start(trainer.total_steps)
+        self._take_snapshot(0, 0.0, None)
+        self._run_facts = facts
+        self.info = run_info(trainer, **facts)
+
+    def _start_quick_fix(self, command: QuickFix) -> None:
+        """A few dozen steps on the person's corrections mixed with replay drawings (drawn or read here,
+        in this thread), then kept like a finished run."""
+        if self.model is None:
+            raise CnnDesktopError("no model to fine-tune")
+        if part := self._running_part():
+            self._emit(TrainingState("paused" if part.paused else "running", "already training"))
+            return
+        plan = command.plan
+        images, labels = fix_data(plan, self.model.classes, self.model)
+        config = plan.train_config()
+        try:
+            trainer = Trainer(self.model, images, labels, config,
+                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended)
+        except CnnDesktopError as error:
+            self._emit(TrainingState("failed", str(error)))
+            return
+        self._forget_timeline()
+        self._blend = ({k: v.detach().clone() for k, v in self.model.state_dict().items()}, plan.blend)
+        self._begin_run(trainer, None, {
+            "data": f"quick fix: {len(plan.labels)} corrected drawings and {plan.replay_words()}",
+            "examples": len(labels),
+            "init": self.label,
+            "from_scratch": False,
+            "quick_fix": {"corrections": len(plan.labels), "replay": plan.replay, "steps": plan.steps,
+                          "blend": plan.blend},
+            "validation": {"method": "none", "note": "a quick fix: too few drawings to judge by"},
+        })
+        self._emit(TrainingStarted(trainer.train_size, 0, trainer.total_steps, config, "none", plan.opening_line()))
         self._emit(TrainingState("running"))
 
     def _training_active(self) -> bool:
@@ -322,6 +360,9 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         check, self._check = self._check, None
+        fixing, self._blend = self._blend, None
+        if fixing is not None and state != "failed":  # a quick fix keeps part of its change (quick_fix.py)
+            blend(fixing[0], self.model, fixing[1])
         self.model.eval()
         if check is not None:
             self._run_facts["validation"] = check.record()

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_desktop.core.app.quick_fix import FixPlan
 from cnn_desktop.core.network.spec import ModelSpec, TrainConfig
 from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.core.inspection.timeline import SnapshotInfo  # noqa: F401 (travels in Timeline)
@@ -69,6 +70,14 @@ class StartTraining:
     # The drawings' folder labels in output order, where they are not the model's class names (a
     # person's project labels drawings by class id, and a renamed class keeps its id); None: the names.
     labels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class QuickFix:
+    """Fine-tune the current model on a few corrected drawings mixed with replay drawings
+    (core/app/quick_fix.py); it runs, reports and ends like a training run (no accuracy figure)."""
+
+    plan: FixPlan
 
 
 @dataclass(frozen=True)
@@ -246,7 +255,7 @@ class EngineError:
     message: str
 
 
-Command = (Predict | UseModel | StartTraining | PauseTraining | ResumeTraining | StopTraining | SaveModel
+Command = (Predict | UseModel | StartTraining | QuickFix | PauseTraining | ResumeTraining | StopTraining | SaveModel
            | EvaluateCollection | ShowSnapshot)
 
 

@@ -2,7 +2,8 @@
 loaded at the next launch). Nothing is ever overwritten: every kept model is a new version.
 
 The whole rule, in one place:
-- a training run this task started that finished is kept as a version, "trained", and made current;
+- a training run this task started that finished is kept as a version, "trained", and made current
+  (a quick fix, core/app/quick_fix.py, likewise as "quick fix");
 - a run the person stopped is kept as a version, "stopped early", but made current only if the
   person says so (the session asks: keep and use it, keep it as a version only, or discard it);
 - a run interrupted by switching task or closing the window is kept at once as a version
@@ -40,16 +41,19 @@ OPENED_FILE = Keep("imported", make_current=True)
 class SavePolicy:
     def __init__(self) -> None:
         self._run_pending = False  # a run this task started, not yet ended
+        self._finished = FINISHED_RUN  # how that run is kept if it finishes
 
-    def run_started(self) -> None:
+    def run_started(self, reason: str = FINISHED_RUN.reason) -> None:
+        """A run starts; ``reason`` names the version it makes when it finishes ("quick fix", say)."""
         self._run_pending = True
+        self._finished = Keep(reason, make_current=True)
 
     def run_ended(self, state: RunState) -> Keep | None:
         """The engine says a run ended (it has already announced the model the run left)."""
         pending, self._run_pending = self._run_pending, False
         if not pending:
             return None
-        return {RunState.FINISHED: FINISHED_RUN, RunState.STOPPED: STOPPED_RUN}.get(state)
+        return {RunState.FINISHED: self._finished, RunState.STOPPED: STOPPED_RUN}.get(state)
 
     def interrupted(self, training: bool) -> Keep | None:
         """Switching task or closing while a run trains: keep what it trained now, and not again

@@ -24,11 +24,12 @@ from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
     AccuracyEstimate, CollectionEvaluation, Command, DrawingsCounted, EngineError, EvaluateCollection, Filters,
-    ModelReady, ModelSaved, PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot,
+    ModelReady, ModelSaved, PauseTraining, Predict, Prediction, QuickFix, ResumeTraining, SaveModel, ShowSnapshot,
     StartTraining, StopTraining, Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
 from cnn_desktop.core.app.class_editing import ClassEditing
 from cnn_desktop.core.app.network_editing import NetworkEditing
+from cnn_desktop.core.app.quick_fix import QUICK_FIX_STEPS, QuickFixes, replay_source
 from cnn_desktop.core.app.project_modes import (
     ProjectTask, is_user_project, read_project_task, remember_recent, task_of_project,
 )
@@ -70,6 +71,7 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
     model_saved = Signal(object)  # Path
     versions_changed = Signal(object)  # list of rows (version_rows): the project's model versions, newest first
     run_stopped_keep = Signal(object)  # Path: a stopped run's model waits; answer with keep_stopped_run/discard
+    quick_fix_offered = Signal(object)  # quick_fix.Offer after a label key corrected the network; None: withdrawn
     problem = Signal(str)  # one line the person must see
     status = Signal(str)  # a passing note ("Nothing to add: the canvas is empty.")
 
@@ -99,6 +101,7 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
         self.drawing = Strokes()
         self.saliency: tuple[int | str | None, str] = (None, "gradcam")  # (class, method) of the heat map
         self._save_policy = SavePolicy()
+        self.quick_fixes = QuickFixes()  # the mode's corrected drawings, for the quick fix (quick_fix.py)
         self._from_scratch = False  # what the last Train asked for, to name the model while it runs
         self._request_id = 0
         self._evaluation_id = 0
@@ -181,6 +184,8 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
         self._keep_leftovers()
         self.prediction = None
         self.drawing = Strokes()
+        self.quick_fixes.clear()
+        self.quick_fix_offered.emit(None)
         self.task_changed.emit(task)
         self._skipped = None
         self._count_first()
@@ -237,6 +242,7 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
         except EmptyDrawingError:
             self.status.emit("Nothing to add: the canvas is empty.")
             return False
+        shown = self.prediction if self.shown_request_id == self._request_id else None  # of this drawing
         try:
             self.store.add(label, raster, self.drawing)
         except CnnDesktopError as error:
@@ -244,6 +250,29 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
             return False
         self.refresh_counts()
         self.drawing_added.emit(self.display_name(label))
+        if shown is not None and label in self.task.class_ids:  # misread or borderline: offer to teach it
+            offer = self.quick_fixes.noticed(self.task.class_ids.index(label), raster, shown.probabilities,
+                                             self.task.classes)
+            if offer is not None:
+                self.quick_fix_offered.emit(offer)
+        return True
+
+    def start_quick_fix(self, steps: int = QUICK_FIX_STEPS) -> bool:
+        """Fine-tune the model in use on the corrections noticed, in the engine (quick_fix.py); the
+        result is kept as a new version, "quick fix", and made current. False when it cannot start."""
+        if not self.quick_fixes.corrections or self.store is None or not self.writable("the quick fix"):
+            return False
+        if self.run_state.active or self.run_state is RunState.STARTING:
+            self.status.emit("Training is running: the quick fix can start once it ends.")
+            return False
+        replay = replay_source(None if is_user_project(self.task) else self.task.name)
+        plan = self.quick_fixes.plan(replay, self.store.root, tuple(self.task.class_ids), steps=steps)
+        self.quick_fix_offered.emit(None)
+        self._run_parent = self._current_version()
+        self._from_scratch = False
+        self._save_policy.run_started("quick fix")
+        self._set_run_state(RunState.STARTING)
+        self._submit(QuickFix(plan))
         return True
 
     def refresh_counts(self) -> None:

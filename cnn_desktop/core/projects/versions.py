@@ -37,10 +37,11 @@ RECORD_VERSION = 1
 VERSION_NAME = re.compile(r"^v(\d{4,9})$")
 # Why a version exists. A fixed list, so that other tools (and the versions list) can rely on it.
 # "start" is a new project's first network (its ``note`` says which start: the digits model's layers or
-# none); "network changed" is a new design's fresh weights (core/app/network_editing.py); a record's
-# optional ``note`` says in words what the reason alone does not.
+# none); "network changed" is a new design's fresh weights (core/app/network_editing.py); "quick fix"
+# is a few seconds' fine-tune on a person's corrections (core/app/quick_fix.py); a record's optional
+# ``note`` says in words what the reason alone does not.
 REASONS = ("bundled", "trained", "stopped early", "imported", "migrated", "classes changed", "start",
-           "network changed")
+           "network changed", "quick fix")
 
 
 def version_name(number: int) -> str:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD, headline, verdict
+from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD, headline, top_two, verdict
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
 from cnn_desktop.gui.throttle import Throttle
@@ -111,11 +111,15 @@ class ProbabilitiesPanel(QWidget):
             return
         heights = np.clip(self._shown, 0.0, 1.0)
         judged = verdict(heights, self._threshold)
+        pair = top_two(heights)  # borderline: "1 or 7?", both bars in amber
         brushes = [MUTED] * n
-        brushes[judged.top] = ACCENT if judged.sure else UNSURE_BAR
+        brushes[judged.top] = ACCENT if judged.sure and pair is None else UNSURE_BAR
+        if pair is not None:
+            brushes[pair[1]] = UNSURE_BAR
         self.bars.setOpts(height=heights, brushes=brushes)
+        # Same label, same fixed two-line height whatever the text: the bars below never move.
         self.headline.setText(headline(self._classes, heights, self._threshold))
-        self.headline.setStyleSheet(_GUESS_STYLE if judged.sure else _UNSURE_STYLE)
+        self.headline.setStyleSheet(_GUESS_STYLE if judged.sure and pair is None else _UNSURE_STYLE)
 
 
 # About as many characters as the narrow Prediction dock shows under its bars without overlap.
