@@ -8,7 +8,7 @@ from cnn_desktop.core.app.messages import (
     ModelReady, ModelSaved, Prediction, QuickFix, SaveModel, StartTraining, TrainingStarted, TrainingState, UseModel,
 )
 from cnn_desktop.core.app.quick_fix import (
-    CORRECTION_SHARE, MAX_CORRECTIONS, FixPlan, QuickFixes, fix_data, mix, needs_fix, replay_source,
+    BLEND, CORRECTION_SHARE, MAX_CORRECTIONS, FixPlan, QuickFixes, fix_data, mix, needs_fix, replay_source,
 )
 from cnn_desktop.core.app.save_policy import SavePolicy
 from cnn_desktop.core.app.run_state import RunState
@@ -236,7 +236,7 @@ def test_the_engine_fine_tunes_on_the_mix_and_ends_like_a_run(bars_collection):
     assert started.total_steps == 3 and started.validation == "none" and "Quick fix: 3 steps" in started.validation_line
     assert [m.state for m in messages if isinstance(m, TrainingState)] == ["running", "finished"]
     assert any(not np.array_equal(before[k], v) for k, v in engine.model.state_dict().items())
-    assert engine.info["quick_fix"] == {"corrections": 2, "replay": "collection", "steps": 3, "blend": 0.5}
+    assert engine.info["quick_fix"] == {"corrections": 2, "replay": "collection", "steps": 3, "blend": BLEND}
     assert not [m for m in messages if isinstance(m, StartTraining)]
 
     after = {k: v.clone() for k, v in engine.model.state_dict().items()}
