@@ -49,6 +49,8 @@ from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.inspection.evaluation import evaluate_collection
 from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core.network.model import CNN, build_model, configure_torch
+from cnn_desktop.core.network.summary import summarise
+from cnn_desktop.core.training.device import choose_device, step_macs
 from cnn_desktop.core.training.runs import run_info
 from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer
 
@@ -237,8 +239,11 @@ class Engine:
         run = prepare_run(command, self.model)
         dataset, model = run.dataset, run.model
         try:
+            # The device, checked before anything moves: one that is missing fails the run in one line.
+            work = step_macs(summarise(model.spec).totals.macs, run.plan.config.batch_size, training=True)
+            device = choose_device(command.device, work)
             trainer = Trainer(model, dataset.images, dataset.labels, run.plan.config,
-                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended)
+                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended, device=device.device)
         except CnnDesktopError as error:
             self._emit(TrainingState("failed", str(error)))
             return
@@ -261,7 +266,8 @@ class Engine:
         }
         self.info = run_info(trainer, **self._run_facts)
         self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, run.plan.config,
-                                   run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning))
+                                   run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning,
+                                   device.device.type, device.line))
         self._emit(TrainingState("running"))
 
     def _training_active(self) -> bool:
@@ -322,6 +328,9 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         check, self._check = self._check, None
+        # Back to the CPU after a run on an accelerator: single drawings predict faster there, and
+        # every later use (saving, evaluating, snapshots, the next run's choice) starts from one place.
+        self.model.to("cpu")
         self.model.eval()
         if check is not None:
             self._run_facts["validation"] = check.record()

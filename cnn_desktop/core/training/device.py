@@ -1,0 +1,121 @@
+"""Which torch device computes: the person's choice (``auto``, ``cpu``, ``cuda``, ``mps``) made real.
+
+``resolve_device`` turns the choice into a ``torch.device``, or refuses it in one line when that
+device is not here (the CLI prints the line and exits with status 2, the app shows it). ``auto`` picks
+an accelerator only where it pays. The networks a person can design are small (summary.py caps one
+drawing at 20 million multiply-adds), and for a small network a GPU step is dominated by fixed costs:
+a dozen kernel launches forward and back, the optimiser's, copying the batch over and the loss back
+to read it. So ``auto`` looks at the work of one call (multiply-adds per example x examples per call,
+x3 when training: forward, and backward for inputs and weights) and uses the accelerator only above
+``AUTO_ACCELERATOR_MACS``.
+
+How the threshold was set. The CPU side was measured (``python -m benchmarks.device_choice``, Trainer
+steps of batch 64 per preset, 2 shared cores, torch 2.13 CPU): a step costs
+roughly 1.2 ms (quiet machine, summary.py's figure) to 6 ms (loaded machine, this benchmark's fit) per
+10 million multiply-adds of step work, on top of a fixed part: default 316 million a step, lenet5 80
+million, tiny 23 million, deeper 536 million. The GPU side could NOT be measured (no GPU on these
+machines): the rule assumes a step of these small networks costs a GPU about ``ASSUMED_GPU_STEP_MS``
+whatever its size (kernel launches and reading the loss back dominate). The GPU then pays once the
+CPU's share for the work alone passes that, at the quiet machine's rate: about 25 million
+multiply-adds. So ``auto`` trains lenet5, default and deeper on a GPU, keeps tiny (at batch 64) and
+every single-drawing prediction on the CPU, and evaluates large sets on a GPU. Where a GPU is at hand,
+``python -m benchmarks.device_choice`` times both sides and shows whether the rule holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from cnn_desktop.core.errors import CnnDesktopError
+
+CHOICES = ("auto", "cpu", "cuda", "mps")
+# Multiply-adds in one call (a training step or an inference batch) from which ``auto`` uses an
+# accelerator: see the module's docstring for where it comes from and what was not measured.
+ASSUMED_GPU_STEP_MS = 3.0  # not measured here: see above
+CPU_MS_PER_10M_MACS = 1.2  # measured, a quiet 2-core machine (the lower end: the CPU at its best)
+AUTO_ACCELERATOR_MACS = int(ASSUMED_GPU_STEP_MS / CPU_MS_PER_10M_MACS * 10_000_000)  # 25 million
+TRAINING_FACTOR = 3  # forward, backward to the inputs, backward to the weights
+
+
+class DeviceError(CnnDesktopError):
+    """The device asked for is not available here."""
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """What was asked and what it became, with the reason: printed by the CLI, shown by the app."""
+
+    asked: str
+    device: torch.device
+    reason: str
+
+    @property
+    def line(self) -> str:
+        return f"device: {self.device.type} ({self.reason})"
+
+
+def available() -> tuple[str, ...]:
+    """The accelerators present, in the order ``auto`` prefers them."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return tuple(found)
+
+
+def step_macs(example_macs: int, examples: int, training: bool) -> int:
+    """The multiply-adds of one call: ``examples`` at ``example_macs`` each, x3 when training."""
+    return int(example_macs) * max(1, int(examples)) * (TRAINING_FACTOR if training else 1)
+
+
+def choose_device(asked: str, work_macs: int = 0) -> DeviceChoice:
+    """The device for ``asked`` ("auto", "cpu", "cuda", "mps", or "cuda:1"), given the multiply-adds of
+    one call (``step_macs``) for ``auto``. Raises DeviceError, one line, for a device that is missing."""
+    asked = (asked or "auto").strip().lower()
+    kind = asked.split(":", 1)[0]
+    if kind not in CHOICES:
+        raise DeviceError(f"unknown device {asked!r}: choose one of {', '.join(CHOICES)}")
+    if kind == "cpu":
+        return DeviceChoice(asked, torch.device("cpu"), "asked for")
+    if kind == "auto":
+        accelerators = available()
+        if not accelerators:
+            return DeviceChoice(asked, torch.device("cpu"), "auto: no GPU here")
+        if work_macs < AUTO_ACCELERATOR_MACS:
+            return DeviceChoice(asked, torch.device("cpu"),
+                                f"auto: {work_macs / 1e6:.0f} million multiply-adds a step is too little for "
+                                f"the {accelerators[0]} GPU to pay off (it does from "
+                                f"{AUTO_ACCELERATOR_MACS / 1e6:.0f} million)")
+        return DeviceChoice(asked, torch.device(accelerators[0]),
+                            f"auto: {work_macs / 1e6:.0f} million multiply-adds a step")
+    if kind not in available():
+        raise DeviceError(_missing(kind))
+    device = torch.device(asked)
+    if kind == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise DeviceError(f"device {asked}: there are {torch.cuda.device_count()} CUDA GPU(s) here, "
+                          f"numbered from 0")
+    return DeviceChoice(asked, device, "asked for")
+
+
+def resolve_device(asked: str, work_macs: int = 0) -> torch.device:
+    """``choose_device(...).device``."""
+    return choose_device(asked, work_macs).device
+
+
+def _missing(kind: str) -> str:
+    if kind == "cuda":
+        why = ("this torch was built without CUDA" if torch.version.cuda is None
+               else "torch has CUDA support but finds no GPU (driver or CUDA_VISIBLE_DEVICES?)")
+        return f"device cuda is not available here: {why}; choose cpu or auto"
+    return "device mps is not available here: it needs Apple silicon and a torch built with MPS; choose cpu or auto"
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where ``model``'s weights are (the CPU for a model without any)."""
+    for parameter in model.parameters():
+        return parameter.device
+    return torch.device("cpu")
