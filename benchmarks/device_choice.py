@@ -56,7 +56,7 @@ def measure(devices: list[str], batch: int, steps: int, reps: int) -> list[dict]
     from cnn_desktop.core.network.model import configure_torch
     from cnn_desktop.core.network.presets import PRESETS, preset_spec
     from cnn_desktop.core.network.summary import summarise
-    from cnn_desktop.core.training.device import choose_device, step_macs
+    from cnn_desktop.core.training.device import AUTO_ACCELERATOR_MACS, choose_device, step_macs
 
     configure_torch()
     classes = [str(i) for i in range(10)]
@@ -73,7 +73,8 @@ def measure(devices: list[str], batch: int, steps: int, reps: int) -> list[dict]
             for d, trainer in trainers.items():
                 times[d].append(_round(trainer, steps, torch.device(d)))
         row = {"preset": name, "example_macs": example_macs, "step_macs": work,
-               "auto": choose_device("auto", work).device.type}
+               "auto": choose_device("auto", work).device.type,
+               "auto_with_gpu": "gpu" if work >= AUTO_ACCELERATOR_MACS else "cpu"}
         for d in devices:
             row[f"{d}_ms"] = statistics.median(times[d]) * 1000
         rows.append(row)
@@ -108,14 +109,14 @@ def main(argv=None) -> int:
           "million multiply-adds a step")
     header = f"{'preset':<9}{'MACs/drawing':>14}{'MACs/step':>14}{'cpu ms/step':>13}"
     header += f"{accelerator + ' ms/step':>15}{'cpu / ' + accelerator:>12}" if accelerator else f"{'GPU':>18}"
-    print(header + f"{'auto picks':>12}")
+    print(header + f"{'auto here':>11}{'auto with a GPU':>17}")
     for r in rows:
         line = f"{r['preset']:<9}{r['example_macs']:>14,}{r['step_macs']:>14,}{r['cpu_ms']:>13.2f}"
         if accelerator:
             line += f"{r[accelerator + '_ms']:>15.2f}{r['cpu_ms'] / r[accelerator + '_ms']:>11.2f}x"
         else:
             line += f"{'not measured':>18}"
-        print(line + f"{r['auto']:>12}")
+        print(line + f"{r['auto']:>11}{r['auto_with_gpu']:>17}")
     fixed, slope = fit_cpu(rows)
     print(f"CPU fit: {fixed:.2f} ms + {slope:.2f} ms per 10 million multiply-adds of step work")
     if not accelerator:

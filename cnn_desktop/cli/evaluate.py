@@ -95,10 +95,10 @@ def run(options: argparse.Namespace) -> int:
 
 def on_device(options: argparse.Namespace, model, examples: int) -> None:
     """Move ``model`` to the device ``--device`` picks for calls of ``examples`` drawings (predictions
-    come back as numpy: core/network/model.py); a device other than the CPU is named on stderr."""
+    come back as numpy: core/network/model.py); a device other than the CPU is named."""
     choice = arguments.chosen_device(options, model.spec, examples, training=False)
     if choice.device.type != "cpu":
-        print(choice.line, file=sys.stderr)
+        print(choice.line, file=sys.stderr)  # on stderr: scripts read the last line of stdout
         model.to(choice.device)
 
 

@@ -123,7 +123,8 @@ def run(options: argparse.Namespace) -> int:
         raise TrainingError(at(dataset.source, str(error))) from None
     print(f"training {task.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
           f"{model.parameter_count():,} parameters, {config.epochs} epochs{_busy_note(options)}", file=sys.stderr)
-    print(device.line, file=sys.stderr)
+    if device.device.type != "cpu" or device.asked != "auto":  # said when there is something to say
+        print(device.line, file=sys.stderr)
     try:
         trainer.fit()
     except TrainingError as error:  # diverged: a failed run never overwrites what --out holds

@@ -80,7 +80,8 @@ def train_project(options: argparse.Namespace) -> int:
         print(f"training {printable(project.name)}: {trainer.train_size} drawings, {trainer.val_size} held out "
               f"for validation, {model.parameter_count():,} parameters, {config.epochs} epochs, from {start}"
               f"{_busy_note(options)}", file=sys.stderr)
-        for line in (device.line, note, plan.warning and f"warning: {plan.warning}",
+        said = device.device.type != "cpu" or device.asked != "auto"
+        for line in (said and device.line, note, plan.warning and f"warning: {plan.warning}",
                      plan.opening_line(trainer.val_size)):
             if line:
                 print(printable(line), file=sys.stderr)

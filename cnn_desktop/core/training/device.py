@@ -25,10 +25,12 @@ every single-drawing prediction on the CPU, and evaluates large sets on a GPU. W
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from cnn_desktop.core.errors import CnnDesktopError
+
+if TYPE_CHECKING:  # torch is imported where it is used: the window's settings read CHOICES before it loads
+    import torch
 
 CHOICES = ("auto", "cpu", "cuda", "mps")
 # Multiply-adds in one call (a training step or an inference batch) from which ``auto`` uses an
@@ -58,6 +60,8 @@ class DeviceChoice:
 
 def available() -> tuple[str, ...]:
     """The accelerators present, in the order ``auto`` prefers them."""
+    import torch
+
     found = []
     if torch.cuda.is_available():
         found.append("cuda")
@@ -75,6 +79,8 @@ def step_macs(example_macs: int, examples: int, training: bool) -> int:
 def choose_device(asked: str, work_macs: int = 0) -> DeviceChoice:
     """The device for ``asked`` ("auto", "cpu", "cuda", "mps", or "cuda:1"), given the multiply-adds of
     one call (``step_macs``) for ``auto``. Raises DeviceError, one line, for a device that is missing."""
+    import torch
+
     asked = (asked or "auto").strip().lower()
     kind = asked.split(":", 1)[0]
     if kind not in CHOICES:
@@ -107,6 +113,8 @@ def resolve_device(asked: str, work_macs: int = 0) -> torch.device:
 
 
 def _missing(kind: str) -> str:
+    import torch
+
     if kind == "cuda":
         why = ("this torch was built without CUDA" if torch.version.cuda is None
                else "torch has CUDA support but finds no GPU (driver or CUDA_VISIBLE_DEVICES?)")
@@ -114,8 +122,10 @@ def _missing(kind: str) -> str:
     return "device mps is not available here: it needs Apple silicon and a torch built with MPS; choose cpu or auto"
 
 
-def model_device(model: torch.nn.Module) -> torch.device:
+def model_device(model: "torch.nn.Module") -> "torch.device":
     """Where ``model``'s weights are (the CPU for a model without any)."""
+    import torch
+
     for parameter in model.parameters():
         return parameter.device
     return torch.device("cpu")

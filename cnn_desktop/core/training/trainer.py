@@ -38,6 +38,9 @@ _EVAL_BATCH = 1024
 # average: the weights have diverged, even if the number is still finite (Adam or SGD at a learning rate
 # of 1000 drive the loss to 1e5..1e30 without ever reaching NaN).
 DIVERGED_LOSS = 100.0
+# Where a Trainer given no device trains. The tests' conftest sets it from CNN_DESKTOP_TEST_DEVICE, so the
+# same tests can run on a GPU; every caller in the app and the CLI passes its device explicitly.
+DEFAULT_DEVICE = "cpu"
 
 
 def split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +77,7 @@ class Trainer:
         device: torch.device | str | None = None,
     ):
         configure_torch()
-        self.device = torch.device("cpu" if device is None else device)
+        self.device = torch.device(DEFAULT_DEVICE if device is None else device)
         self.model = model
         self.config = config
         self.on_step_end = on_step_end
