@@ -98,8 +98,7 @@ def _explain_unit(painter: QPainter, rect: QRectF, steps: list[ClassifierStep], 
         parts = top_contributions(before, weights[unit], 5)
         lines = [f"Unit {unit} (the strongest) = Σ weight × input + bias:"]
         lines += [f"  {w:+.3f} × {x:.3f}  (input {i})" for i, x, w in parts]
-        lines += [f"  … and {before.size - len(parts)} more terms", f"  + bias {bias[unit]:+.3f}",
-                  f"  = {step.values[unit]:.3f}"]
+        lines += _more_terms(before.size - len(parts)) + [f"  + bias {bias[unit]:+.3f}", f"  = {step.values[unit]:.3f}"]
     else:  # an activation: ReLU, tanh or sigmoid, as its title says ("relu3: ReLU")
         lines = _explain_activation(step.title.rsplit(": ", 1)[-1], before, step.values, unit)
     text(painter, rect, "\n".join(lines), size=1.05)
@@ -144,6 +143,10 @@ def _explain_class(painter: QPainter, rect: QRectF, steps: list[ClassifierStep],
     parts = top_contributions(before, weights[best], 5)
     lines = [f"Score of {classes[best]} (the highest) = Σ weight × unit + bias:"]
     lines += [f"  {w:+.3f} × {x:.3f}  (unit {i})" for i, x, w in parts]
-    lines += [f"  … and {before.size - len(parts)} more terms", f"  + bias {bias[best]:+.3f}",
-              f"  = {step.values[best]:.3f}"]
+    lines += _more_terms(before.size - len(parts)) + [f"  + bias {bias[best]:+.3f}", f"  = {step.values[best]:.3f}"]
     text(painter, rect, "\n".join(lines), size=1.05)
+
+
+def _more_terms(count: int) -> list[str]:
+    """The terms not listed; none for a layer of 5 inputs or fewer (a tiny network's)."""
+    return [f"  … and {count} more terms"] if count else []
