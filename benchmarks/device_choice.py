@@ -53,12 +53,10 @@ def _round(trainer, steps: int, device) -> float:
 def measure(devices: list[str], batch: int, steps: int, reps: int) -> list[dict]:
     import torch
 
-    from cnn_desktop.core.network.model import configure_torch
     from cnn_desktop.core.network.presets import PRESETS, preset_spec
     from cnn_desktop.core.network.summary import summarise
     from cnn_desktop.core.training.device import AUTO_ACCELERATOR_MACS, choose_device, step_macs
 
-    configure_torch()
     classes = [str(i) for i in range(10)]
     rows = []
     for name in PRESETS:
@@ -98,8 +96,14 @@ def main(argv=None) -> int:
     parser.add_argument("--device", choices=["cuda", "mps"], help="also time this accelerator (default: the "
                                                                  "first one found, if any)")
     parser.add_argument("--batch", type=int, default=64)
+    # One CPU thread by default: on the shared 2-core machines two torch threads fighting other work
+    # made steps 10-50x slower at random (tests/conftest.py), drowning the per-network differences.
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="a few steps only: a smoke test")
     options = parser.parse_args(argv)
+    from cnn_desktop.core.network.model import configure_torch
+
+    configure_torch(options.threads)
     accelerator = options.device or (available()[0] if available() else None)
     devices = ["cpu"] + ([accelerator] if accelerator else [])
     steps, reps = (4, 2) if options.quick else (20, 5)
@@ -120,7 +124,7 @@ def main(argv=None) -> int:
     fixed, slope = fit_cpu(rows)
     print(f"CPU fit: {fixed:.2f} ms + {slope:.2f} ms per 10 million multiply-adds of step work")
     if not accelerator:
-        print("No GPU here: the GPU side was not measured; auto's threshold rests on an assumed GPU step time.")
+        print("No GPU here: the GPU side was not measured; auto's threshold rests on an assumed GPU overhead per step (core/training/device.py).")
     return 0
 
 

@@ -115,8 +115,10 @@ def test_the_same_seed_trains_the_same_on_the_device_as_on_the_cpu(test_device):
         runs.append((Trainer(model, images, labels, CONFIG, device=where).fit()[-1], model.to("cpu")))
     (first, a), (second, b) = runs
     assert first.train_loss == pytest.approx(second.train_loss, rel=1e-3, abs=1e-4)
+    # Adam moves a weight whose gradient is rounding noise by up to its rate each step, either way: 4 steps
+    # at 1e-3 bound how far a GPU's rounding can take the weights from the CPU's.
     for x, y in zip(a.state_dict().values(), b.state_dict().values()):
-        torch.testing.assert_close(x, y, atol=1e-3, rtol=1e-3)
+        torch.testing.assert_close(x, y, atol=1e-2, rtol=0)
 
 
 def _engine():
