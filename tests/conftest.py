@@ -1,5 +1,6 @@
 """Fixtures shared by the core and GUI tests."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,11 @@ from cnn_desktop.core.network.model import configure_torch
 # core (benchmarks/RESULTS.md), and one file of tests took 80 s instead of 14 s. The tests check results,
 # not speed, so nothing is lost. (configure_torch acts once per process; later calls keep this.)
 configure_torch(1)
+
+# The device the trainer and engine tests train on: the CPU, or e.g. CNN_DESKTOP_TEST_DEVICE=cuda to run the
+# same tests on a GPU (README, Testing). Every Trainer given no device, and every run the engine starts,
+# then trains there; the tests that check the device itself take the ``test_device`` fixture.
+TEST_DEVICE = os.environ.get("CNN_DESKTOP_TEST_DEVICE", "cpu")
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
@@ -52,3 +58,29 @@ def bars_collection(tmp_path):
     store = DrawingStore(tmp_path / "collection", ("tick", "cross"))
     store.add_many((("tick", "cross")[label], image, None) for image, label in zip(images, labels))
     return store.root
+
+
+@pytest.fixture
+def test_device() -> str:
+    """The device asked for by CNN_DESKTOP_TEST_DEVICE ("cpu" when unset); skips when it is not here."""
+    from cnn_desktop.core.training.device import DeviceError, choose_device
+
+    try:
+        choose_device(TEST_DEVICE)
+    except DeviceError as error:
+        pytest.skip(str(error))
+    return TEST_DEVICE
+
+
+@pytest.fixture(autouse=True)
+def _training_device(monkeypatch):
+    """With CNN_DESKTOP_TEST_DEVICE set, every training of the tests runs on that device: the Trainer's
+    default, and the device the engine resolves for any StartTraining (its default is the CPU)."""
+    if TEST_DEVICE == "cpu":
+        return
+    from cnn_desktop.core.app import engine
+    from cnn_desktop.core.training import device, trainer
+
+    monkeypatch.setattr(trainer, "DEFAULT_DEVICE", TEST_DEVICE)
+    monkeypatch.setattr(engine, "choose_device", lambda asked, work=0: device.choose_device(
+        TEST_DEVICE if asked == "cpu" else asked, work))

@@ -110,3 +110,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 def examples(*lines: str) -> str:
     """The examples block that ends a command's help."""
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def add_device_option(parser: argparse.ArgumentParser, training: bool) -> None:
+    """--device auto|cpu|cuda|mps for a command that computes (core/training/device.py)."""
+    what = "a training step" if training else "a batch"
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                        help=f"where to compute: auto uses a GPU only when {what} is large enough to pay off "
+                             "(these small networks mostly run faster on the CPU); a device that is missing is "
+                             "refused (default: %(default)s)")
+
+
+def chosen_device(options: argparse.Namespace, spec, examples: int, training: bool):
+    """The device ``--device`` names for ``spec`` at ``examples`` per call (a DeviceChoice); a missing
+    device raises DeviceError, one line (exit status 2). A command without the option computes on the CPU."""
+    from cnn_desktop.core.network.summary import summarise
+    from cnn_desktop.core.training.device import choose_device, step_macs
+
+    work = step_macs(summarise(spec).totals.macs, examples, training)
+    return choose_device(getattr(options, "device", "cpu"), work)

@@ -14,6 +14,8 @@ from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import printable, say
 from cnn_desktop.core.errors import CnnDesktopError
 
+EVALUATE_BATCH = 1024  # drawings per forward pass (predict_proba's batch): the work auto weighs
+
 HELP = "accuracy and confusion matrix of a model on a data set"
 DESCRIPTION = ("Classify every example of a data set and print the accuracy of each class, the confusion "
                "matrix, and last the line 'accuracy 0.9876 n=1234'.")
@@ -50,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=arguments.positive_int, metavar="N",
                         help="--generated: drawings per class (default: 1000 ticks/crosses, 100 digits)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead (default: off)")
+    arguments.add_device_option(parser, training=False)
 
 
 def run(options: argparse.Namespace) -> int:
@@ -61,6 +64,7 @@ def run(options: argparse.Namespace) -> int:
     if (options.data is None) == (not options.generated) and not own_drawings:
         raise CnnDesktopError("evaluate needs either DATA or --generated (not both)")
     saved = load_chosen_model(options)
+    on_device(options, saved.model, EVALUATE_BATCH)
     if options.generated:
         return _evaluate_generated(options, saved)
     described = None
@@ -87,6 +91,15 @@ def run(options: argparse.Namespace) -> int:
             say(described)
         say(format_report(report))
     return 0
+
+
+def on_device(options: argparse.Namespace, model, examples: int) -> None:
+    """Move ``model`` to the device ``--device`` picks for calls of ``examples`` drawings (predictions
+    come back as numpy: core/network/model.py); a device other than the CPU is named."""
+    choice = arguments.chosen_device(options, model.spec, examples, training=False)
+    if choice.device.type != "cpu":
+        print(choice.line, file=sys.stderr)  # on stderr: scripts read the last line of stdout
+        model.to(choice.device)
 
 
 def _is_project(path: Path) -> bool:

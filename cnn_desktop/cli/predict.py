@@ -26,16 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     arguments.add_model_options(parser)
     parser.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files to classify")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image (default: off)")
+    arguments.add_device_option(parser, training=False)
 
 
 def run(options: argparse.Namespace) -> int:
     import numpy as np
 
     from cnn_desktop.cli import load_chosen_model
+    from cnn_desktop.cli.evaluate import on_device
     from cnn_desktop.core.data.datasets import network_input
     from cnn_desktop.core.network.model import predict_proba
 
     saved = load_chosen_model(options)
+    on_device(options, saved.model, 1)  # one image per call: auto keeps it on the CPU
     classes = saved.spec.classes
     failures = 0
     for path in options.images:

@@ -77,6 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "network, 'default'; with --project, the project's)")
     parser.add_argument("--samples", type=arguments.positive_int, metavar="N",
                         help="ticks-crosses without --data: generated drawings per class (default: 3000)")
+    arguments.add_device_option(parser, training=True)
 
 
 def run(options: argparse.Namespace) -> int:
@@ -104,6 +105,7 @@ def run(options: argparse.Namespace) -> int:
     task = TASKS[options.preset]
     spec = chosen_network(options.arch, task.classes) if options.arch is not None else task.spec()
     config = _config(options, task)
+    device = arguments.chosen_device(options, spec, config.batch_size, training=True)  # before any data is read
     progress = TrainingProgress(config.epochs)
     started = time.perf_counter()
     dataset = _training_data(options, task, progress)
@@ -116,17 +118,20 @@ def run(options: argparse.Namespace) -> int:
         model = build_model(spec, seed=options.seed)
     try:
         trainer = Trainer(model, dataset.images, dataset.labels, config,
-                          on_step_end=progress.step, on_epoch_end=progress.epoch)
+                          on_step_end=progress.step, on_epoch_end=progress.epoch, device=device.device)
     except TrainingError as error:  # no examples, one class...: the trainer only sees arrays, name the data
         raise TrainingError(at(dataset.source, str(error))) from None
     print(f"training {task.name}: {trainer.train_size} examples, {trainer.val_size} held out for validation, "
           f"{model.parameter_count():,} parameters, {config.epochs} epochs{_busy_note(options)}", file=sys.stderr)
+    if device.device.type != "cpu" or device.asked != "auto":  # said when there is something to say
+        print(device.line, file=sys.stderr)
     try:
         trainer.fit()
     except TrainingError as error:  # diverged: a failed run never overwrites what --out holds
         raise TrainingError(at(options.out, f"not written: {error}")) from None
     finally:
         progress.close()
+        model.to("cpu")
     info = run_info(trainer, dataset.source, len(dataset), str(options.init) if options.init else None,
                     preset=task.name, command="cnn-desktop " + shlex.join(options.argv),
                     preprocess_seconds=round(prep_seconds, 2))

@@ -22,6 +22,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from cnn_desktop import __version__
+from cnn_desktop.cli import arguments
 from cnn_desktop.cli.output import printable, say
 from cnn_desktop.core.errors import CnnDesktopError, TrainingError, at
 
@@ -44,6 +45,7 @@ def train_project(options: argparse.Namespace) -> int:
         # --arch: checked before the drawings are read; the project keeps it only once a run succeeds.
         spec = project.spec if options.arch is None else chosen_network(options.arch, project.class_names)
         config = config_with_options(project.config, options)
+        device = arguments.chosen_device(options, spec, config.batch_size, training=True)  # before reading
         progress = TrainingProgress(config.epochs)
         started = time.perf_counter()
         drawings = read_drawings(project, progress=progress.preprocessing)
@@ -71,14 +73,16 @@ def train_project(options: argparse.Namespace) -> int:
         start_copy = copy.deepcopy(model) if plan.kind == "kfold" else None  # where every fold starts
         try:
             trainer = Trainer(model, drawings.images, drawings.labels, config,
-                              on_step_end=progress.step, on_epoch_end=progress.epoch)
+                              on_step_end=progress.step, on_epoch_end=progress.epoch, device=device.device)
         except TrainingError as error:  # no drawings, one class...: name the project
             raise TrainingError(at(project.folder, str(error))) from None
         _, held_out = split_indices(drawings.labels, config.validation_fraction, config.seed)  # the Trainer's split
         print(f"training {printable(project.name)}: {trainer.train_size} drawings, {trainer.val_size} held out "
               f"for validation, {model.parameter_count():,} parameters, {config.epochs} epochs, from {start}"
               f"{_busy_note(options)}", file=sys.stderr)
-        for line in (note, plan.warning and f"warning: {plan.warning}", plan.opening_line(trainer.val_size)):
+        said = device.device.type != "cpu" or device.asked != "auto"
+        for line in (said and device.line, note, plan.warning and f"warning: {plan.warning}",
+                     plan.opening_line(trainer.val_size)):
             if line:
                 print(printable(line), file=sys.stderr)
         try:
@@ -88,6 +92,7 @@ def train_project(options: argparse.Namespace) -> int:
             raise TrainingError(at(project.folder, f"no version written: {error}")) from None
         finally:
             progress.close()
+            model.to("cpu")
         info = {
             "project": project.name,
             "command": "cnn-desktop " + shlex.join(options.argv),

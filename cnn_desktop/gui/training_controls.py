@@ -53,6 +53,7 @@ class TrainingControls(QWidget):
         self.augment = QCheckBox("Augment (rotate, scale, shift, thicken)")
         self.augment.setChecked(True)
         self.from_scratch = QCheckBox("From scratch (else fine-tune the current model)")
+        self.device = QComboBox()  # filled and remembered by gui/device_setting.py
         for widget, tip in [
             (self.epochs, "Passes over your collection"),
             (self.learning_rate, "How big each weight update is; too big and the loss explodes"),
@@ -67,6 +68,7 @@ class TrainingControls(QWidget):
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Optimizer", self.optimizer)
+        form.addRow("Device", self.device)
 
         self.start_button = QPushButton("Train")
         self.start_button.setToolTip("Train the network on your collection (Ctrl+T)")
@@ -154,7 +156,8 @@ class TrainingControls(QWidget):
         self.pause_button.setEnabled(state in ("running", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.stop_button.setEnabled(active)
-        for widget in (self.epochs, self.learning_rate, self.batch_size, self.optimizer, self.augment, self.from_scratch):
+        for widget in (self.epochs, self.learning_rate, self.batch_size, self.optimizer, self.augment, self.from_scratch,
+                       self.device):
             widget.setEnabled(not active)
         if state == "paused":
             if not self.status.text().startswith("Paused."):
@@ -178,13 +181,16 @@ class TrainingControls(QWidget):
             done += f", {self.estimate}"
         return done + "."
 
-    def training_started(self, total_steps: int, epochs: int, train_size: int, val_size: int) -> None:
+    def training_started(self, total_steps: int, epochs: int, train_size: int, val_size: int,
+                         device_line: str = "") -> None:
         self._epochs_total = epochs
         self._started_at, self._val_size, self._last_epoch, self.estimate = time.monotonic(), val_size, None, ""
         self.progress.setRange(0, total_steps)
         self.progress.setValue(0)
         checking = f", checking on {val_size} held out" if val_size else " (all of them)"
-        self.status.setText(f"Training on {train_size} drawings{checking}...")
+        on = f" ({device_line})" if device_line and not device_line.startswith("device: cpu") else ""
+        self.status.setText(f"Training on {train_size} drawings{checking}{on}...")
+        self.device.setToolTip(device_line or "Where training computes")
 
     def show_step(self, info: StepInfo) -> None:
         self.progress.setValue(info.step)

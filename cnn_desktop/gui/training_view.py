@@ -16,6 +16,7 @@ from cnn_desktop.core.app.session import Session
 from cnn_desktop.core.tasks import TASKS
 from cnn_desktop.core.training.run_plan import default_config, few_drawings_warning, settings_chosen
 from cnn_desktop.gui.panels.curves import CurvesPanel
+from cnn_desktop.gui.device_setting import DeviceSetting
 from cnn_desktop.gui.training_controls import TrainingControls
 
 
@@ -43,6 +44,7 @@ class TrainingView(QWidget):
         self._task = None
         self._counts: dict[str, int] = {}
 
+        self.device_setting = DeviceSetting(session, self.controls.device)  # remembered in window.ini
         self.controls.start_requested.connect(session.start_training)
         self.controls.pause_requested.connect(session.pause_training)
         self.controls.resume_requested.connect(session.resume_training)
@@ -80,7 +82,7 @@ class TrainingView(QWidget):
         self.curves.set_validation(message.validation == "holdout", message.validation_line)
         self.controls.show_warning(message.warning)
         self.controls.training_started(message.total_steps, message.config.epochs, message.train_size,
-                                       message.val_size)
+                                       message.val_size, message.device_line)
 
     def _steps(self, message: TrainingSteps) -> None:
         steps = message.steps

@@ -51,6 +51,8 @@ from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.inspection.evaluation import evaluate_collection
 from cnn_desktop.core.network.checkpoint import load_model, save_model
 from cnn_desktop.core.network.model import CNN, build_model, configure_torch
+from cnn_desktop.core.network.summary import summarise
+from cnn_desktop.core.training.device import choose_device, step_macs
 from cnn_desktop.core.training.runs import run_info
 from cnn_desktop.core.training.trainer import EpochInfo, StepInfo, Trainer
 
@@ -241,8 +243,11 @@ class Engine:
         run = prepare_run(command, self.model)
         dataset, model = run.dataset, run.model
         try:
+            # The device, checked before anything moves: one that is missing fails the run in one line.
+            work = step_macs(summarise(model.spec).totals.macs, run.plan.config.batch_size, training=True)
+            device = choose_device(command.device, work)
             trainer = Trainer(model, dataset.images, dataset.labels, run.plan.config,
-                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended)
+                              on_step_end=self._step_ended, on_epoch_end=self._epoch_ended, device=device.device)
         except CnnDesktopError as error:
             self._emit(TrainingState("failed", str(error)))
             return
@@ -259,7 +264,8 @@ class Engine:
             "validation": run.plan.record(),  # the k-fold estimate replaces it once it is in
         })
         self._emit(TrainingStarted(trainer.train_size, trainer.val_size, trainer.total_steps, run.plan.config,
-                                   run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning))
+                                   run.plan.kind, run.plan.opening_line(trainer.val_size), run.plan.warning,
+                                   device.device.type, device.line))
         self._emit(TrainingState("running"))
 
     def _begin_run(self, trainer: Trainer, check: AccuracyCheck | None, facts: dict[str, Any]) -> None:
@@ -360,6 +366,9 @@ class Engine:
         self._report_steps()
         trainer, self.trainer = self.trainer, None
         check, self._check = self._check, None
+        # Back to the CPU after a run on an accelerator: single drawings predict faster there, and
+        # every later use (saving, evaluating, snapshots, the next run's choice) starts from one place.
+        self.model.to("cpu")
         fixing, self._blend = self._blend, None
         if fixing is not None and state != "failed":  # a quick fix keeps part of its change (quick_fix.py)
             blend(fixing[0], self.model, fixing[1])

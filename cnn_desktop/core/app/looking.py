@@ -18,6 +18,7 @@ from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.saliency import saliency_map
 from cnn_desktop.core.inspection.timeline import Snapshot, SnapshotKeeper
 from cnn_desktop.core.network.model import CNN, build_model
+from cnn_desktop.core.training.device import model_device
 
 
 class Looking:
@@ -40,7 +41,8 @@ class Looking:
     # --- the training timeline ---
 
     def take_snapshot(self, live: CNN, step: int, epoch: float, loss: float | None) -> Timeline:
-        weights = {name: tensor.detach().clone() for name, tensor in live.state_dict().items()}
+        # CPU copies, whatever the device training runs on: a snapshot is shown in a CPU network.
+        weights = {name: tensor.detach().to("cpu", copy=True) for name, tensor in live.state_dict().items()}
         self.snapshots.add(SnapshotInfo(step, round(epoch, 3), loss), weights)
         return self.timeline()
 
@@ -85,11 +87,11 @@ class Looking:
     def filters(self, live: CNN, model_version: int) -> Filters:
         model, snapshot = self.shown_model(live)
         layers = tuple(
-            (name, conv.weight.detach().numpy().copy(), conv.bias.detach().numpy().copy())
+            (name, conv.weight.detach().cpu().numpy().copy(), conv.bias.detach().cpu().numpy().copy())
             for name, conv in model.conv_layers()
         )
         dense = tuple(
-            (name, module.weight.detach().numpy().copy(), module.bias.detach().numpy().copy())
+            (name, module.weight.detach().cpu().numpy().copy(), module.bias.detach().cpu().numpy().copy())
             for name, module in model.layers.named_children()
             if isinstance(module, torch.nn.Linear)
         )
@@ -105,8 +107,11 @@ class Looking:
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            logits, activations = model.forward_with_activations(torch.from_numpy(prepared.image))
-            probabilities = torch.softmax(logits, dim=1)[0].numpy()
+            # The live model may be training on an accelerator: the drawing goes there, the numbers
+            # come back (.cpu() is a no-op for a CPU model).
+            image = torch.from_numpy(prepared.image).to(model_device(model))
+            logits, activations = model.forward_with_activations(image)
+            probabilities = torch.softmax(logits, dim=1)[0].cpu().numpy()
         model.train(was_training)
         saliency, explained = None, None
         wanted = request.saliency_class
@@ -118,7 +123,7 @@ class Looking:
                 explained = None
         # Fresh output tensors of this forward pass: nothing else holds or changes them, so their
         # numpy views are safe to hand over without a copy.
-        maps = {name: tensor[0].numpy() for name, tensor in activations.items() if name != "input"}
+        maps = {name: tensor[0].cpu().numpy() for name, tensor in activations.items() if name != "input"}
         return Prediction(
             request.request_id,
             model_version,

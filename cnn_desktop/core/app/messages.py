@@ -70,6 +70,10 @@ class StartTraining:
     # The drawings' folder labels in output order, where they are not the model's class names (a
     # person's project labels drawings by class id, and a renamed class keeps its id); None: the names.
     labels: tuple[str, ...] | None = None
+    # Where to train: "auto", "cpu", "cuda" or "mps" (core/training/device.py resolves it, and refuses a
+    # device that is missing with one line). "cpu" by default: a command built without a setting trains
+    # where it always did.
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ class TrainingStarted:
     validation: str = "holdout"
     validation_line: str = ""  # one line for under the curves: what the figure is and why
     warning: str = ""  # e.g. a class with fewer than 10 drawings; "" when none
+    device: str = "cpu"  # where the run trains, as torch names it ("cpu", "cuda", "mps")
+    device_line: str = ""  # why: "device: cpu (auto: ...)", for the status line
 
 
 @dataclass(frozen=True)

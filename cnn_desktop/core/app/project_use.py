@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from cnn_desktop.core.app.messages import UseModel
 from cnn_desktop.core.errors import CnnDesktopError
+from cnn_desktop.core.network.spec import ModelSpec
 from cnn_desktop.core.projects.lock import LOCK_NAME, ProjectError
 from cnn_desktop.core.projects.manifest import PROJECT_FILE
 from cnn_desktop.core.projects.versions import MODEL_FILE, MODELS
@@ -104,9 +105,18 @@ def remove_quietly(path: Path) -> None:
         pass
 
 
+def network_of(task: Task, project: Project | None) -> ModelSpec:
+    """The network an untrained start of this project gets: the project's own (project.json), which the
+    editor or ``train --project --arch`` may have changed since ``task`` was made (a built-in task's
+    spec() is always the default network); the task's when there is no project, or it names other classes."""
+    if project is not None and project.spec.classes == tuple(task.classes):
+        return project.spec
+    return task.spec()
+
+
 def model_to_use(task: Task, project: Project | None) -> UseModel:
-    """The project's current version, else the bundled model, else an untrained network."""
-    spec = task.spec()
+    """The project's current version, else the bundled model, else an untrained network (the project's)."""
+    spec = network_of(task, project)
     bundled = task.bundled_model_path()  # None for a person's project: it ships with no model
     use_bundled = (UseModel(bundled, spec, f"bundled {task.title.lower()} model")
                    if bundled is not None and bundled.exists() else None)
@@ -123,7 +133,7 @@ def model_to_use(task: Task, project: Project | None) -> UseModel:
 
 
 def version_model(project: Project, name: str, task: Task, label: str = "") -> UseModel:
-    return UseModel(project.folder / MODELS / name / MODEL_FILE, task.spec(), label or f"version {name}",
+    return UseModel(project.folder / MODELS / name / MODEL_FILE, network_of(task, project), label or f"version {name}",
                     fallback_to_fresh=False)
 
 

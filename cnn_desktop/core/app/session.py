@@ -83,6 +83,7 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
         self._deliver = deliver
         self._counting: Path | None = None  # a first count running in a thread, for this store root
         self.home = Path(home) if home else data_home()
+        self.device = "cpu"  # where runs train: "auto", "cpu", "cuda", "mps" (the window's Device setting)
         self.tasks = tasks
         self.task: Task | None = None
         self.store: DrawingStore | None = None
@@ -334,7 +335,7 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
         self._set_run_state(RunState.STARTING)
         labels = tuple(self.task.class_ids)
         self._submit(StartTraining(self.store.root, config, from_scratch,
-                                   labels if labels != tuple(self.task.classes) else None))
+                                   labels if labels != tuple(self.task.classes) else None, self.device))
 
     def pause_training(self) -> None:
         self._submit(PauseTraining())

@@ -13,7 +13,8 @@ Two ways, both one forward and one backward pass (a couple of milliseconds for t
 
 Gradients are taken with ``torch.autograd.grad`` on the input and the activations only, never
 accumulated into the parameters' ``.grad``, so this can run between two training steps without
-touching what the optimiser sees.
+touching what the optimiser sees. The drawing goes to the model's device (a model training on a GPU
+is looked at there) and the heat map comes back as numpy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cnn_desktop.core.errors import CnnDesktopError
 from cnn_desktop.core.network.geometry import LayerGeometry, fed_size, layer_geometry
 from cnn_desktop.core.network.model import CNN
 from cnn_desktop.core.network.spec import ACTIVATION_KINDS
+from cnn_desktop.core.training.device import model_device
 
 METHODS = ("gradcam", "gradient-x-input")
 
@@ -45,10 +47,10 @@ def saliency_map(model: CNN, image: np.ndarray, class_index: int, method: str = 
 
 
 def gradient_x_input(model: CNN, image: np.ndarray, class_index: int) -> np.ndarray:
-    x = torch.tensor(np.asarray(image, np.float32)[None, None], requires_grad=True)
+    x = torch.tensor(np.asarray(image, np.float32)[None, None], device=model_device(model), requires_grad=True)
     score = model(x)[0, class_index]
     (gradient,) = torch.autograd.grad(score, x)
-    heat = (gradient * x)[0, 0].detach().numpy().astype(np.float32)
+    heat = (gradient * x)[0, 0].detach().cpu().numpy().astype(np.float32)
     extent = float(np.abs(heat).max())
     return heat / extent if extent > 0 else heat
 
@@ -57,7 +59,7 @@ def grad_cam(model: CNN, image: np.ndarray, class_index: int) -> np.ndarray:
     geometry = {g.name: g for g in layer_geometry(model.spec)}
     names = [name for name, _ in model.layers.named_children() if name in geometry]  # not a 32x32 net's "pad"
     target = _last_rectified_conv(names, geometry)
-    x = torch.from_numpy(np.asarray(image, np.float32)[None, None])
+    x = torch.from_numpy(np.asarray(image, np.float32)[None, None]).to(model_device(model))
     maps = None
     for name, module in model.layers.named_children():
         x = module(x)
@@ -65,7 +67,7 @@ def grad_cam(model: CNN, image: np.ndarray, class_index: int) -> np.ndarray:
             maps = x
     (gradient,) = torch.autograd.grad(x[0, class_index], maps)
     weights = gradient[0].mean(dim=(1, 2))  # one weight per map: its average gradient
-    cam = torch.relu((weights[:, None, None] * maps[0]).sum(0)).detach().numpy().astype(np.float64)
+    cam = torch.relu((weights[:, None, None] * maps[0]).sum(0)).detach().cpu().numpy().astype(np.float64)
     up = heatmap_upsample_matrix(geometry[target], fed_size(model.spec))
     heat = np.maximum(up @ cam @ up.T, 0.0).astype(np.float32)
     top = float(heat.max())

@@ -258,7 +258,7 @@ def classifier_steps(spec: ModelSpec, flat: np.ndarray, dense_layers: dict[str, 
     """
     x = np.asarray(flat, np.float64).reshape(-1)
     steps = [ClassifierStep("flatten", f"flatten: {x.size} numbers", x,
-                            "The pooled maps, read row by row, become one list of numbers.")]
+                            "The last maps, read row by row, become one list of numbers.")]
     names = spec.layer_names()
     after = names.index("flatten") + 1 if "flatten" in names else len(spec.layers)
     for name, layer in zip(names[after:], spec.layers[after:]):

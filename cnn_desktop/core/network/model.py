@@ -136,10 +136,12 @@ def predict_proba(model: CNN, images: np.ndarray, batch_size: int = 1024) -> np.
     batch = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
     if single:
         batch = batch[None]
+    device = next(model.parameters()).device  # batches go where the weights are; the numbers come back
     was_training = model.training
     model.eval()
     try:
-        chunks = [torch.softmax(model(batch[i : i + batch_size]), dim=1) for i in range(0, len(batch), batch_size)]
+        chunks = [torch.softmax(model(batch[i : i + batch_size].to(device)), dim=1).cpu()
+                  for i in range(0, len(batch), batch_size)]
     finally:
         model.train(was_training)
     probs = torch.cat(chunks).numpy() if chunks else np.zeros((0, len(model.classes)), np.float32)

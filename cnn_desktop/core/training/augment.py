@@ -50,6 +50,7 @@ def _random_affine(images: torch.Tensor, config: TrainConfig, generator: torch.G
         a, c = a * stretch, c * stretch
         b, d = b / stretch, d / stretch
     theta = torch.stack([torch.stack([a, b, shift_x], dim=1), torch.stack([c, d, shift_y], dim=1)], dim=1)
+    theta = theta.to(images.device)  # drawn on the CPU's seeded generator, used where the images are
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -57,7 +58,7 @@ def _random_affine(images: torch.Tensor, config: TrainConfig, generator: torch.G
 def _random_thickness(images: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
     """Blend each image toward its 3x3 dilation (thicker) or erosion (thinner) by a random share."""
     n = images.shape[0]
-    share = _uniform(n, amount, generator).view(n, 1, 1, 1)
+    share = _uniform(n, amount, generator).view(n, 1, 1, 1).to(images.device)
     thicker = _extreme_3x3(images, torch.maximum, -math.inf)
     thinner = _extreme_3x3(images, torch.minimum, math.inf)
     target = torch.where(share > 0, thicker, thinner)

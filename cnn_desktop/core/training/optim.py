@@ -55,7 +55,8 @@ class Adam(_Optimizer):
         # Per parameter, as the kernel wants them: both moments and the step count (a float tensor).
         self._first = [_zeros_like(p) for p in self.params]
         self._second = [_zeros_like(p) for p in self.params]
-        self._steps = [torch.zeros((), dtype=torch.float32) for _ in self.params]
+        # On the parameter's device: the fused kernel wants every tensor of a parameter in one place.
+        self._steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
 
     @torch.no_grad()
     def step(self) -> None:

@@ -7,6 +7,10 @@ answer inference requests between two steps without any lock around the weights.
 
 Batches are cut from one tensor holding the whole data set (no per-sample DataLoader overhead) and
 augmented as a batch.
+
+On a device other than the CPU (``device``, from core/training/device.py) the model and the whole data
+set move there once; batches are cut, augmented and trained on there. Weights read afterwards are the
+caller's to move back (model files are always written from CPU copies: checkpoint.py).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ _EVAL_BATCH = 1024
 # average: the weights have diverged, even if the number is still finite (Adam or SGD at a learning rate
 # of 1000 drive the loss to 1e5..1e30 without ever reaching NaN).
 DIVERGED_LOSS = 100.0
+# Where a Trainer given no device trains. The tests' conftest sets it from CNN_DESKTOP_TEST_DEVICE, so the
+# same tests can run on a GPU; every caller in the app and the CLI passes its device explicitly.
+DEFAULT_DEVICE = "cpu"
 
 
 def split_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +74,10 @@ class Trainer:
         *,
         on_step_end: Callable[[StepInfo], None] | None = None,
         on_epoch_end: Callable[[EpochInfo], None] | None = None,
+        device: torch.device | str | None = None,
     ):
         configure_torch()
+        self.device = torch.device(DEFAULT_DEVICE if device is None else device)
         self.model = model
         self.config = config
         self.on_step_end = on_step_end
@@ -80,12 +89,12 @@ class Trainer:
         # The 1-channel input batches already qualify. Readers of the weights cope: model files are
         # written from contiguous copies, state dicts load into either layout, feature maps come out
         # contiguous (model.py).
-        model.to(memory_format=torch.channels_last)
+        model.to(self.device, memory_format=torch.channels_last)
         train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
         data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
         targets = torch.from_numpy(labels.astype(np.int64))
-        self._train_x, self._train_y = data[train_idx].contiguous(), targets[train_idx].contiguous()
-        self._val_x, self._val_y = data[val_idx].contiguous(), targets[val_idx].contiguous()
+        self._train_x, self._train_y = self._on_device(data[train_idx]), self._on_device(targets[train_idx])
+        self._val_x, self._val_y = self._on_device(data[val_idx]), self._on_device(targets[val_idx])
         self.batch_size = min(config.batch_size, len(train_idx))
         self.steps_per_epoch = math.ceil(len(train_idx) / self.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -161,7 +170,9 @@ class Trainer:
             self._order = torch.randperm(len(self._train_y), generator=self._generator)
             self._epoch_loss = self._epoch_correct = 0.0
             self._epoch_seen = 0
-        batch_idx = self._order[position * self.batch_size : (position + 1) * self.batch_size]
+        # The order is drawn on the CPU from the seeded generator whatever the device: the same seed
+        # gives the same batches everywhere.
+        batch_idx = self._order[position * self.batch_size : (position + 1) * self.batch_size].to(self.device)
         x, y = self._train_x[batch_idx], self._train_y[batch_idx]
         if self.config.augment:
             x = augment_batch(x, self.config, self._generator)
@@ -173,13 +184,19 @@ class Trainer:
         # step keeps a seeded run reproducible without disturbing anyone else's random numbers. The CPU
         # generator itself, directly: torch.random.fork_rng + torch.manual_seed set the same state but
         # took 130-180 us a step (manual_seed also seeds every accelerator backend), 2 us this way.
-        generator = torch.default_generator
-        saved_state = generator.get_state()
-        generator.manual_seed(self.config.seed * 1_000_003 + self.step_count)
-        try:
-            logits = self._forward(x)
-        finally:
-            generator.set_state(saved_state)
+        step_seed = self.config.seed * 1_000_003 + self.step_count
+        if self.device.type == "cpu":
+            generator = torch.default_generator
+            saved_state = generator.get_state()
+            generator.manual_seed(step_seed)
+            try:
+                logits = self._forward(x)
+            finally:
+                generator.set_state(saved_state)
+        else:  # dropout draws from the device's generator: fork that one (a GPU step can afford the cost)
+            with torch.random.fork_rng(devices=[self.device], device_type=self.device.type):
+                torch.manual_seed(step_seed)
+                logits = self._forward(x)
         loss = F.cross_entropy(logits, y)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value) or loss_value > DIVERGED_LOSS:
@@ -217,6 +234,7 @@ class Trainer:
         """(mean loss, accuracy) on the given tensors, or on the validation split."""
         if images is None:
             images, labels = self._val_x, self._val_y
+        images, labels = images.to(self.device), labels.to(self.device)
         if len(labels) == 0:
             return float("nan"), float("nan")
         was_training = self.model.training
@@ -232,6 +250,9 @@ class Trainer:
         return total_loss / len(labels), correct / len(labels)
 
     # --- internals ---
+
+    def _on_device(self, tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.to(self.device).contiguous()
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         """The model's output, exactly as ``self.model(x)`` computes it (see ``_training_stages``)."""

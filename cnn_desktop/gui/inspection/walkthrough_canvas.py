@@ -115,38 +115,35 @@ class StageCanvas(QWidget):
     def _paint_relu(self, painter: QPainter, walk: FilterWalk, position: int) -> None:
         rows, cols = walk.conv.shape
         row, col = divmod(position, cols)
-        self._header(painter, "ReLU keeps positive values and turns every negative value into 0. "
-                              "It is what lets the network combine features in ways a plain sum cannot.")
+        name = ACTIVATION_NAMES[walk.activation]
+        self._header(painter, ACTIVATION_HEADERS[walk.activation].format(layer=walk.layer))
         top = 80
         cell = max(4.0, min(14.0, (self.height() - top - 160) / rows, (self.width() - 200) / (2 * cols)))
         colour = Diverging(max(float(np.abs(walk.conv).max()), 1e-6))
         left = 16
-        frame = grid(painter, left, top, cell, walk.conv, colour, title=f"{walk.layer} map {walk.filter}: before ReLU")
+        frame = grid(painter, left, top, cell, walk.conv, colour, title=f"{walk.layer} map {walk.filter}: before {name}")
         outline(painter, left, top, cell, row, col, 1, 1)
         ox = frame.right() + 90
         arrow(painter, frame)
-        grid(painter, ox, top, cell, walk.relu, colour, title="after ReLU", shown=position)
+        grid(painter, ox, top, cell, walk.relu, colour, title=f"after {name}", shown=position)
         outline(painter, ox, top, cell, row, col, 1, 1)
-        value = float(walk.conv[row, col])
-        done = walk.conv.reshape(-1)[: position + 1]
-        words = (f"position ({row}, {col}):  max(0, {value:.3f}) = {max(value, 0.0):.3f}\n"
-                 f"so far {int((done < 0).sum())} of {done.size} values were negative and became 0")
+        words = f"position ({row}, {col}):  {activation_formula(walk.activation, float(walk.conv[row, col]), float(walk.relu[row, col]))}\n"
+        words += activation_so_far(walk.activation, walk.conv.reshape(-1)[: position + 1])
         text(painter, QRectF(16, frame.bottom() + 20, self.width() - 32, 60), words, size=1.15)
 
     def _paint_pool(self, painter: QPainter, walk: FilterWalk, position: int) -> None:
         rows, cols = walk.pooled.shape
         row, col = divmod(position, cols)
-        size = walk.pool_window
-        self._header(painter, f"Max-pooling: each {size}×{size} block keeps only its largest value, so the map "
-                              f"shrinks from {walk.relu.shape[0]}×{walk.relu.shape[1]} to {rows}×{cols}; "
-                              "a feature found one pixel further still counts.")
+        size, stride = walk.pool_window, walk.pool_stride
+        before = f"after {ACTIVATION_NAMES[walk.activation]}" if walk.activation else f"{walk.layer}'s map"
+        self._header(painter, pool_header(walk.pool_kind, size, stride, walk.relu.shape, (rows, cols)))
         top = 80
         cell = max(4.0, min(14.0, (self.height() - top - 190) / walk.relu.shape[0],
                             (self.width() * 0.45) / walk.relu.shape[1]))
-        colour = Diverging(max(float(walk.relu.max()), 1e-6))
+        colour = Diverging(max(float(np.abs(walk.relu).max()), 1e-6))
         left = 16
         frame = grid(painter, left, top, cell, walk.relu, colour,
-                     title=f"after ReLU ({walk.relu.shape[0]}×{walk.relu.shape[1]})")
+                     title=f"{before} ({walk.relu.shape[0]}×{walk.relu.shape[1]})")
         r0, c0 = walk.pool_window_at(row, col)
         outline(painter, left, top, cell, r0, c0, size, size)
         ox = frame.right() + 90
@@ -158,9 +155,63 @@ class StageCanvas(QWidget):
         y = frame.bottom() + 40
         big = 44.0
         grid(painter, 16, y, big, block, colour, numbers=True, title="this block")
-        best_r, best_c = walk.pooled_from[row, col] - (r0, c0)
-        outline(painter, 16, y, big, int(best_r), int(best_c), 1, 1, width=3.5)
-        values = ", ".join(number(float(v)) for v in block.reshape(-1))
+        if walk.pool_kind == "pool":  # the value max-pooling kept; an average is made by every value
+            best_r, best_c = walk.pooled_from[row, col] - (r0, c0)
+            outline(painter, 16, y, big, int(best_r), int(best_c), 1, 1, width=3.5)
         text(painter, QRectF(16 + size * big + 24, y, self.width() - 200, size * big),
-             f"max({values}) = {number(float(walk.pooled[row, col]))}\n→ pooled ({row}, {col})", size=1.15,
-             flags=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+             f"{pool_formula(walk.pool_kind, block, float(walk.pooled[row, col]))}\n→ pooled ({row}, {col})",
+             size=1.15, flags=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+# What the activation and pooling stages say, by the kind of layer that follows the conv layer ("" for
+# none): the step-through follows the network's own description, not only conv -> ReLU -> max-pool.
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "": "(no activation)"}
+ACTIVATION_HEADERS = {
+    "relu": "ReLU keeps positive values and turns every negative value into 0. "
+            "It is what lets the network combine features in ways a plain sum cannot.",
+    "tanh": "tanh squashes every value into the range -1 to 1: values near 0 stay about the same, large ones "
+            "flatten out near ±1. Like ReLU it lets the network combine features in ways a plain sum cannot, "
+            "and it keeps the sign.",
+    "sigmoid": "sigmoid squashes every value into the range 0 to 1: 1 / (1 + e^-v), so 0 becomes 0.5, large "
+               "positive values near 1 and large negative ones near 0.",
+    "": "No activation follows {layer} in this network: its feature map goes on unchanged.",
+}
+
+
+def activation_formula(kind: str, value: float, result: float) -> str:
+    """The arithmetic of one unit: 'max(0, -0.213) = 0.000', 'tanh(1.200) = 0.834'..."""
+    shown = {"relu": f"max(0, {value:.3f})", "tanh": f"tanh({value:.3f})",
+             "sigmoid": f"1 / (1 + e^-({value:.3f}))", "": f"unchanged: {value:.3f}"}[kind]
+    return f"{shown} = {result:.3f}" if kind else shown
+
+
+def activation_so_far(kind: str, done: np.ndarray) -> str:
+    """A line on the values stepped through so far."""
+    if kind == "relu":
+        return f"so far {int((done < 0).sum())} of {done.size} values were negative and became 0"
+    if kind == "tanh":
+        return f"so far {int((np.abs(done) > 2).sum())} of {done.size} values were beyond ±2 and now sit near ±1"
+    if kind == "sigmoid":
+        return f"so far {int((done < 0).sum())} of {done.size} values were negative and now lie below 0.5"
+    return f"{done.size} values so far, each passed on as it is"
+
+
+def pool_header(kind: str, size: int, stride: int, before: tuple[int, int], after: tuple[int, int]) -> str:
+    shrink = f"so the map shrinks from {before[0]}×{before[1]} to {after[0]}×{after[1]}"
+    step = "" if stride == size else f" (the window moves {stride} pixel{'s' if stride > 1 else ''} at a time)"
+    if kind == "pool":
+        return (f"Max-pooling: each {size}×{size} block keeps only its largest value{step}, {shrink}; "
+                "a feature found one pixel further still counts.")
+    if kind == "avgpool":
+        return (f"Average pooling: each {size}×{size} block becomes the mean of its {size * size} values{step}, "
+                f"{shrink}; the map gets coarser and smoother, and a strong value is shared with its neighbours.")
+    return f"No pooling follows in this network: the map goes on at its size, {before[0]}×{before[1]}."
+
+
+def pool_formula(kind: str, block: np.ndarray, result: float) -> str:
+    values = ", ".join(number(float(v)) for v in block.reshape(-1))
+    if kind == "pool":
+        return f"max({values}) = {number(result)}"
+    if kind == "avgpool":
+        return f"({' + '.join(number(float(v)) for v in block.reshape(-1))}) / {block.size} = {number(result)}"
+    return f"unchanged: {number(result)}"

@@ -28,8 +28,8 @@ def paint_classifier(painter: QPainter, area: QRectF, frame: WalkthroughFrame) -
     position = frame.position
     step = steps[min(position, len(steps) - 1)]
     later = "" if frame.walk is None or frame.walk.layer != frame.first_conv or position > 0 else (
-        f" (Before this, the later conv layers ({frame.later_convs}) convolve, ReLU and pool again, "
-        "with more filters: pick one above to step through it.)")
+        f" (Before this, the later conv layers ({frame.later_convs}) work on the maps in the same way, "
+        "with filters of their own: pick one above to step through it.)")
     text(painter, QRectF(12, 8, area.width() - 24, 44),
          f"Step {position + 1} of {len(steps)} · {step.title}. {step.explanation}{later}", size=1.1)
     top, left = 90.0, 16.0
@@ -98,13 +98,22 @@ def _explain_unit(painter: QPainter, rect: QRectF, steps: list[ClassifierStep], 
         parts = top_contributions(before, weights[unit], 5)
         lines = [f"Unit {unit} (the strongest) = Σ weight × input + bias:"]
         lines += [f"  {w:+.3f} × {x:.3f}  (input {i})" for i, x, w in parts]
-        lines += [f"  … and {before.size - len(parts)} more terms", f"  + bias {bias[unit]:+.3f}",
-                  f"  = {step.values[unit]:.3f}"]
-    else:
-        negatives = int((before < 0).sum())
-        lines = [f"{negatives} of {before.size} units were negative and are now 0.",
-                 f"Unit {unit}: max(0, {before[unit]:.3f}) = {step.values[unit]:.3f}"]
+        lines += _more_terms(before.size - len(parts)) + [f"  + bias {bias[unit]:+.3f}", f"  = {step.values[unit]:.3f}"]
+    else:  # an activation: ReLU, tanh or sigmoid, as its title says ("relu3: ReLU")
+        lines = _explain_activation(step.title.rsplit(": ", 1)[-1], before, step.values, unit)
     text(painter, rect, "\n".join(lines), size=1.05)
+
+
+def _explain_activation(name: str, before: np.ndarray, after: np.ndarray, unit: int) -> list[str]:
+    value, result = float(before[unit]), float(after[unit])
+    if name == "ReLU":
+        return [f"{int((before < 0).sum())} of {before.size} units were negative and are now 0.",
+                f"Unit {unit}: max(0, {value:.3f}) = {result:.3f}"]
+    if name == "tanh":
+        return [f"Every unit v becomes tanh(v), between -1 and 1 ({int((np.abs(before) > 2).sum())} of "
+                f"{before.size} were beyond ±2 and now sit near ±1).", f"Unit {unit}: tanh({value:.3f}) = {result:.3f}"]
+    return [f"Every unit v becomes 1 / (1 + e^-v), between 0 and 1 ({int((before < 0).sum())} of {before.size} "
+            "were negative and now lie below 0.5).", f"Unit {unit}: 1 / (1 + e^-({value:.3f})) = {result:.3f}"]
 
 
 def _explain_class(painter: QPainter, rect: QRectF, steps: list[ClassifierStep], step: ClassifierStep,
@@ -134,6 +143,10 @@ def _explain_class(painter: QPainter, rect: QRectF, steps: list[ClassifierStep],
     parts = top_contributions(before, weights[best], 5)
     lines = [f"Score of {classes[best]} (the highest) = Σ weight × unit + bias:"]
     lines += [f"  {w:+.3f} × {x:.3f}  (unit {i})" for i, x, w in parts]
-    lines += [f"  … and {before.size - len(parts)} more terms", f"  + bias {bias[best]:+.3f}",
-              f"  = {step.values[best]:.3f}"]
+    lines += _more_terms(before.size - len(parts)) + [f"  + bias {bias[best]:+.3f}", f"  = {step.values[best]:.3f}"]
     text(painter, rect, "\n".join(lines), size=1.05)
+
+
+def _more_terms(count: int) -> list[str]:
+    """The terms not listed; none for a layer of 5 inputs or fewer (a tiny network's)."""
+    return [f"  … and {count} more terms"] if count else []

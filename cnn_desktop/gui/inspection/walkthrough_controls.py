@@ -1,6 +1,7 @@
 """The walkthrough's controls: layer, filter, input map and stage choosers, and the player (start over,
 step back, play/pause, step on, a position slider, the speed). They show a ``WalkthroughState`` and
-forward every click to it; the player's clock only ticks it."""
+forward every click to it; the player's clock only ticks it. The stage tabs are named as the chosen
+layer has them (its activation and pooling, or none), from the state's ``stage_titles``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Qt
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QTabBar, QVBoxLayout, QWidget)
 
-from cnn_desktop.core.inspection.walkthrough_state import STAGES, WalkthroughState
+from cnn_desktop.core.inspection.walkthrough_state import WalkthroughState
 
 SPEEDS = (("slow", 700), ("medium", 150), ("fast", 25))  # milliseconds per step
 PLAY, PAUSE = "▶ Play", "Pause"
@@ -28,7 +29,7 @@ class WalkthroughControls(QWidget):
                                      "this picks the map shown (the sum uses them all)")
         self.channel_label = QLabel("input map")
         self.stage_bar = QTabBar()
-        for name in STAGES:
+        for name in state.stage_titles():  # renamed for each layer: "2 · tanh", "3 · Average pooling"...
             self.stage_bar.addTab(name)
         self.stage_bar.setExpanding(False)
         self.restart_button = QPushButton("Start over")
@@ -109,6 +110,8 @@ class WalkthroughControls(QWidget):
         for widget in (self.slider, self.play_button, self.back_button, self.forward_button, self.restart_button,
                        self.stage_bar, self.filter_spin):
             widget.setEnabled(enabled)
+        for index, title in enumerate(state.stage_titles()):
+            self.stage_bar.setTabText(index, title)
         self._show_position(state.stage, state.position)
 
     def _show_position(self, stage: int, position: int) -> None:

@@ -1,4 +1,5 @@
-"""The walkthrough: one filter sliding over the person's own drawing, then ReLU, max-pooling, the fully
+"""The walkthrough: one filter sliding over the person's own drawing, then the activation and pooling
+that follow it in this network (ReLU, tanh or sigmoid; max or average pooling; or none), the fully
 connected layers and softmax, every number on screen.
 
 Where it stands and all its arithmetic are Qt-free (``core/inspection/walkthrough_state.py`` and
