@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from benchmarks.common import REPO, Row, emit_rows, format_table, machine_summary, parse_rows
 
-BENCHMARKS = ["training_throughput", "gui_throughput", "latency", "responsiveness", "two_trainings", "startup",
+BENCHMARKS = ["training_throughput", "preset_throughput", "gui_throughput", "latency", "responsiveness", "two_trainings", "startup",
               "memory", "time_to_accuracy"]
 # Run only when named (``--only scale``): the first run generates a 60,000-drawing project (minutes).
 ON_REQUEST = ["scale"]

@@ -47,7 +47,7 @@ def model_flops(spec) -> tuple[float, float]:
 
 
 class _TrainerSide:
-    def __init__(self, images, labels, batch_size: int, augment: bool):
+    def __init__(self, images, labels, batch_size: int, augment: bool, spec=None):
         from cnn_desktop.core.network.model import build_model
         from cnn_desktop.core.network.spec import TrainConfig, lenet_spec
         from cnn_desktop.core.training.trainer import Trainer
@@ -55,14 +55,14 @@ class _TrainerSide:
         config = TrainConfig(epochs=100_000, batch_size=batch_size, learning_rate=1e-3, optimizer="adam",
                              validation_fraction=0.0, augment=augment, lr_schedule="constant")
         self.batch_size = batch_size
-        self.trainer = Trainer(build_model(lenet_spec(), seed=0), images, labels, config)
+        self.trainer = Trainer(build_model(spec or lenet_spec(), seed=0), images, labels, config)
 
     def step(self) -> None:
         self.trainer.step()
 
 
 class _PlainSide:
-    def __init__(self, images, labels, batch_size: int):
+    def __init__(self, images, labels, batch_size: int, spec=None):
         import torch
         import torch.nn.functional as F
         from torch.utils.data import DataLoader, TensorDataset
@@ -72,7 +72,7 @@ class _PlainSide:
 
         self.F = F
         self.batch_size = batch_size
-        self.model = build_model(lenet_spec(), seed=0)
+        self.model = build_model(spec or lenet_spec(), seed=0)
         self.model.train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         dataset = TensorDataset(torch.from_numpy(np.ascontiguousarray(images))[:, None], torch.from_numpy(labels))

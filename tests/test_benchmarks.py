@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED_ROWS = {  # benchmark -> how many rows it reports
     "training_throughput": 7,
+    "preset_throughput": 4,
     "gui_throughput": 1,
     "latency": 4,
     "responsiveness": 3,
