@@ -9,14 +9,13 @@ opens it enlarged with its kernel and its receptive field (gui/inspection/recept
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QCheckBox, QFrame, QGraphicsPathItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QToolTip,
     QVBoxLayout, QWidget)
 
-from cnn_desktop.core.app.messages import Filters, ModelReady, Prediction
+from cnn_desktop.core.app.messages import Filters, Prediction
 from cnn_desktop.core.app.session import Session
 from cnn_desktop.core.inspection.presentation import describe_layers, signed_layers
 from cnn_desktop.core.inspection.receptive_fields import UnitInfo, describe_unit
