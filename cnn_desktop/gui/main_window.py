@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         self._dock_areas = {}
         for key, title, widget, area in [
             ("prediction", "Prediction", self.prediction_column, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("feature_maps", "Feature maps", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("feature_maps", "Network", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
             ("collection", "Collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
             ("mistakes", "Mistakes", self.inspection.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
             ("versions", "Versions", self.versions, Qt.DockWidgetArea.RightDockWidgetArea),

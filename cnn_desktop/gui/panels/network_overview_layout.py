@@ -153,7 +153,19 @@ def _input_side(tile: int, height: float) -> float:
     return min(max(2 * tile, INPUT_RANGE[0]), INPUT_RANGE[1], height)
 
 
+def _strip_height(plans: list[ColumnPlan], tile: int, height: float) -> float:
+    """Strips no taller than the tallest column of maps: on a tall screen a 64-unit strip would
+    otherwise tower over the maps it comes from."""
+    tallest = 0.0
+    for plan in plans:
+        if plan.role == "maps":
+            gap = tile_gap(tile, plan.size)[1]
+            tallest = max(tallest, _map_columns(plan.count, tile, height, gap)[1] * (tile + gap))
+    return min(height, max(tallest, 10 * MAX_CELL_HEIGHT)) if tallest else height
+
+
 def _width_at(plans: list[ColumnPlan], tile: int, height: float) -> float:
+    strip_height = _strip_height(plans, tile, height)
     total = 2 * MARGIN + COLUMN_GAP * (len(plans) - 1)
     for plan in plans:
         if plan.role == "input":
@@ -163,7 +175,7 @@ def _width_at(plans: list[ColumnPlan], tile: int, height: float) -> float:
             columns, _ = _map_columns(plan.count, tile, height, gap)
             total += columns * (tile + gap) - gap
         else:
-            columns, _, _ = _flat_columns(plan.count, height)
+            columns, _, _ = _flat_columns(plan.count, strip_height)
             total += columns * FLAT_CELL_WIDTH + (BAR_SPACE if plan.role == "output" else 0)
     return total
 
@@ -183,6 +195,7 @@ def layout_columns(plans: list[ColumnPlan], width: float, height: float, top: fl
     tile, _ = best_tile(plans, width, height)
     # Width left over once the maps are as large as the height allows goes to the drawing.
     spare = max(0.0, width - _width_at(plans, tile, height))
+    strip_height = _strip_height(plans, tile, height)
     boxes, x = [], float(MARGIN)
     for plan in plans:
         if plan.role == "input":
@@ -193,7 +206,7 @@ def layout_columns(plans: list[ColumnPlan], width: float, height: float, top: fl
             columns, rows = _map_columns(plan.count, tile, height, gap)
             box = ColumnBox(plan, x, 0, columns, rows, tile, tile, gap)
         else:
-            columns, rows, cell = _flat_columns(plan.count, height)
+            columns, rows, cell = _flat_columns(plan.count, strip_height)
             box = ColumnBox(plan, x, 0, columns, rows, FLAT_CELL_WIDTH, cell, 0,
                             BAR_SPACE if plan.role == "output" else 0.0)
         box = ColumnBox(box.plan, box.x, top + max(0.0, (height - box.height) / 2), box.sub_columns, box.rows,
