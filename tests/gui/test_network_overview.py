@@ -163,7 +163,8 @@ def test_any_network_is_drawn_from_its_own_spec(qtbot, show, preset):
         # A signed column's colour map runs blue to red through white; a >= 0 one starts near white.
         assert (lut[0][2] > lut[0][0]) == column.plan.signed, column.plan.name
     for column in overview.columns:  # every unit can be pointed at without an error
-        point_at(qtbot, overview, unit_point(overview, column.plan.name, column.plan.count - 1))
+        middle = column.plan.size // 2  # a unit well inside its map (a 26x26 map has units under a pixel)
+        point_at(qtbot, overview, unit_point(overview, column.plan.name, column.plan.count - 1, middle, middle))
         if column.plan.role != "input":
             assert overview.hover_text.startswith(column.plan.name), overview.hover_text
 

@@ -190,7 +190,7 @@ def best_tile(plans: list[ColumnPlan], width: float, height: float) -> tuple[int
 
 
 def layout_columns(plans: list[ColumnPlan], width: float, height: float, top: float = 0.0) -> tuple[list[ColumnBox], float]:
-    """The boxes of every column, centred vertically in ``height`` below ``top``, and the total width
+    """The boxes of every column, within ``height`` below ``top``, and the total width
     (more than ``width`` when the network does not fit: the view then scrolls sideways)."""
     tile, _ = best_tile(plans, width, height)
     # Width left over once the maps are as large as the height allows goes to the drawing.
@@ -209,10 +209,13 @@ def layout_columns(plans: list[ColumnPlan], width: float, height: float, top: fl
             columns, rows, cell = _flat_columns(plan.count, strip_height)
             box = ColumnBox(plan, x, 0, columns, rows, FLAT_CELL_WIDTH, cell, 0,
                             BAR_SPACE if plan.role == "output" else 0.0)
-        box = ColumnBox(box.plan, box.x, top + max(0.0, (height - box.height) / 2), box.sub_columns, box.rows,
-                        box.cell_width, box.cell_height, box.gap, box.extra_width)
         boxes.append(box)
         x += box.width + COLUMN_GAP
+    # Centred on one another, just under the titles: on a tall screen the spare height goes below
+    # rather than between the titles and their maps.
+    band = max(box.height for box in boxes)
+    boxes = [ColumnBox(box.plan, box.x, top + round((band - box.height) / 2), box.sub_columns, box.rows, box.cell_width,
+                       box.cell_height, box.gap, box.extra_width) for box in boxes]
     return boxes, x - COLUMN_GAP + MARGIN
 
 
