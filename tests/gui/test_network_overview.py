@@ -272,3 +272,13 @@ def test_deeper_filters_show_one_tile_each_and_a_click_opens_its_slices(qtbot, s
     assert np.array_equal(slices.grid._images, weights["conv2"][9])
     assert view.open_filter("conv1", 0) is None  # conv1's tile is already its whole filter
     slices.close()
+
+
+def test_a_prediction_from_the_network_before_is_not_drawn_on_the_new_columns(qtbot, show):
+    overview = show(NetworkOverview(), 420, 420)
+    overview.set_spec(preset_spec("lenet5", DIGITS))
+    overview.show_prediction(fake_prediction(lenet_spec()))  # same classes, another design: arrived late
+    qtbot.wait(80)
+    assert all(column.values is None for column in overview.columns)
+    _shown(qtbot, overview, fake_prediction(preset_spec("lenet5", DIGITS)))
+    assert overview.column("conv1").values.shape == (6, 28, 28)

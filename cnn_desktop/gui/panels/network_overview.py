@@ -211,8 +211,8 @@ class NetworkOverview(QWidget):
         if not self.isVisible():
             self._pending = message  # behind another tab: drawn when shown, not now
             return
-        if message.classes != tuple(self.spec.classes):
-            return  # from the model before a mode or project switch
+        if message.classes != tuple(self.spec.classes) or not self._fits(message):
+            return  # from the model before a mode or project switch, or before another design was loaded
         for column in self.columns:
             name = column.plan.name
             if message.image is None:
@@ -227,6 +227,17 @@ class NetworkOverview(QWidget):
             self._point(self._pointer)  # the same unit, with its new value
         if self.detail is not None and self.detail.isVisible():
             self.detail.set_prediction(message)
+
+    def _fits(self, message: Prediction) -> bool:
+        """Whether every layer's activation has the shape this spec gives it."""
+        if message.image is None:
+            return True
+        for column in self.columns[1:]:
+            plan, values = column.plan, message.activations.get(column.plan.name)
+            wanted = (plan.count, plan.size, plan.size) if plan.role == "maps" else (plan.count,)
+            if values is None or tuple(values.shape) != wanted:
+                return False
+        return True
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
