@@ -4,6 +4,12 @@
 
 It uses a throwaway data folder, draws with real X mouse events (xdotool), labels drawings, trains,
 and saves docs/app-*.png. Nothing here runs in the tests.
+
+One shot of a drawing at another screen size or pixel ratio (the window fills the screen):
+
+    Xvfb :98 -screen 0 1920x1080x24 & DISPLAY=:98 QT_QPA_PLATFORM=xcb python docs/make_screenshots.py --only 1920x1080
+    Xvfb :99 -screen 0 2560x1600x24 & DISPLAY=:99 QT_QPA_PLATFORM=xcb QT_SCALE_FACTOR=2 \
+        python docs/make_screenshots.py --only dpr2
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ def draw_with_mouse(window: MainWindow, points) -> None:
     canvas = window.canvas
     origin = canvas.mapToGlobal(canvas.rect().topLeft())
     w, h = canvas.width(), canvas.height()
-    coords = [(int(origin.x() + x * w), int(origin.y() + y * h)) for x, y in points]
+    ratio = canvas.devicePixelRatioF()  # X moves the pointer in device pixels, Qt lays out in logical ones
+    coords = [(int((origin.x() + x * w) * ratio), int((origin.y() + y * h) * ratio)) for x, y in points]
     xdotool("mousemove", *map(str, coords[0]))
     xdotool("mousedown", "1")
     for (x0, y0), (x1, y1) in zip(coords, coords[1:]):
@@ -60,16 +67,36 @@ def main() -> int:
     app = QApplication(sys.argv)
     configure_pyqtgraph()
     window = MainWindow(home=HOME)
-    window.resize(1280, 800)
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    if only:
+        screen = app.primaryScreen().availableGeometry()  # in logical pixels: 1280x800 at ratio 2
+        window.resize(screen.width(), screen.height())
+    else:
+        window.resize(1280, 800)
     window.show()
     steps = []
 
-    def later(ms, action):
-        steps.append((ms, action))
+    def later(ms, action, ready=lambda: True):
+        """``action`` ``ms`` after the step before, once ``ready()`` (a slow machine waits, not misses)."""
+        steps.append((ms, action, ready))
 
-    later(1500, lambda: shot(window, "empty"))
+    def model_ready():
+        return window.session.model is not None
+
+    def drawing_shown():
+        prediction = window.session.prediction
+        return prediction is not None and prediction.image is not None
+
+    if only:  # one shot of a drawing, at this screen's size and ratio
+        later(2500, lambda: draw_with_mouse(window, TWO), model_ready)
+        later(1500, lambda: shot(window, only), drawing_shown)
+        later(200, window.close)
+        run_steps(steps)
+        return app.exec()
+
+    later(1500, lambda: shot(window, "empty"), model_ready)
     later(300, lambda: draw_with_mouse(window, TWO))
-    later(1200, lambda: shot(window, "drawing"))
+    later(1200, lambda: shot(window, "drawing"), drawing_shown)
 
     def fit_to_canvas(strokes):
         """Generated drawings live on canvases of up to 1000 px: scale one into the middle of ours."""
@@ -98,11 +125,13 @@ def main() -> int:
         progress = window.training.progress
         if progress.maximum() > 0 and progress.value() >= 0.65 * progress.maximum():
             shot(window, "training")
+            taken.append("training")
         else:
             QTimer.singleShot(20, shoot_mid_run)
 
+    taken = []
     later(500, prepare_training)
-    later(6000, lambda: None)  # the run ends meanwhile
+    later(1000, lambda: None, lambda: taken and window.training.start_button.isEnabled())  # the run ends
 
     def show_collection():
         window.docks["collection"].raise_()
@@ -112,13 +141,23 @@ def main() -> int:
     later(800, lambda: shot(window, "collection"))
     later(200, window.close)
 
-    def run(index=0):
-        if index < len(steps):
-            delay, action = steps[index]
-            QTimer.singleShot(delay, lambda: (action(), run(index + 1)))
-
-    run()
+    run_steps(steps)
     return app.exec()
+
+
+def run_steps(steps, index=0) -> None:
+    """Each (delay in ms, action, ready) after the one before, once ready() says so."""
+    if index < len(steps):
+        delay, action, ready = steps[index]
+
+        def go():
+            if not ready():
+                QTimer.singleShot(50, go)
+                return
+            action()
+            run_steps(steps, index + 1)
+
+        QTimer.singleShot(delay, go)
 
 
 if __name__ == "__main__":

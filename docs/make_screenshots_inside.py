@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QApplication
 
 DOCS = Path(__file__).resolve().parent
@@ -93,20 +93,19 @@ def move_pointer_away() -> None:
 
 
 def point_at_unit(window, layer: str, tile: int, y: int, x: int) -> None:
-    """Move the real pointer over unit (y, x) of map ``tile`` of ``layer`` in the feature-map grid."""
-    grid = window.feature_maps.grid(layer)
-    window.feature_maps.scroll_area.ensureWidgetVisible(grid, 0, 0)
+    """Move the real pointer over unit (y, x) of map ``tile`` of ``layer`` in the network overview,
+    with its connections to the layer before shown."""
+    overview = window.feature_maps
+    overview.connections.setChecked(True)
+    left, top, width, height = overview.column(layer).box.unit_rect(tile, y, x, y, x)
+    overview.view.ensureVisible(QRectF(left, top, width, height))
     pump(0.3)
-    columns, (h, w) = grid._columns, grid._images.shape[1:]
-    row, column = divmod(tile, columns)
-    local = QPointF(column * (w + 1) + x + 0.5, row * (h + 1) + y + 0.5)
-    scene = grid.image_item.mapToScene(local)
-    view_point = grid.graphics.mapFromScene(scene)
-    target = grid.graphics.viewport().mapToGlobal(view_point)
+    view_point = overview.view.mapFromScene(QPointF(left + width / 2, top + height / 2))
+    target = overview.view.viewport().mapToGlobal(view_point)
     xdotool("mousemove", str(target.x() - 3), str(target.y() - 3))
     pump(0.1)
     xdotool("mousemove", str(target.x()), str(target.y()))
-    wait_until(lambda: window.inspection.receptive.unit is not None, what="the hovered unit")
+    wait_until(lambda: overview.hovered is not None and overview.hovered[0] == layer, what="the hovered unit")
     pump(0.5)
 
 

@@ -40,7 +40,8 @@ from cnn_desktop.gui.inspection.hub import InspectionViews
 from cnn_desktop.gui.label_bar import LabelBar
 from cnn_desktop.gui.project_actions import ProjectActions
 from cnn_desktop.gui.quick_fix_offer import QuickFixOffer
-from cnn_desktop.gui.panels.network_views import FeatureMapsView, FiltersView
+from cnn_desktop.gui.panels.network_overview import NetworkOverview
+from cnn_desktop.gui.panels.network_views import FiltersView
 from cnn_desktop.gui.panels.probabilities import ProbabilitiesPanel
 from cnn_desktop.gui.project_archive_actions import add_project_archive_actions
 from cnn_desktop.gui.read_only_watch import ReadOnlyWatch
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         self.probabilities = ProbabilitiesPanel()
         self.probabilities.plot_widget.setMinimumHeight(100)  # room for the see-inside controls at 1280x800
         self.input_view = InputView()
-        self.feature_maps = FeatureMapsView(session)
+        self.feature_maps = NetworkOverview(session)  # the whole network as one picture
         self.filters = FiltersView(session)
         # See inside: receptive fields, heat maps, "not sure", the timeline, the mistakes (gui/inspect).
         self.inspection = InspectionViews(session, self.canvas, self.input_view, self.feature_maps, self)
@@ -136,11 +137,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.inspection.snapshot_label)
         column.addWidget(self.model_label)
 
-        self.maps_column = QWidget()
-        maps_column = QVBoxLayout(self.maps_column)
-        maps_column.setContentsMargins(0, 0, 0, 0)
-        maps_column.addWidget(self.feature_maps, 1)
-        maps_column.addWidget(self.inspection.receptive)
+        self.maps_column = self.feature_maps
         self.collection = CollectionView()
         self.training_view = TrainingView(session, self.inspection.timeline)
         self.training = self.training_view.controls
@@ -192,7 +189,7 @@ class MainWindow(QMainWindow):
         self._dock_areas = {}
         for key, title, widget, area in [
             ("prediction", "Prediction", self.prediction_column, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("feature_maps", "Feature maps", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("feature_maps", "Network", self.maps_column, Qt.DockWidgetArea.RightDockWidgetArea),
             ("collection", "Collection", self.collection, Qt.DockWidgetArea.RightDockWidgetArea),
             ("mistakes", "Mistakes", self.inspection.confusion, Qt.DockWidgetArea.RightDockWidgetArea),
             ("versions", "Versions", self.versions, Qt.DockWidgetArea.RightDockWidgetArea),

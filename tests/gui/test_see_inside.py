@@ -26,26 +26,7 @@ def _drawn(qtbot, window, points=SEVEN):
     return window.session.prediction
 
 
-def test_hovering_a_unit_shows_its_receptive_field_value_and_kernel(qtbot, open_window):
-    window = open_window()
-    prediction = _drawn(qtbot, window)
-    grid = window.feature_maps.grid("conv2")
-    qtbot.waitUntil(lambda: grid.image_item.image is not None, timeout=5000)
-    # Through the grid's own hover path: 32 maps in 8 columns of 10x10 tiles, 1 px apart.
-    grid._on_pixel_hovered((5 * 11 + 4 + 0.5, 3 + 0.5))  # tile 5, row 3, column 4
-    panel = window.inspection.receptive
-    value = prediction.activations["conv2"][5, 3, 4]
-    assert panel.info.text() == (f"conv2 map 5 unit (3, 4) = {value:.3g} · sees input rows 4-17, cols 6-19 · "
-                                 "kernel 16×5×5")
-    assert window.input_view.highlight == (4, 6, 17, 19)
-    assert window.canvas._overlay is not None
-    assert window.canvas._overlay_rect == box_rect(prediction.to_input, (4, 6, 17, 19))
-    qtbot.waitUntil(lambda: panel.kernel_grid.image_item.image is not None, timeout=2000)
-    assert panel.kernel_grid._images.shape == (16, 5, 5)
-    grid._on_pixel_hovered(None)  # the pointer leaves: nothing over the drawing any more
-    assert window.canvas._overlay is None and window.input_view.highlight is None
-    window.feature_maps.hovered.emit("out", 0, 0, 3)  # a class score sees the whole input
-    assert "out class 3" in panel.info.text() and window.input_view.highlight == (0, 0, 27, 27)
+# Pointing at a unit (its value, its field on the drawing, its kernel): tests/gui/test_network_overview.py.
 
 
 def test_the_heat_map_is_asked_for_only_when_switched_on_and_drawn_over_the_canvas(qtbot, open_window):

@@ -10,10 +10,8 @@ from cnn_desktop.core.network.spec import ModelSpec
 
 LAYER_VERBS = {"conv": "convolution", "relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "pool": "max-pool",
                "avgpool": "average-pool", "fc": "fully connected"}
-# Layers whose values may be signed (shown with a diverging colour map centred at 0); the others are >= 0.
-# For the default network's layers; ``signed_layers`` also knows that a pool, flatten or dropout keeps
-# its input's sign (a pool after tanh is signed), which no prefix can tell.
-SIGNED_PREFIXES = ("conv", "fc", "out", "tanh")
+# Which layers are signed is read from the spec (``signed_layers``), never from names: a person's own
+# network may call its layers anything, and a pool after tanh is signed whatever it is called.
 _SIGNED_KINDS = ("conv", "fc", "tanh")
 _SIGN_KEEPING_KINDS = ("pool", "avgpool", "flatten", "dropout")
 
@@ -64,10 +62,28 @@ def filter_title(weights: np.ndarray) -> str:
     out_channels, in_channels, k, _ = weights.shape
     if in_channels == 1:
         return f"{out_channels} filters of {k}×{k} (red positive, blue negative)"
-    return f"{out_channels} filters (rows) × {in_channels} input maps (columns), {k}×{k} each"
+    return (f"{out_channels} filters, each as its strongest of {in_channels} slices ({k}×{k}); "
+            "click one for all its slices")
+
+
+def strongest_slices(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One k×k tile per filter of ``weights`` (out, in, k, k): the slice with the largest sum of squared
+    weights, and which input map that slice reads.
+
+    Why not the mean over input maps: a filter often weighs one input map's edge positively and
+    another's negatively, and the mean cancels them into a blur that no input map is ever seen
+    through. The strongest slice is a real pattern the filter applies, on the map that drives it most.
+    """
+    weights = np.asarray(weights, np.float32)
+    strength = np.square(weights).sum(axis=(2, 3))  # (out, in)
+    which = strength.argmax(axis=1)
+    return weights[np.arange(len(weights)), which], which
 
 
 def filter_tiles(weights: np.ndarray) -> tuple[np.ndarray, int]:
-    """One row per filter, one column per input map it reads: the whole weight tensor as tiles."""
+    """One tile per filter: conv1's whole kernels (one input map), a deeper layer's strongest slices."""
     out_channels, in_channels, k, _ = weights.shape
-    return weights.reshape(out_channels * in_channels, k, k), in_channels if in_channels > 1 else min(out_channels, 8)
+    if in_channels == 1:
+        return weights.reshape(out_channels, k, k), min(out_channels, 8)
+    tiles, _ = strongest_slices(weights)
+    return tiles, min(out_channels, 16)

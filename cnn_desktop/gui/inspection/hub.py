@@ -16,7 +16,6 @@ from cnn_desktop.core.app.session import Session
 from cnn_desktop.gui.inspection.confidence import ThresholdSlider
 from cnn_desktop.gui.inspection.confusion_view import ConfusionPanel
 from cnn_desktop.gui.inspection.overlays import OverlayManager
-from cnn_desktop.gui.inspection.receptive import ReceptiveFieldPanel
 from cnn_desktop.gui.inspection.saliency import SaliencyControls
 from cnn_desktop.gui.inspection.timeline import TimelineBar
 from cnn_desktop.gui.inspection.walkthrough_view import WalkthroughDialog
@@ -29,9 +28,8 @@ class InspectionViews(QObject):
         self.session = session
 
         self.overlays = OverlayManager(canvas, input_view, self)
-        self.receptive = ReceptiveFieldPanel()
-        feature_maps.hovered.connect(self.receptive.hover)
-        self.receptive.field_changed.connect(self.overlays.set_field)
+        # The unit under the pointer in the network overview: what it sees, outlined on the drawing.
+        feature_maps.unit_hovered.connect(lambda unit: self.overlays.set_field(unit.box if unit is not None else None))
 
         self.saliency = SaliencyControls()
         self.saliency.changed.connect(self._saliency_changed)
@@ -76,10 +74,9 @@ class InspectionViews(QObject):
         self.confusion.set_store(self.session.store)
 
     def _model_changed(self, message: ModelReady) -> None:
-        self.receptive.set_spec(message.spec)
+        self.overlays.set_field(None)  # a unit of the previous network
 
     def _show_prediction(self, message: Prediction) -> None:
-        self.receptive.set_prediction(message)
         if message.image is None:
             self.overlays.set_transform(None)
             self.overlays.set_heat(None)
@@ -95,7 +92,6 @@ class InspectionViews(QObject):
         self._update_walkthrough()
 
     def _show_filters(self, message) -> None:
-        self.receptive.set_filters(message)
         self._update_walkthrough()
 
     # --- internals ---

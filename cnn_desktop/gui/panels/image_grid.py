@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
@@ -96,12 +96,19 @@ def activation_levels(images: np.ndarray) -> tuple[float, float]:
 
 
 class _HoverReportingImage(pg.ImageItem):
-    """An ImageItem that reports the image pixel under the pointer ((x, y), or None on leaving)."""
+    """An ImageItem that reports the image pixel under the pointer ((x, y), or None on leaving) and
+    the one clicked."""
 
-    def __init__(self, on_hover) -> None:
+    def __init__(self, on_hover, on_click=None) -> None:
         super().__init__(axisOrder="row-major")
         self._on_hover = on_hover
+        self._on_click = on_click
         self.setAcceptHoverEvents(True)
+
+    def mouseClickEvent(self, event) -> None:
+        if self._on_click is not None and event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self._on_click((event.pos().x(), event.pos().y()))
 
     def hoverEvent(self, event) -> None:
         if event.isExit():
@@ -144,9 +151,11 @@ class ImageGridPanel(QWidget):
     """A titled grid of small images with a colour bar; reports the tile pixel under the pointer."""
 
     hovered = Signal(int, int, int)  # (tile index, y, x) in tile pixels; (-1, -1, -1) when leaving
+    clicked = Signal(int, int, int)  # (tile index, y, x) of a left click on a tile
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.tile_names: list[str] | None = None  # what the hover caption calls each tile; "#index" if None
         self._images = np.zeros((0, 1, 1), np.float32)
         self._columns = 1
         self._diverging: bool | None = None
@@ -169,7 +178,7 @@ class ImageGridPanel(QWidget):
         self.gap_backdrop.setBrush(GAP_COLOUR)
         self.gap_backdrop.setPen(pg.mkPen(None))
         self.view.addItem(self.gap_backdrop, ignoreBounds=True)
-        self.image_item = _HoverReportingImage(self._on_pixel_hovered)
+        self.image_item = _HoverReportingImage(self._on_pixel_hovered, self._on_pixel_clicked)
         self.view.addItem(self.image_item)
         self.colour_bar = ColourScale(SEQUENTIAL_MAP, width=12, axis_colour=AXIS_COLOUR, text_colour=TEXT_COLOUR)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
@@ -246,5 +255,12 @@ class ImageGridPanel(QWidget):
             self.hovered.emit(-1, -1, -1)
         else:
             index, y, x = hit
-            self.caption.setText(f"#{index}  row {y}, column {x}:  {self._images[index, y, x]:.3g}")
+            name = self.tile_names[index] if self.tile_names and index < len(self.tile_names) else f"#{index}"
+            self.caption.setText(f"{name}  row {y}, column {x}:  {self._images[index, y, x]:.3g}")
             self.hovered.emit(index, y, x)
+
+    def _on_pixel_clicked(self, position: tuple[float, float]) -> None:
+        n, h, w = self._images.shape
+        hit = tile_at(*position, n, (h, w), self._columns)
+        if hit is not None:
+            self.clicked.emit(*hit)

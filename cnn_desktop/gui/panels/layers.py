@@ -25,6 +25,7 @@ class LayerStackPanel(QWidget):
     """A scrollable column of ``ImageGridPanel``s, one per layer, in network order."""
 
     hovered = Signal(str, int, int, int)  # (layer name, tile index, y, x); index -1 when leaving
+    clicked = Signal(str, int, int, int)  # (layer name, tile index, y, x) of a click on a tile
 
     def __init__(self, layers: Sequence[tuple[str, str]] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +66,7 @@ class LayerStackPanel(QWidget):
             grid = ImageGridPanel(layer_title(name, description))
             # Bind the name now: a plain closure over the loop variable would see only the last one.
             grid.hovered.connect(lambda index, y, x, name=name: self.hovered.emit(name, index, y, x))
+            grid.clicked.connect(lambda index, y, x, name=name: self.clicked.emit(name, index, y, x))
             self._column_layout.insertWidget(position, grid)
             self._grids[name] = grid
         self._layers = layers
