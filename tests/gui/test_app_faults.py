@@ -164,7 +164,8 @@ def test_refused_model_files_leave_the_current_model_in_use(qtbot, open_window, 
     assert versions(home) == ([("v0001", "imported")], "v0001")
     assert load_model(current_model_file(home)).spec == load_model(files["small"]).spec
     settle(qtbot, window)
-    assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
+    headline = window.probabilities.headline.text()  # a guess, "not sure", or two close ones ("tick or cross?")
+    assert headline.startswith(("Guess", "Not sure")) or " or " in headline.split("?")[0], headline
 
 
 @pytest.mark.parametrize("special", list(fault_files.SPECIAL_MODEL_WORDS))
@@ -187,7 +188,8 @@ def test_a_fifo_or_dev_zero_as_a_model_is_refused_and_the_app_goes_on(qtbot, ope
         bundled = load_model(MODE.bundled_model_path()).model.state_dict()
         assert same(weights(window), bundled)
         settle(qtbot, window)  # it answers drawings
-        assert window.probabilities.headline.text().startswith(("Guess", "Not sure"))
+        headline = window.probabilities.headline.text()  # a guess, "not sure", or two close ones ("tick or cross?")
+        assert headline.startswith(("Guess", "Not sure")) or " or " in headline.split("?")[0], headline
 
         # File > Open of the same file: refused, and the bundled model stays in use.
         current = window.worker.engine.model
