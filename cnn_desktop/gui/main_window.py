@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._docks_sized:  # the first show, at the size the window really has
+            self._docks_sized = True
+            self._size_docks()
         if not self.worker.running:
             # The compute thread imports torch (~1 s of Python holding the GIL much of the time). Started
             # before the window was built and painted, it slowed that down by ~0.6 s; started after the
@@ -206,7 +209,9 @@ class MainWindow(QMainWindow):
             self._dock_areas[key] = area
         self._arrange_docks()
         self.layout_memory = LayoutMemory(self, self.settings, self._arrange_docks)
-        self.layout_memory.restore()
+        # A layout the person chose comes back as it was; else the docks are sized to the window once
+        # it is shown at its real size (maximised, a larger screen), see _size_docks.
+        self._docks_sized = self.layout_memory.restore()
         self.statusBar().showMessage("Draw something: the network guesses while you draw.")
 
     def _arrange_docks(self) -> None:
@@ -220,9 +225,20 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["mistakes"], self.docks["versions"])
         self.docks["feature_maps"].raise_()
         self.splitDockWidget(self.docks["training"], self.docks["filters"], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [280, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["training"]], [250], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["training"], self.docks["filters"]], [880, 400], Qt.Orientation.Horizontal)
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        """The docks' sizes for this window's size: at 1280x800 the prediction column 280 px, the
+        network overview 420, training 250 high and the filters 400 wide; larger windows give the
+        overview and the plots their share of the extra room rather than all of it to the canvas
+        (at 1920x1080 the overview's maps grow from 20 to about 30 px)."""
+        width, height = max(self.width(), 1280), max(self.height(), 800)
+        left = min(340, 280 * width // 1280)
+        right, filters = 420 * width // 1280, 400 * width // 1280
+        self.resizeDocks([self.docks["prediction"], self.docks["feature_maps"]], [left, right], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["training"]], [250 * height // 800], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["training"], self.docks["filters"]], [width - filters, filters],
+                         Qt.Orientation.Horizontal)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

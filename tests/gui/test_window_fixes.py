@@ -116,3 +116,24 @@ def test_the_window_stays_1280x800_with_the_hint_and_fifty_classes_wrap_into_at_
     qtbot.waitUntil(lambda: len({bar.button(f"shape{i}").y() for i in range(50)}) > MAX_ROWS, timeout=3000)
     assert all(bar.button(f"shape{i}").x() + bar.button(f"shape{i}").width() <= bar.scroll_area.viewport().width()
                for i in range(50))
+
+
+def test_a_larger_window_gives_the_network_overview_and_the_plots_their_share_of_the_room(qtbot, home):
+    """At 1920x1080 every extra pixel once went to the canvas: the overview stayed 420 px wide with
+    its maps at 20 px and empty space under them."""
+    from cnn_desktop.gui.main_window import MainWindow
+
+    widths = {}
+    for size in ((1280, 800), (1920, 1080)):
+        window = MainWindow(home=home / f"{size[0]}")  # each its first launch: no layout saved yet
+        qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        if size[0] > 1280:  # the dock layout settles (posted layout requests)
+            qtbot.waitUntil(lambda: window.docks["feature_maps"].width() > 500, timeout=3000)
+        widths[size] = (window.docks["feature_maps"].width(), window.docks["training"].height())
+        window.close()
+    (small_maps, small_training), (large_maps, large_training) = widths[(1280, 800)], widths[(1920, 1080)]
+    assert abs(small_maps - 420) <= 20
+    assert large_maps >= 1.4 * small_maps and large_training > small_training
