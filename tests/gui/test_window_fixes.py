@@ -137,3 +137,17 @@ def test_a_larger_window_gives_the_network_overview_and_the_plots_their_share_of
     (small_maps, small_training), (large_maps, large_training) = widths[(1280, 800)], widths[(1920, 1080)]
     assert abs(small_maps - 420) <= 20
     assert large_maps >= 1.4 * small_maps and large_training > small_training
+
+
+def test_the_curves_legend_line_fits_the_training_dock_at_1280x800(qtbot, open_window):
+    from PySide6.QtGui import QFontMetrics, QTextDocument
+
+    window = open_window("ticks-crosses")
+    legend = window.curves.legend
+    document = QTextDocument()
+    document.setDefaultFont(legend.font())
+    document.setHtml(legend.text())
+    assert document.idealWidth() <= legend.width(), (document.idealWidth(), legend.width())
+    title = window.curves.accuracy_plot.getPlotItem().titleLabel
+    assert title.boundingRect().width() <= window.curves.accuracy_plot.width()
+    assert QFontMetrics(legend.font()).height() <= legend.height() + 2

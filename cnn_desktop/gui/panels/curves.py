@@ -54,12 +54,12 @@ MARKER_MIN_PX = 3
 PER_EPOCH = ("val_loss", "train_accuracy", "val_accuracy")
 # The legend, one line above the plots (inside them it covered the curves): key -> (glyph, words).
 LEGEND = {
-    "step_loss": ("──", MUTED, "loss, each step"),
-    "smoothed_loss": ("━━", PRIMARY, "loss, smoothed"),
-    "smoothed_accuracy": ("──", MUTED, "accuracy, smoothed"),
-    "train_accuracy": ("■", PRIMARY, "training, each epoch"),
-    "val_loss": ("●", ACCENT, "validation, each epoch"),
+    "step_loss": ("\u2500\u2500", MUTED, "each step"),
+    "smoothed_loss": ("\u2501\u2501", PRIMARY, "smoothed"),
+    "train_accuracy": ("\u25a0", PRIMARY, "training, each epoch"),
+    "val_loss": ("\u25cf", ACCENT, "validation, each epoch"),
 }
+TITLE_SIZE = "10pt"  # at 1280x800 each plot is ~255 px wide: the 11pt default ran past the right edge
 
 
 class GrowingSeries:
@@ -156,10 +156,10 @@ class CurvesPanel(QWidget):
 
         loss = self.loss_plot.getPlotItem()
         style_plot(loss, x_label="step", y_label="loss")
-        loss.setTitle("Loss (lower is better)", color=TEXT_COLOUR)
+        loss.setTitle("Loss (lower is better)", color=TEXT_COLOUR, size=TITLE_SIZE)
         accuracy = self.accuracy_plot.getPlotItem()
         style_plot(accuracy, x_label="step", y_label="accuracy (%)")
-        accuracy.setTitle("Accuracy (higher is better)", color=TEXT_COLOUR)
+        accuracy.setTitle("Accuracy (higher is better)", color=TEXT_COLOUR, size=TITLE_SIZE)
         accuracy.setYRange(0, 100, padding=PADDING)
         set_fixed_ticks(accuracy.getAxis("left"), (0, 25, 50, 75, 100))
         add_guide_lines(accuracy, (25, 50, 75, 100))
@@ -167,6 +167,9 @@ class CurvesPanel(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         # Its full width is no minimum: a narrow dock cuts the line's end rather than widen the window.
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        font = self.legend.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.legend.setFont(font)
         self._validation_shown = True
         for plot in (loss, accuracy):
             plot.disableAutoRange()  # the ranges move in jumps, see _update_ranges
@@ -187,7 +190,8 @@ class CurvesPanel(QWidget):
         self._smoothed_loss = curve("smoothed_loss", loss, "training, smoothed", _line(PRIMARY, 2))
         self._val_loss = curve("val_loss", loss, "validation, each epoch", _markers(ACCENT, "o"))
         self.items["val_loss"].setZValue(-1)  # where markers crowd, the training curves stay on top
-        self._smoothed_accuracy = curve("smoothed_accuracy", accuracy, "training, smoothed", _line(MUTED, 1.5))
+        # The same colour as the smoothed loss: one legend entry, "smoothed", names both.
+        self._smoothed_accuracy = curve("smoothed_accuracy", accuracy, "training, smoothed", _line(PRIMARY, 1.5))
         self._train_accuracy = curve("train_accuracy", accuracy, "training, each epoch", _markers(PRIMARY, "s"))
         self._val_accuracy = curve("val_accuracy", accuracy, "validation, each epoch", _markers(ACCENT, "o"))
         self.items["val_accuracy"].setZValue(-1)
