@@ -21,6 +21,7 @@ EXAMPLES = arguments.examples(
     "cnn-desktop evaluate --model digits.safetensors ~/mnist             # MNIST's 10,000 test digits",
     "cnn-desktop evaluate --mnist-files train ~/mnist                    # bundled model, unseen digits",
     "cnn-desktop evaluate --model digits.safetensors my-digits/ --split validation --json",
+    "cnn-desktop evaluate ../shared/data/mnist --split report            # the bundled model's card figure",
     "cnn-desktop evaluate --generated                                    # digits drawn with a mouse",
     "cnn-desktop evaluate --preset ticks-crosses --generated --seed 1",
     "cnn-desktop evaluate --project shapes                # drawings its current version never trained on",
@@ -36,11 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mnist-files", choices=["train", "test"], default="test",
                         help="when DATA holds both of MNIST's pairs: its 60,000 training digits or its "
                              "10,000 test digits (default: %(default)s)")
-    parser.add_argument("--split", choices=["all", "validation", "train"],
+    parser.add_argument("--split", choices=["all", "validation", "train", "select", "report"],
                         help="the whole data set, or the split the model was trained with (its seed and "
                              "validation fraction are read from the model file; for --project without DATA, "
-                             "the drawings its current version held out) (default: all; --project without "
-                             "DATA: validation when the current version recorded it, else all)")
+                             "the drawings its current version held out); or, of MNIST's 10,000 test digits, "
+                             "the fixed part that chose the bundled digits model (select, 1,000) or the one "
+                             "its card reports (report, 2,000; core/data/mnist_splits.py) (default: all; "
+                             "--project without DATA: validation when the current version recorded it, else all)")
     parser.add_argument("--generated", action="store_true",
                         help="instead of DATA, generated drawings: ticks and crosses, or digits drawn with "
                              "a mouse (each seen as strokes and as a raster), with accuracy per group "
@@ -74,7 +77,13 @@ def run(options: argparse.Namespace) -> int:
         dataset = drawings_of_project(options.data, saved.spec.classes)
     else:
         dataset = load_dataset(options.data, saved.spec.classes, mnist_files=options.mnist_files)
-    if options.split not in (None, "all") and not own_drawings:
+    if options.split in ("select", "report"):
+        from cnn_desktop.core.data.mnist_splits import split_of
+
+        if own_drawings:
+            raise CnnDesktopError(f"--split {options.split} is a part of MNIST's test digits; name that folder as DATA")
+        dataset = dataset.subset(split_of(dataset.labels, options.split, dataset.source))
+    elif options.split not in (None, "all") and not own_drawings:
         dataset = _split_like_training(dataset, saved, options.split)
     report = evaluate_model(saved.model, dataset.images, dataset.labels)
     if options.json:

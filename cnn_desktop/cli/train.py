@@ -175,7 +175,12 @@ def _training_data(options: argparse.Namespace, task, progress):
     if data is None and task.default_data is not None:
         data = task.default_data()
     if data is not None:
-        return load_dataset(data, task.classes, progress=progress.preprocessing)
+        dataset = load_dataset(data, task.classes, progress=progress.preprocessing)
+        if task.training_data is not None:  # the task's recipe (digits: MNIST parts + drawn digits)
+            dataset, note = task.training_data(dataset, options.init is not None)
+            if note:
+                print(f"training data: {note}", file=sys.stderr)
+        return dataset
     if task.generate_training is None:
         raise CnnDesktopError(f"the {task.name} task needs --data")
     generated = task.generate_training(options.samples, options.seed)
