@@ -108,17 +108,17 @@ def drawn_digits_dataset(
     """``generate_digit_drawings(n_per_class, seed, styles)``, each drawing preprocessed twice: from its strokes
     (as the app sees it live) and from a raster of it (as ``cnn-desktop predict`` sees an image file),
     drawn with a thin pen for every other drawing and a thick one for the rest."""
-    images, labels, styles, renders, canvases = [], [], [], [], []
+    images, labels, style_names, renders, canvases = [], [], [], [], []
     for index, drawing in enumerate(generate_digit_drawings(n_per_class, seed, styles)):
         raster, _ = render_digit(drawing, np.random.default_rng([seed, 30, index]), RASTER_PENS[index % 2])
         for image, render in ((drawing.strokes, "strokes"), (raster, f"{RASTER_PENS[index % 2]} pen")):
             images.append(preprocess(image))
             labels.append(drawing.label)
-            styles.append(f"{drawing.label} {drawing.style}")
+            style_names.append(f"{drawing.label} {drawing.style}")
             renders.append(render)
             canvases.append(drawing.canvas)
     stacked = np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32)
-    return DrawnDigits(stacked, np.array(labels, np.int64), tuple(styles), tuple(renders), tuple(canvases))
+    return DrawnDigits(stacked, np.array(labels, np.int64), tuple(style_names), tuple(renders), tuple(canvases))
 
 
 # Seed of the drawn digits the digits preset trains on; tests and evaluation use other seeds.
