@@ -118,6 +118,11 @@ def _evaluate_generated(options: argparse.Namespace, saved) -> int:
     trained_on = saved.info.get("config", {}).get("seed")
     if str(saved.info.get("data", "")).startswith("generated") and trained_on == options.seed:
         raise CnnDesktopError(f"the model was trained on the drawings of seed {options.seed}; pass another --seed")
+    from cnn_desktop.core.data.synth import TRAINING_DIGITS_SEED
+
+    # The digits preset also trains on drawn digits of seed 0: other styles, but the same random streams.
+    if "drawn digits" in str(saved.info.get("data", "")) and options.seed == TRAINING_DIGITS_SEED:
+        raise CnnDesktopError(f"the model was trained on drawn digits of seed {options.seed}; pass another --seed")
     generated = task.generate_test(options.samples or task.test_samples, options.seed)
     report = evaluate_model(saved.model, generated.images, generated.labels)
     grouped = group_accuracy(report, generated.labels, generated.groups)
