@@ -48,6 +48,7 @@ def test_other_labels_are_refused_in_one_line():
         split_of(shuffled, "report", "somewhere")
 
 
+@pytest.mark.slow  # preprocesses all 10,000 digits: about 10 s alone
 def test_evaluate_split_report_counts_the_report_part(labels, capsys):
     from tests.conftest import MNIST_DIR
 
@@ -66,3 +67,22 @@ def test_evaluate_split_report_refuses_other_data(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path), "--split", "report"]) == 2
     err = capsys.readouterr().err
     assert "report part is defined on MNIST's 10,000 test digits" in err and err.count("\n") == 1
+
+
+def test_the_digits_recipe_leaves_the_report_part_out_and_adds_drawn_digits(labels, monkeypatch):
+    from cnn_desktop.core import tasks
+    from cnn_desktop.core.data.classes import DIGIT_CLASSES
+    from cnn_desktop.core.data.datasets import Dataset
+
+    monkeypatch.setattr(tasks, "DRAWN_DIGITS_PER_CLASS", 1)
+    images = np.zeros((10_000, 28, 28), np.float32)
+    images[:, 0, 0] = np.arange(10_000)  # each image says which digit of the file it is
+    mnist = Dataset(images, labels.astype(np.int64), DIGIT_CLASSES, "t10k")
+    recipe = tasks.get_task("digits").training_data
+    tuned, note = recipe(mnist, True)
+    assert len(tuned) == 8000 and "without their report part" in note
+    assert not np.isin(tuned.images[:, 0, 0].astype(int), split_of(labels, "report")).any()
+    fresh, note = recipe(mnist, False)
+    assert len(fresh) == 8000 + 20 and "20 drawn digits" in note  # 1 drawing a class, strokes and raster
+    other = Dataset(images[:50], labels[:50].astype(np.int64), DIGIT_CLASSES, "mine")
+    assert len(recipe(other, True)[0]) == 50  # other data are used as they are
