@@ -52,6 +52,9 @@ def _digits_drawn_with_a_mouse(samples: int, seed: int) -> Generated:
 
 # Drawn digits (of the 13 training styles, seed 0) that the digits preset adds to MNIST, per class.
 DRAWN_DIGITS_PER_CLASS = 400
+# Each MNIST digit is seen this many times an epoch when drawn digits are added, so that they stay a
+# third of the data rather than half: 98.9% on MNIST's select part against 98.6% once (digits.md, G vs C).
+MNIST_REPEATS = 2
 
 
 def _digits_training_data(dataset, fine_tune: bool):
@@ -72,9 +75,10 @@ def _digits_training_data(dataset, fine_tune: bool):
     if fine_tune:
         return dataset, "; ".join(notes)
     drawn = training_digits(DRAWN_DIGITS_PER_CLASS, TRAINING_DIGITS_SEED)
-    notes.append(f"+ {len(drawn.labels)} drawn digits ({DRAWN_DIGITS_PER_CLASS} drawings a class of the training "
-                 f"styles, seed {TRAINING_DIGITS_SEED}, as strokes and as rasters)")
-    joined = Dataset(np.concatenate([dataset.images, drawn.images]), np.concatenate([dataset.labels, drawn.labels]),
+    notes.append(f"each {MNIST_REPEATS} times, + {len(drawn.labels)} drawn digits ({DRAWN_DIGITS_PER_CLASS} drawings "
+                 f"a class of the training styles, seed {TRAINING_DIGITS_SEED}, as strokes and as rasters)")
+    joined = Dataset(np.concatenate([dataset.images] * MNIST_REPEATS + [drawn.images]),
+                     np.concatenate([dataset.labels] * MNIST_REPEATS + [drawn.labels]),
                      dataset.classes, f"{dataset.source} ({'; '.join(notes)})", dataset.skipped)
     return joined, "; ".join(notes)
 

@@ -83,6 +83,7 @@ def test_the_digits_recipe_leaves_the_report_part_out_and_adds_drawn_digits(labe
     assert len(tuned) == 8000 and "without their report part" in note
     assert not np.isin(tuned.images[:, 0, 0].astype(int), split_of(labels, "report")).any()
     fresh, note = recipe(mnist, False)
-    assert len(fresh) == 8000 + 20 and "20 drawn digits" in note  # 1 drawing a class, strokes and raster
+    # MNIST twice, then 1 drawing a class as strokes and as a raster
+    assert len(fresh) == 2 * 8000 + 20 and "20 drawn digits" in note
     other = Dataset(images[:50], labels[:50].astype(np.int64), DIGIT_CLASSES, "mine")
     assert len(recipe(other, True)[0]) == 50  # other data are used as they are
