@@ -79,11 +79,13 @@ def test_the_digits_recipe_leaves_the_report_part_out_and_adds_drawn_digits(labe
     images[:, 0, 0] = np.arange(10_000)  # each image says which digit of the file it is
     mnist = Dataset(images, labels.astype(np.int64), DIGIT_CLASSES, "t10k")
     recipe = tasks.get_task("digits").training_data
-    tuned, note = recipe(mnist, True)
-    assert len(tuned) == 8000 and "without their report part" in note
+    tuned, note, changes = recipe(mnist, True)
+    assert len(tuned) == 8000 and "without their report part" in note and not changes
     assert not np.isin(tuned.images[:, 0, 0].astype(int), split_of(labels, "report")).any()
-    fresh, note = recipe(mnist, False)
-    # MNIST twice, then 1 drawing a class as strokes and as a raster
+    fresh, note, changes = recipe(mnist, False)
+    # MNIST twice, then 1 drawing a class as strokes and as a raster; no split of duplicated digits
     assert len(fresh) == 2 * 8000 + 20 and "20 drawn digits" in note
+    assert changes == {"validation_fraction": 0.0}
     other = Dataset(images[:50], labels[:50].astype(np.int64), DIGIT_CLASSES, "mine")
-    assert len(recipe(other, True)[0]) == 50  # other data are used as they are
+    for fine_tune in (True, False):  # other data are used as they are
+        assert len(recipe(other, fine_tune)[0]) == 50 and recipe(other, fine_tune)[2] == {}
