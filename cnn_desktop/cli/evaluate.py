@@ -23,6 +23,7 @@ EXAMPLES = arguments.examples(
     "cnn-desktop evaluate --model digits.safetensors ~/mnist             # MNIST's 10,000 test digits",
     "cnn-desktop evaluate --mnist-files train ~/mnist                    # bundled model, unseen digits",
     "cnn-desktop evaluate --model digits.safetensors my-digits/ --split validation --json",
+    "cnn-desktop evaluate ../shared/data/mnist --split report            # the bundled model's card figure",
     "cnn-desktop evaluate --generated                                    # digits drawn with a mouse",
     "cnn-desktop evaluate --preset ticks-crosses --generated --seed 1",
     "cnn-desktop evaluate --project shapes                # drawings its current version never trained on",
@@ -38,11 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mnist-files", choices=["train", "test"], default="test",
                         help="when DATA holds both of MNIST's pairs: its 60,000 training digits or its "
                              "10,000 test digits (default: %(default)s)")
-    parser.add_argument("--split", choices=["all", "validation", "train"],
+    parser.add_argument("--split", choices=["all", "validation", "train", "select", "report"],
                         help="the whole data set, or the split the model was trained with (its seed and "
                              "validation fraction are read from the model file; for --project without DATA, "
-                             "the drawings its current version held out) (default: all; --project without "
-                             "DATA: validation when the current version recorded it, else all)")
+                             "the drawings its current version held out); or, of MNIST's 10,000 test digits, "
+                             "the fixed part that chose the bundled digits model (select, 1,000) or the one "
+                             "its card reports (report, 2,000; core/data/mnist_splits.py) (default: all; "
+                             "--project without DATA: validation when the current version recorded it, else all)")
     parser.add_argument("--generated", action="store_true",
                         help="instead of DATA, generated drawings: ticks and crosses, or digits drawn with "
                              "a mouse (each seen as strokes and as a raster), with accuracy per group "
@@ -78,7 +81,13 @@ def run(options: argparse.Namespace) -> int:
         dataset = drawings_of_project(options.data, saved.spec.classes)
     else:
         dataset = load_dataset(options.data, saved.spec.classes, mnist_files=options.mnist_files)
-    if options.split not in (None, "all") and not own_drawings:
+    if options.split in ("select", "report"):
+        from cnn_desktop.core.data.mnist_splits import split_of
+
+        if own_drawings:
+            raise CnnDesktopError(f"--split {options.split} is a part of MNIST's test digits; name that folder as DATA")
+        dataset = dataset.subset(split_of(dataset.labels, options.split, dataset.source))
+    elif options.split not in (None, "all") and not own_drawings:
         dataset = _split_like_training(dataset, saved, options.split)
     report = evaluate_model(saved.model, dataset.images, dataset.labels)
     if options.json:
@@ -122,6 +131,11 @@ def _evaluate_generated(options: argparse.Namespace, saved) -> int:
     trained_on = saved.info.get("config", {}).get("seed")
     if str(saved.info.get("data", "")).startswith("generated") and trained_on == options.seed:
         raise CnnDesktopError(f"the model was trained on the drawings of seed {options.seed}; pass another --seed")
+    from cnn_desktop.core.data.synth import TRAINING_DIGITS_SEED
+
+    # The digits preset also trains on drawn digits of seed 0: other styles, but the same random streams.
+    if "drawn digits" in str(saved.info.get("data", "")) and options.seed == TRAINING_DIGITS_SEED:
+        raise CnnDesktopError(f"the model was trained on drawn digits of seed {options.seed}; pass another --seed")
     generated = task.generate_test(options.samples or task.test_samples, options.seed)
     report = evaluate_model(saved.model, generated.images, generated.labels)
     grouped = group_accuracy(report, generated.labels, generated.groups)

@@ -108,7 +108,10 @@ def run(options: argparse.Namespace) -> int:
     device = arguments.chosen_device(options, spec, config.batch_size, training=True)  # before any data is read
     progress = TrainingProgress(config.epochs)
     started = time.perf_counter()
-    dataset = _training_data(options, task, progress)
+    dataset, recipe_changes = _training_data(options, task, progress)
+    if options.validation_fraction is not None:  # what the person asked for wins over the recipe
+        recipe_changes.pop("validation_fraction", None)
+    config = config.with_(**recipe_changes)
     for line in dataset.skipped:
         print(f"skipped {line}", file=sys.stderr)
     prep_seconds = time.perf_counter() - started
@@ -180,11 +183,17 @@ def _training_data(options: argparse.Namespace, task, progress):
     if data is None and task.default_data is not None:
         data = task.default_data()
     if data is not None:
-        return load_dataset(data, task.classes, progress=progress.preprocessing)
+        dataset = load_dataset(data, task.classes, progress=progress.preprocessing)
+        changes: dict = {}
+        if task.training_data is not None:  # the task's recipe (digits: MNIST parts + drawn digits)
+            dataset, note, changes = task.training_data(dataset, options.init is not None)
+            if note:
+                print(f"training data: {note}", file=sys.stderr)
+        return dataset, dict(changes)
     if task.generate_training is None:
         raise CnnDesktopError(f"the {task.name} task needs --data")
     generated = task.generate_training(options.samples, options.seed)
-    return Dataset(generated.images, generated.labels, task.classes, generated.source)
+    return Dataset(generated.images, generated.labels, task.classes, generated.source), {}
 
 
 def _busy_note(options: argparse.Namespace) -> str:

@@ -19,6 +19,8 @@ from cnn_desktop.core.data import digit_styles, pen_paths, synth
 from cnn_desktop.core.data.ticks_crosses import draw_cross, draw_tick, on_canvas
 from cnn_desktop.core.network.checkpoint import load_model
 from cnn_desktop.core.data.datasets import preprocess_images
+from cnn_desktop.core.data.mnist_splits import split_of
+from cnn_desktop.core.data.ticks_crosses import draw_narrow_cross
 from cnn_desktop.core.inspection.evaluation import evaluate_model
 from cnn_desktop.core.network.model import configure_torch, predict_proba
 from cnn_desktop.core.data.preprocess import preprocess
@@ -27,7 +29,7 @@ from cnn_desktop.core.data.readers import read_mnist_folder
 from cnn_desktop.core.data.classes import DIGIT_CLASSES, TICK_CROSS_CLASSES
 from cnn_desktop.core.network.spec import TrainConfig
 from cnn_desktop.core.data.strokes import Strokes, rasterise
-from cnn_desktop.core.training.trainer import Trainer, split_indices
+from cnn_desktop.core.training.trainer import Trainer
 
 TICK, CROSS = TICK_CROSS_CLASSES.index("tick"), TICK_CROSS_CLASSES.index("cross")
 # What the app trains a person's collection with unless told otherwise (gui/main_window.py's
@@ -53,29 +55,31 @@ def test_bundled_models_are_small_lenets_with_their_provenance(preset):
     assert kinds[:6] == ["Conv", "ReLU", "MaxPool", "Conv", "ReLU", "MaxPool"]
     assert saved.model.parameter_count() < 100_000
     assert saved.info["command"].startswith(f"cnn-desktop train --preset {preset} ")
-    assert saved.history and saved.history[-1]["val_accuracy"] >= 0.99
+    assert saved.history
+    if preset == "ticks-crosses":  # the digits model trains on all it may (MNIST's select part chose the recipe)
+        assert saved.history[-1]["val_accuracy"] >= 0.99
 
 
-def test_digits_model_held_out_accuracy_is_reproduced_from_mnist(digits, mnist_dir):
-    """The figure in the model card: the trainer's own held-out split, re-created from the file."""
+def test_digits_model_reads_the_report_part_of_mnist_it_never_saw(digits, mnist_dir):
+    """The card's MNIST figure: the fixed report part, never trained on nor used to choose."""
+    assert "without their report part" in digits.info["data"]
     raw, labels = read_mnist_folder(mnist_dir)
-    config = digits.info["config"]
-    _, val = split_indices(labels.astype(np.int64), config["validation_fraction"], config["seed"])
-    report = evaluate_model(digits.model, preprocess_images(raw[val]), labels[val])
-    assert report.n == 1000
-    assert report.accuracy == pytest.approx(digits.history[-1]["val_accuracy"], abs=1e-9)
-    assert report.accuracy >= 0.99
+    report_part = split_of(labels, "report")
+    report = evaluate_model(digits.model, preprocess_images(raw[report_part]), labels[report_part])
+    assert report.n == 2000
+    assert report.accuracy >= 0.985, report.per_class()  # the card's figure is a little above
 
 
-def test_digits_model_reads_digits_drawn_with_a_mouse(digits):
-    """Drawn digits (never trained on), as strokes and as thin- and thick-pen rasters."""
-    drawn = synth.drawn_digits_dataset(20, seed=1)
+def test_digits_model_reads_held_out_styles_drawn_with_a_mouse(digits):
+    """Drawn digits of the styles training never drew, as strokes and as thin- and thick-pen rasters."""
+    drawn = synth.drawn_digits_dataset(20, seed=1, styles=digit_styles.HELD_OUT_STYLES)
+    assert set(drawn.styles) == {f"{d} {s}" for d, styles in digit_styles.HELD_OUT_STYLES.items() for s in styles}
     report = evaluate_model(digits.model, drawn.images, drawn.labels)
     assert report.n == 400
-    assert report.accuracy >= 0.95, report.per_class()  # measured 0.9775 (0.9755 on 100 a class)
+    assert report.accuracy >= 0.95, report.per_class()
     right = report.predictions == drawn.labels
     for render in ("strokes", "thin pen", "thick pen"):
-        assert right[np.array(drawn.renders) == render].mean() >= 0.93, render  # measured 0.975-0.98
+        assert right[np.array(drawn.renders) == render].mean() >= 0.93, render
 
 
 def _digit_png(path, digit: int, seed: int, size=(1000, 800), pen=2.0, box=(620, 180, 300)) -> None:
@@ -110,8 +114,7 @@ def test_predict_names_a_thin_digit_on_a_large_white_canvas(tmp_path, capsys):
 def test_predict_names_mnist_style_digits(tmp_path, capsys, mnist_dir):
     """28x28, white on black, the digit in a 20-px box: a real held-out MNIST digit and a drawn one."""
     raw, labels = read_mnist_folder(mnist_dir)
-    saved = load_model(get_task("digits").bundled_model_path())
-    _, val = split_indices(labels.astype(np.int64), 0.1, saved.info["config"]["seed"])
+    val = split_of(labels, "report")
     real = tmp_path / "mnist.png"
     Image.fromarray(raw[val[0]]).save(real)
     strokes = digit_styles.draw_digit_detailed(4, np.random.default_rng(3), "closed").strokes
@@ -122,6 +125,16 @@ def test_predict_names_mnist_style_digits(tmp_path, capsys, mnist_dir):
     Image.fromarray(np.round(255 * rasterise(placed, (28, 28), 2.2)).astype(np.uint8)).save(drawn)
     assert main(["predict", str(real), str(drawn)]) == 0
     assert _predicted(capsys.readouterr().out) == [str(labels[val[0]]), "4"]
+
+
+def test_narrow_tilted_crosses_are_read_as_crosses(ticks_crosses):
+    """Issue #17: the first model read 2 of 20 narrow, tilted crosses drawn by hand as ticks. Seed 5 is
+    not the training seed (0); the model was trained on the widened generator (measured 99.6% on 500
+    of seeds 3 and 9, and 84.4% for the model before it)."""
+    crosses = [draw_narrow_cross(np.random.default_rng([5, 77, i])) for i in range(150)]
+    images = np.stack([preprocess(c) for c in crosses])
+    report = evaluate_model(ticks_crosses.model, images, np.full(len(images), CROSS))
+    assert report.accuracy >= 0.97
 
 
 def test_predict_with_the_ticks_crosses_preset(tmp_path, capsys):

@@ -118,10 +118,10 @@ def bundled_digits():
 
 
 def test_predict_on_a_drawing_the_app_saved_agrees_with_the_app_and_evaluate(tmp_path, bundled_digits, capsys):
-    # Drawing 88 of this seed is a borderline '1': the network gives it 64% as stored, but 86% if the
-    # stored 28x28 input is wrongly preprocessed a second time (re-centred and re-scaled).
+    # Drawing 277 of this seed is a '1' the bundled model gives 76% as stored, but 64% if the stored
+    # 28x28 input is wrongly preprocessed a second time (re-centred and re-scaled).
     strokes, labels = digit_drawings(30, seed=5)
-    drawing, label = strokes[88], str(labels[88])
+    drawing, label = strokes[277], str(labels[277])
     store = DrawingStore(tmp_path / "collection", DIGITS.classes)
     example = store.add(label, preprocess(drawing), drawing)
     stored = store.raster(example.id)
@@ -157,9 +157,10 @@ def test_a_stored_drawing_saved_without_strokes_is_recognised_by_its_collection(
 
 
 def test_info_rounds_its_figures(capsys):
-    assert main(["info"]) == 0
+    # The bundled digits model has no validation split (digits.md); the ticks-crosses one has.
+    assert main(["info", "--preset", "ticks-crosses"]) == 0
     trained = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("trained:"))
-    # e.g. "trained: 30 epochs in 115 s, training accuracy 98.3%, validation accuracy 99.30% (1,000 held out)"
+    # e.g. "trained: 6 epochs in 59 s, training accuracy 99.4%, validation accuracy 99.83% (600 held out)"
     assert "validation accuracy" in trained
     for number in trained.replace(",", " ").replace("%", " ").split():
         if number.replace(".", "", 1).isdigit() and "." in number:

@@ -68,3 +68,19 @@ def test_wrong_combinations_are_one_line_errors(untrained, capsys, args, message
 def test_a_model_of_other_classes_has_no_generated_drawings(untrained, capsys):
     assert main(["evaluate", "--model", untrained(("a", "b", "c")), "--generated", "--samples", "1"]) == 2
     assert "no generated drawings" in capsys.readouterr().err
+
+
+def test_the_seed_of_the_drawn_digits_a_model_trained_on_is_refused(untrained, capsys):
+    model = untrained(DIGIT_CLASSES, {"data": "t10k (+ 8000 drawn digits (seed 0))", "config": {"seed": 3}})
+    assert main(["evaluate", "--model", model, "--generated", "--seed", "0", "--samples", "1"]) == 2
+    assert "trained on drawn digits of seed 0" in capsys.readouterr().err
+
+
+def test_digits_are_tested_on_the_held_out_styles_only(untrained, capsys):
+    from cnn_desktop.core.data.digit_styles import HELD_OUT_STYLES
+
+    assert main(["evaluate", "--model", untrained(DIGIT_CLASSES), "--generated", "--samples", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    styles = {name[len("style: "):] for name in report["groups"] if name.startswith("style: ")}
+    assert styles and styles <= {f"{d} {s}" for d, names in HELD_OUT_STYLES.items() for s in names}
+    assert "held-out styles" in report["data"]

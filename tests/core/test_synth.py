@@ -253,3 +253,38 @@ def test_drawn_digits_dataset_sees_each_drawing_as_strokes_and_as_a_raster():
     assert sum(len(idx) for name, idx in groups.items() if name.startswith("style:")) == 40
     again = drawn_digits_dataset(2, seed=0)
     np.testing.assert_array_equal(drawn.images, again.images)
+
+
+def test_training_and_held_out_digit_styles_split_every_digit():
+    from cnn_desktop.core.data.digit_styles import DIGIT_STYLES, HELD_OUT_STYLES, TRAINING_STYLES
+
+    for digit, styles in DIGIT_STYLES.items():
+        assert TRAINING_STYLES[digit] and HELD_OUT_STYLES[digit]
+        assert set(TRAINING_STYLES[digit]).isdisjoint(HELD_OUT_STYLES[digit])
+        assert set(TRAINING_STYLES[digit]) | set(HELD_OUT_STYLES[digit]) == set(styles)
+
+
+def test_training_digits_never_draw_a_held_out_style():
+    from cnn_desktop.core.data.digit_styles import HELD_OUT_STYLES
+    from cnn_desktop.core.data.synth import training_digits
+
+    drawn = training_digits(6)
+    held_out = {f"{d} {s}" for d, styles in HELD_OUT_STYLES.items() for s in styles}
+    assert not held_out & set(drawn.styles)
+    assert len(set(drawn.styles)) >= 10 and np.bincount(drawn.labels).tolist() == [12] * 10
+
+
+def test_crosses_include_narrow_tilted_and_uneven_ones():
+    """Issue #17: crosses drawn narrow and tilted were read as ticks; the generator now draws them."""
+    from cnn_desktop.core.data.ticks_crosses import draw_narrow_cross
+
+    def bar_angle(stroke):
+        (x0, y0), (x1, y1) = stroke[0], stroke[-1]
+        return np.degrees(np.arctan2(abs(y1 - y0), abs(x1 - x0)))
+
+    narrow = [draw_narrow_cross(np.random.default_rng([4, i])) for i in range(60)]
+    two = [c for c in narrow if len(c) == 2]
+    assert len(two) > 30 and any(len(c) == 1 for c in narrow)
+    gaps = [abs(bar_angle(c.strokes[0]) - bar_angle(c.strokes[1])) for c in two]
+    # Bars 28-60 degrees apart before tilting and deforming: far from the classic x's ~90.
+    assert np.median(gaps) < 60

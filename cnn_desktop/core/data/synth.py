@@ -10,9 +10,9 @@ Each drawing is made the way people draw with a mouse; how, is in the modules th
 Every drawing has its own generator seeded from (seed, class, index), so the first n drawings of a
 seed are the same whatever n is asked for.
 
-The digits (``digit_drawings``, ``drawn_digits_dataset``) are not training data: the digits model
-learns from MNIST, and these are the test of how well that transfers to mouse drawings on the app's
-canvas.
+The digits model learns from MNIST together with drawn digits of the 13 ``TRAINING_STYLES``
+(``training_digits``); the test of how well that transfers to mouse drawings on the app's canvas is
+drawn in the 10 ``HELD_OUT_STYLES`` that training never sees (``drawn_digits_dataset``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from cnn_desktop.core.data.classes import TICK_CROSS_CLASSES
 from cnn_desktop.core.data.digit_render import RASTER_PENS, render_digit
-from cnn_desktop.core.data.digit_styles import DIGIT_STYLES, DigitDrawing, draw_digit_detailed
+from cnn_desktop.core.data.digit_styles import DIGIT_STYLES, TRAINING_STYLES, DigitDrawing, draw_digit_detailed
 from cnn_desktop.core.data.preprocess import preprocess
 from cnn_desktop.core.data.strokes import Strokes
 from cnn_desktop.core.data.ticks_crosses import CROSS, TICK, draw_cross, draw_tick
@@ -58,11 +58,14 @@ def ticks_crosses_dataset(n_per_class: int, seed: int) -> tuple[np.ndarray, np.n
     return images.astype(np.float32), labels
 
 
-def generate_digit_drawings(n_per_class: int, seed: int) -> list[DigitDrawing]:
-    """``n_per_class`` drawings of each digit, styles drawn at random, shuffled; deterministic per seed
-    (each drawing has its own generator, so the first n of a seed do not depend on how many are asked)."""
+def generate_digit_drawings(
+    n_per_class: int, seed: int, styles: dict[int, tuple[str, ...]] | None = None
+) -> list[DigitDrawing]:
+    """``n_per_class`` drawings of each digit, styles drawn at random (among ``styles``, default all),
+    shuffled; deterministic per seed (each drawing has its own generator, so the first n of a seed do
+    not depend on how many are asked)."""
     drawings = [
-        draw_digit_detailed(digit, np.random.default_rng([seed, 10 + digit, index]))
+        draw_digit_detailed(digit, np.random.default_rng([seed, 10 + digit, index]), styles=styles)
         for digit in range(10)
         for index in range(n_per_class)
     ]
@@ -99,18 +102,30 @@ class DrawnDigits:
         return {name: idx for name, idx in named.items() if len(idx)}
 
 
-def drawn_digits_dataset(n_per_class: int, seed: int) -> DrawnDigits:
-    """``generate_digit_drawings(n_per_class, seed)``, each drawing preprocessed twice: from its strokes
+def drawn_digits_dataset(
+    n_per_class: int, seed: int, styles: dict[int, tuple[str, ...]] | None = None
+) -> DrawnDigits:
+    """``generate_digit_drawings(n_per_class, seed, styles)``, each drawing preprocessed twice: from its strokes
     (as the app sees it live) and from a raster of it (as ``cnn-desktop predict`` sees an image file),
     drawn with a thin pen for every other drawing and a thick one for the rest."""
-    images, labels, styles, renders, canvases = [], [], [], [], []
-    for index, drawing in enumerate(generate_digit_drawings(n_per_class, seed)):
+    images, labels, style_names, renders, canvases = [], [], [], [], []
+    for index, drawing in enumerate(generate_digit_drawings(n_per_class, seed, styles)):
         raster, _ = render_digit(drawing, np.random.default_rng([seed, 30, index]), RASTER_PENS[index % 2])
         for image, render in ((drawing.strokes, "strokes"), (raster, f"{RASTER_PENS[index % 2]} pen")):
             images.append(preprocess(image))
             labels.append(drawing.label)
-            styles.append(f"{drawing.label} {drawing.style}")
+            style_names.append(f"{drawing.label} {drawing.style}")
             renders.append(render)
             canvases.append(drawing.canvas)
     stacked = np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32)
-    return DrawnDigits(stacked, np.array(labels, np.int64), tuple(styles), tuple(renders), tuple(canvases))
+    return DrawnDigits(stacked, np.array(labels, np.int64), tuple(style_names), tuple(renders), tuple(canvases))
+
+
+# Seed of the drawn digits the digits preset trains on; tests and evaluation use other seeds.
+TRAINING_DIGITS_SEED = 0
+
+
+def training_digits(n_per_class: int, seed: int = TRAINING_DIGITS_SEED) -> DrawnDigits:
+    """Drawn digits to train on: the ``TRAINING_STYLES`` only (whole styles are held out for testing),
+    each drawing seen as strokes and as a thin- or thick-pen raster, as in the test set."""
+    return drawn_digits_dataset(n_per_class, seed, TRAINING_STYLES)

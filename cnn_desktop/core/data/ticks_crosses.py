@@ -3,8 +3,8 @@
 The bundled ticks/crosses model is trained on these alone, so they must cover how real people draw:
 ticks of many proportions (short left arm and long right arm, sometimes nearly equal arms), sharp or
 rounded at the bottom, straight or slightly curved, always one stroke; crosses as two strokes in
-either order and direction, sometimes as one stroke (an x drawn in one go), sometimes turned into a
-'+'. Each shape is built in a unit frame (``pen_paths``), deformed (``augment_strokes``), put somewhere
+either order and direction, sometimes as one stroke (an x drawn in one go), wide or narrow, upright
+or tilted, with even or uneven arms, sometimes turned into a '+'. Each shape is built in a unit frame (``pen_paths``), deformed (``augment_strokes``), put somewhere
 on a canvas of a random size, and then sampled like a mouse (``mouse``).
 
 The seeded sets of them are ``synth.generate_ticks_crosses`` and ``synth.ticks_crosses_dataset``.
@@ -46,22 +46,55 @@ def draw_tick(rng: np.random.Generator) -> Strokes:
 
 
 def draw_cross(rng: np.random.Generator) -> Strokes:
-    """One cross: usually two diagonal strokes, sometimes one stroke, sometimes turned into a '+'."""
-    # Each bar: its direction (the '\' one near 45 degrees below horizontal, the '/' near 135), its
-    # length, and where along it the other bar crosses.
+    """One cross: two strokes or one, an 'x' of any width, tilted or not, arms even or not, or a '+'.
+
+    The first generator drew only wide 'x's with even arms, and the model trained on it read 2 of 20
+    narrow, tilted crosses drawn by hand as ticks at 98-99% (issue #17): those are now a third of the
+    crosses, and one in four has uneven arms.
+    """
+    kind = rng.random()
+    if kind < 0.35:
+        return draw_narrow_cross(rng)
     bars = []
+    uneven = kind > 0.75
     for base in (45.0, 135.0):
         angle = np.radians(base + rng.uniform(-15, 15))
         direction = np.array([np.cos(angle), np.sin(angle)])  # pointing downwards in both cases
-        length = rng.uniform(0.75, 1.0)
-        cross_at = rng.uniform(0.35, 0.65)
+        length = rng.uniform(0.45, 1.0) if uneven else rng.uniform(0.75, 1.0)
+        cross_at = rng.uniform(0.25, 0.75) if uneven else rng.uniform(0.35, 0.65)
         top = -cross_at * length * direction
         bars.append((top, top + length * direction))
+    # About one cross in seven is a '+' (two bars turned by about 45 degrees).
+    turn = rng.uniform(35, 55) * rng.choice([-1, 1]) if rng.random() < 0.15 else 0.0
+    return _cross_of_bars(bars, rng, turn)
+
+
+def draw_narrow_cross(rng: np.random.Generator) -> Strokes:
+    """A narrow 'x' (its bars 28-60 degrees apart, tall or flat), tilted by up to 40 degrees either way,
+    its arms often uneven: the crosses a tick-shaped reading is most likely to take."""
+    spread = rng.uniform(14, 30)  # half the angle between the bars
+    middle = 90.0 if rng.random() < 0.75 else 0.0  # mostly tall and thin; some flat and wide
+    bars = []
+    for side in (-1, 1):
+        angle = np.radians(middle + side * spread)
+        direction = np.array([np.cos(angle), np.sin(angle)])
+        if direction[1] < 0:
+            direction = -direction  # keep every bar pointing downwards, as in draw_cross
+        length = rng.uniform(0.55, 1.0)
+        cross_at = rng.uniform(0.3, 0.7)  # both bars clearly run on past the crossing
+        top = -cross_at * length * direction
+        bars.append((top, top + length * direction))
+    return _cross_of_bars(bars, rng, rng.uniform(-40, 40))
+
+
+def _cross_of_bars(bars, rng: np.random.Generator, turn: float) -> Strokes:
+    """Draw two bars (top, bottom) as two strokes in any order and direction, or as one stroke (one in
+    five), turned by ``turn`` degrees, then put on a canvas."""
     offset = rng.normal(0, 0.05, 2)  # the bars need not cross at exactly the same point of each
     (a_top, a_bottom), (b_top, b_bottom) = bars[0], (bars[1][0] + offset, bars[1][1] + offset)
-    if rng.random() < 0.12:
-        # In one go: down the '\', straight up to the top of the '/', down the '/'. Mirrored at random,
-        # for those who start with the '/'.
+    if rng.random() < 0.2:
+        # In one go: down the first bar, straight up to the top of the second, down it. Mirrored at
+        # random, for those who start with the other bar.
         path = join(
             bent(a_top, a_bottom, rng.normal(0, 0.05)),
             bent(a_bottom, b_top, rng.normal(0, 0.08)),
@@ -79,8 +112,6 @@ def draw_cross(rng: np.random.Generator) -> Strokes:
             paths.append(bent(*ends, rng.normal(0, 0.05)))
         if rng.random() < 0.5:
             paths.reverse()
-    # About one cross in seven is a '+' (two bars turned by about 45 degrees).
-    turn = rng.uniform(35, 55) * rng.choice([-1, 1]) if rng.random() < 0.15 else 0.0
     paths = [rotated(p, turn) for p in paths]
     return on_canvas(paths, rng, max_rotation=12.0)
 

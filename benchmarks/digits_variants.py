@@ -1,0 +1,137 @@
+"""Variants of the bundled digits model, trained and measured on the fixed MNIST parts (issue #17).
+
+    CNN_DESKTOP_THREADS=1 python -m benchmarks.digits_variants VARIANT [--final] [--out FILE]
+
+Each variant trains on the ``train`` part of MNIST's test digits (core/data/mnist_splits.py; or on
+``train+select`` when it says so) plus, when it says so, drawn digits of the 13 training styles
+(seed 0). It is judged on the ``select`` part and on 500 drawn digits of the *training* styles of seed
+100 (as strokes and rasters: 1,000 images) — the only figures used to choose among variants. ``--final``
+also measures the ``report`` part and the held-out styles (seed 1, 100 a class), once per final
+candidate. One JSON line per run goes to /tmp/digits-runs/variants.jsonl; the card
+(cnn_desktop/resources/models/digits.md) lists them all.
+
+Data are cached under /tmp/digits-runs (never in the repository); MNIST is read in place from
+../shared/data/mnist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cnn_desktop.core.data.mnist_splits import split_of
+from cnn_desktop.core.network.spec import Conv, Dense, Dropout, Flatten, MaxPool, ModelSpec, ReLU, lenet_spec
+from cnn_desktop.core.tasks import get_task
+
+RUNS = Path("/tmp/digits-runs")
+MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+
+
+def _wide(classes) -> ModelSpec:
+    """conv 20 -> 48 maps, fc 48, dropout 0.3: 82,706 parameters (variant 11 of the old card)."""
+    return ModelSpec(classes=tuple(classes), layers=(
+        Conv(filters=20, kernel=5, padding=2), ReLU(), MaxPool(window=2, stride=2),
+        Conv(filters=48, kernel=5), ReLU(), MaxPool(window=2, stride=2),
+        Flatten(), Dense(units=48), ReLU(), Dropout(p=0.3)))
+
+
+# name -> (changes to the digits preset's TrainConfig, network, drawn digits per class, MNIST part).
+# Every variant trains with validation_fraction 0 and the epochs it names.
+VARIANTS = {
+    "A-mnist-only": ({"epochs": 20}, "lenet", 0, "train"),
+    "B-drawn-200": ({"epochs": 20}, "lenet", 200, "train"),
+    "C-drawn-400": ({"epochs": 20}, "lenet", 400, "train"),
+    "D-drawn-200-wide": ({"epochs": 20}, "wide", 200, "train"),
+    "E-drawn-400-wide": ({"epochs": 20}, "wide", 400, "train"),
+    "F-drawn-400-30ep": ({"epochs": 30}, "lenet", 400, "train"),
+    # MNIST's train part twice over, so that drawn digits are a third of the data rather than half.
+    "G-drawn-400-mnist-twice": ({"epochs": 20}, "lenet", 400, "train*2"),
+}
+
+
+def _cached(name: str, make):
+    path = RUNS / f"{name}.npz"
+    if path.exists():
+        data = np.load(path)
+        return data["x"], data["y"]
+    x, y = make()
+    np.savez(path, x=x, y=y)
+    return x, y
+
+
+def _mnist():
+    from cnn_desktop.core.data.datasets import load_dataset
+
+    data = load_dataset(MNIST, mnist_files="test")
+    return data.images, data.labels
+
+
+def _drawn(n: int, seed: int, held_out: bool):
+    from cnn_desktop.core.data.digit_styles import HELD_OUT_STYLES, TRAINING_STYLES
+    from cnn_desktop.core.data.synth import drawn_digits_dataset
+
+    drawn = drawn_digits_dataset(n, seed, HELD_OUT_STYLES if held_out else TRAINING_STYLES)
+    return drawn.images, drawn.labels
+
+
+def _figures(model, x, y) -> dict:
+    from cnn_desktop.core.inspection.evaluation import evaluate_model
+
+    report = evaluate_model(model, x, y)
+    per_class = report.confusion.diagonal() / np.maximum(report.confusion.sum(axis=1), 1)
+    return {"accuracy": round(float(report.accuracy), 4), "n": int(len(y)),
+            "per_class": [round(float(a), 3) for a in per_class]}
+
+
+def main() -> None:
+    from cnn_desktop.core.network.checkpoint import save_model
+    from cnn_desktop.core.network.model import build_model
+    from cnn_desktop.core.training.trainer import Trainer
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("variant", choices=sorted(VARIANTS))
+    parser.add_argument("--final", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path)
+    options = parser.parse_args()
+    RUNS.mkdir(exist_ok=True)
+    changes, net, drawn_n, part = VARIANTS[options.variant]
+    task = get_task("digits")
+    mx, my = _cached("mnist-t10k", _mnist)
+    chosen = split_of(my, part.removesuffix("*2"))
+    if part.endswith("*2"):
+        chosen = np.concatenate([chosen, chosen])
+    x, y = mx[chosen], my[chosen]
+    if drawn_n:
+        dx, dy = _cached(f"drawn-train-{drawn_n}", lambda: _drawn(drawn_n, 0, held_out=False))
+        x, y = np.concatenate([x, dx]), np.concatenate([y, dy])
+    config = task.train_config.with_(validation_fraction=0.0, seed=options.seed, **changes)
+    spec = _wide(task.classes) if net == "wide" else lenet_spec(task.classes)
+    model = build_model(spec, seed=options.seed)
+    started = time.perf_counter()
+    Trainer(model, x, y, config).fit()
+    seconds = time.perf_counter() - started
+    model.eval()
+    result = {"variant": options.variant, "seed": options.seed, "params": model.parameter_count(),
+              "examples": int(len(y)), "seconds": round(seconds, 1), "config": changes, "net": net,
+              "drawn_per_class": drawn_n, "mnist_part": part}
+    if part != "train+select":
+        result["select"] = _figures(model, mx[split_of(my, "select")], my[split_of(my, "select")])
+    result["dev_drawn_training_styles"] = _figures(model, *_cached("drawn-dev", lambda: _drawn(50, 100, False)))
+    if options.final:
+        result["report"] = _figures(model, mx[split_of(my, "report")], my[split_of(my, "report")])
+        result["held_out_styles"] = _figures(model, *_cached("drawn-heldout", lambda: _drawn(100, 1, True)))
+    line = json.dumps(result)
+    print(line)
+    with open(RUNS / "variants.jsonl", "a") as log:
+        log.write(line + "\n")
+    if options.out:
+        save_model(options.out, model, [], {"variant": options.variant})
+
+
+if __name__ == "__main__":
+    main()
