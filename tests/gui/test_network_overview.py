@@ -52,7 +52,7 @@ def point_at(qtbot, overview, point):
 
 def _shown(qtbot, overview, message):
     overview.show_prediction(message)
-    qtbot.waitUntil(lambda: all(column.values is not None for column in overview.columns), timeout=3000)
+    qtbot.waitUntil(lambda: all(column.values is not None for column in overview.columns), timeout=15000)
 
 
 def test_every_layer_of_the_default_network_is_in_view_at_1280x800(qtbot, open_window):
@@ -61,7 +61,7 @@ def test_every_layer_of_the_default_network_is_in_view_at_1280x800(qtbot, open_w
     window.show()
     qtbot.waitExposed(window)
     overview = window.feature_maps
-    qtbot.waitUntil(lambda: overview.layer_names() == DEFAULT_COLUMNS, timeout=5000)
+    qtbot.waitUntil(lambda: overview.layer_names() == DEFAULT_COLUMNS, timeout=15000)
     qtbot.wait(50)  # the dock settles its size
     viewport = overview.view.viewport().rect()
     assert overview.view.horizontalScrollBar().maximum() == 0  # nothing to scroll to
@@ -83,11 +83,11 @@ def test_clearing_or_labelling_blanks_every_column_in_place(qtbot, open_window):
     overview = window.feature_maps
     for clear in (window.canvas.clear, lambda: qtbot.keyClick(window, Qt.Key.Key_7)):
         draw(qtbot, window.canvas, SEVEN)
-        qtbot.waitUntil(lambda: overview.column("pool2").values is not None, timeout=5000)
+        qtbot.waitUntil(lambda: overview.column("pool2").values is not None, timeout=15000)
         assert np.isfinite(overview.column("conv1").image_item.image).any()
         boxes = [column.box for column in overview.columns]
         clear()
-        qtbot.waitUntil(lambda: all(column.values is None for column in overview.columns), timeout=5000)
+        qtbot.waitUntil(lambda: all(column.values is None for column in overview.columns), timeout=15000)
         for column in overview.columns:  # nothing of the drawing that is gone is drawn any more
             assert not np.isfinite(column.image_item.image).any(), column.plan.name
         assert [column.box for column in overview.columns] == boxes  # blanked in place: nothing jumps
@@ -101,7 +101,7 @@ def test_pointing_names_the_unit_and_lights_its_field_and_a_click_enlarges_the_m
     overview = window.feature_maps
     draw(qtbot, window.canvas, SEVEN)
     qtbot.waitUntil(lambda: overview.column("conv2").values is not None and window.session.filters is not None,
-                    timeout=5000)
+                    timeout=15000)
     prediction = window.session.prediction
     point_at(qtbot, overview, unit_point(overview, "conv2", 5, 3, 4))
     value = overview.column("conv2").values[5, 3, 4]
@@ -118,11 +118,11 @@ def test_pointing_names_the_unit_and_lights_its_field_and_a_click_enlarges_the_m
     detail = overview.detail
     assert detail is not None and detail.isVisible()
     assert detail.layer == "conv2" and detail.index == 5 and detail.unit.index == (5, 3, 4)
-    qtbot.waitUntil(lambda: detail.kernel_grid._images.shape == (16, 5, 5), timeout=3000)
+    qtbot.waitUntil(lambda: detail.kernel_grid._images.shape == (16, 5, 5), timeout=15000)
     kernels = dict((name, weights) for name, weights, _ in window.session.filters.layers)["conv2"]
     assert np.array_equal(detail.kernel_grid._images, kernels[5])  # filter 5's slices, one per pool1 map
     assert detail.drawing.highlight == (4, 6, 17, 19)
-    qtbot.waitUntil(lambda: detail.map_grid._images.shape == (1, 10, 10), timeout=3000)
+    qtbot.waitUntil(lambda: detail.map_grid._images.shape == (1, 10, 10), timeout=15000)
     assert np.array_equal(detail.map_grid._images[0], prediction.activations["conv2"][5])
     detail.close()
 
@@ -172,7 +172,7 @@ def test_any_network_is_drawn_from_its_own_spec(qtbot, show, preset):
 def test_a_loaded_model_of_another_design_replaces_the_columns(qtbot, open_window, tmp_path):
     window = open_window()
     overview = window.feature_maps
-    qtbot.waitUntil(lambda: overview.layer_names() == DEFAULT_COLUMNS, timeout=5000)
+    qtbot.waitUntil(lambda: overview.layer_names() == DEFAULT_COLUMNS, timeout=15000)
     path = tmp_path / "lenet5.safetensors"
     save_model(path, build_model(preset_spec("lenet5", DIGITS), seed=1))
     window.session.open_model(path)
@@ -181,7 +181,7 @@ def test_a_loaded_model_of_another_design_replaces_the_columns(qtbot, open_windo
                                       "fc1", "tanh3", "fc2", "tanh4", "out"]
     assert all(column.plan.signed for column in overview.columns[1:])  # tanh, and pools of tanh, are signed
     draw(qtbot, window.canvas, SEVEN)
-    qtbot.waitUntil(lambda: overview.column("avgpool2").values is not None, timeout=5000)
+    qtbot.waitUntil(lambda: overview.column("avgpool2").values is not None, timeout=15000)
     assert overview.column("conv1").values.shape == (6, 28, 28)
     point_at(qtbot, overview, unit_point(overview, "conv1", 0, 1, 1))
     # A 32x32 network's conv1 units near the corner read the 2-pixel border and the drawing's first rows;
@@ -251,7 +251,7 @@ def test_deeper_filters_show_one_tile_each_and_a_click_opens_its_slices(qtbot, s
     view.show_filters(message)
     weights = {name: w for name, w, _ in message.layers}
     grid1, grid2 = view.grid("conv1"), view.grid("conv2")
-    qtbot.waitUntil(lambda: grid2._images.shape == (64, 3, 3) and grid1._images.shape == (32, 3, 3), timeout=3000)
+    qtbot.waitUntil(lambda: grid2._images.shape == (64, 3, 3) and grid1._images.shape == (32, 3, 3), timeout=15000)
     assert np.array_equal(grid1._images, weights["conv1"][:, 0])  # conv1 as before: its whole kernels
     strongest, which = strongest_slices(weights["conv2"])
     assert np.array_equal(grid2._images, strongest)
@@ -268,7 +268,7 @@ def test_deeper_filters_show_one_tile_each_and_a_click_opens_its_slices(qtbot, s
                      pos=grid2.graphics.mapFromScene(scene_point))
     slices = view.slices
     assert slices is not None and slices.isVisible() and (slices.layer, slices.index) == ("conv2", 9)
-    qtbot.waitUntil(lambda: slices.grid._images.shape == (32, 3, 3), timeout=3000)
+    qtbot.waitUntil(lambda: slices.grid._images.shape == (32, 3, 3), timeout=15000)
     assert np.array_equal(slices.grid._images, weights["conv2"][9])
     assert view.open_filter("conv1", 0) is None  # conv1's tile is already its whole filter
     slices.close()
