@@ -34,6 +34,12 @@ def _private_data_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user-data folder (a developer's drawings, a downloaded MNIST):
     each starts with an empty one of its own. Tests that need a particular home set it again."""
     monkeypatch.setenv("CNN_DESKTOP_HOME", str(tmp_path_factory.mktemp("home")))
+    yield
+    # A Train writes the inputs cache in a thread of its own (store_inputs.save_later): finished
+    # here, it never writes into the next test's folders or races a test that reads the cache.
+    from cnn_desktop.core.data.store_inputs import wait_for_saves
+
+    wait_for_saves()
 
 
 @pytest.fixture

@@ -189,6 +189,7 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     changed = store.add("cross", bar(True))
     monkeypatch.setattr(store_scan, "SETTLED_NS", 0)  # the files' times have settled: they can be trusted
     first = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
+    store_inputs.wait_for_saves()  # written in a thread of its own, after the read
     assert cache_path(store.root).is_file() and not any(p.name.endswith(".npz") for p in store.root.rglob("*"))
     decoded = []  # every file opened to be decoded, by the scan's check or by the cache's reader
     real_read, real_verdict = store_inputs.read_stored, store_scan.example_verdict
@@ -203,6 +204,7 @@ def test_a_second_read_decodes_only_what_changed(tmp_path, monkeypatch):
     assert decoded == [changed.path.name]
     assert np.array_equal(images[1], bar(False)) and np.array_equal(images[0], first[0][0])
 
+    store_inputs.wait_for_saves()
     (cache_path(store.root)).write_bytes(b"not a cache")  # damaged: ignored, decoded again
     images, labels = DrawingStore(tmp_path / "c", TICKS, read_only=True).arrays()
     assert labels.tolist() == [0, 1] and np.array_equal(images[1], bar(False))
