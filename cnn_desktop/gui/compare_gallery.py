@@ -11,8 +11,10 @@ from cnn_desktop.core.app.comparison_messages import BothPredictions, Disagreeme
 from cnn_desktop.core.app.comparison_text import disagreement_caption, guess_line
 from cnn_desktop.gui.compare_plots import COLOURS
 from cnn_desktop.gui.panels.plot_style import style_title_label
+from cnn_desktop.gui.throttle import Throttle
 
 TILE = 56  # pixels: each 28x28 drawing shown twice its size
+GUESS_INTERVAL_MS = 100
 MAX_TILES = 200
 CAPTION_WIDTH = 200  # pixels: "A: cross · B: tick · true cross" on one line  # a gallery of more would be scrolled through by nobody; the count says how many there are
 
@@ -56,8 +58,20 @@ class GuessesView(QWidget):
         row.addLayout(column, 1)
         layout.addLayout(row)
         layout.addStretch(1)
+        # Both networks answer between their training steps, up to ~60 answers a second while a stroke
+        # is drawn; each new text lays the window out again. Ten a second is as live as eyes follow,
+        # and kept the window's 16 ms timer on time with two trainings running.
+        self._shown: BothPredictions | None = None
+        self._show = Throttle(GUESS_INTERVAL_MS, self._draw, leading=True, parent=self)
 
     def show_predictions(self, message: BothPredictions) -> None:
+        self._shown = message
+        self._show.request()
+
+    def _draw(self) -> None:
+        message = self._shown
+        if message is None:
+            return
         for side, label, probabilities in zip("AB", self.labels, (message.a, message.b)):
             if message.image is not None and probabilities is None:
                 label.setText(f"{side}: waiting for training to start")

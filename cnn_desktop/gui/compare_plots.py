@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.core.app.comparison_messages import ComparisonEpoch, ComparisonStarted, ComparisonSteps
-from cnn_desktop.gui.panels.curves import SMOOTHING, GrowingSeries
+from cnn_desktop.gui.panels.curves import LOSS_TOPS, SMOOTHING, GrowingSeries, nice_ceiling, thin_out
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, PRIMARY, add_guide_lines, set_fixed_ticks, style_plot, style_title_label,
 )
@@ -57,6 +57,15 @@ class CompareCurves(QWidget):
                 "val": self.accuracy_plot.plot(pen=dashed, symbol="o", symbolSize=8, symbolBrush=colour,
                                                symbolPen=pg.mkPen(colour)),
             })
+        # As in the main window's curves: per-step lines thinned out to their envelope, and axes that
+        # move in jumps. An auto-ranged loss axis was laid out again on every redraw, which with two
+        # trainings running kept the window's thread busy long enough to miss its 16 ms timer.
+        for side_items in self.items:
+            thin_out(side_items["loss"])
+            thin_out(side_items["accuracy"])
+        self.loss_plot.disableAutoRange()
+        self.accuracy_plot.disableAutoRange()
+        self._loss_top = 0.0
         self.note = QLabel("Lines: training batches, smoothed. Dots: held-out drawings at the end of each epoch.")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -104,9 +113,18 @@ class CompareCurves(QWidget):
         self._draw()
 
     def _draw(self) -> None:
+        highest = 0.0
         for series, items in zip(self.series, self.items):
             for name, item in items.items():
                 item.setData(series[name].x, series[name].y)
+            losses = series["loss"].y
+            finite = losses[np.isfinite(losses)]
+            if finite.size:
+                highest = max(highest, float(finite.max()))
+        top = nice_ceiling(highest, LOSS_TOPS) if highest > 0 else 1.0
+        if top != self._loss_top:
+            self._loss_top = top
+            self.loss_plot.setYRange(0, top, padding=0.02)
 
 
 class PerClassBars(QWidget):

@@ -133,7 +133,7 @@ def _markers(colour: str, symbol: str) -> dict:
             "symbolBrush": colour, "symbolPen": pg.mkPen(colour), "antialias": True}
 
 
-def _thin_out(item: pg.PlotDataItem) -> None:
+def thin_out(item: pg.PlotDataItem) -> None:
     """Paint about two points per pixel column: the highest and the lowest of the steps falling into it.
 
     The noisy per-step band keeps its envelope and the smoothed line its shape, while the painter
@@ -196,7 +196,7 @@ class CurvesPanel(QWidget):
         self._val_accuracy = curve("val_accuracy", accuracy, "validation, each epoch", _markers(ACCENT, "o"))
         self.items["val_accuracy"].setZValue(-1)
         for key in PER_STEP:
-            _thin_out(self.items[key])
+            thin_out(self.items[key])
         self._marker_size = MARKER_SIZE
         self._show_legend()
 
