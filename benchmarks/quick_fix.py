@@ -51,13 +51,11 @@ def _mnist(model_info: dict, choose: bool, data: Path) -> tuple[np.ndarray, np.n
     from cnn_desktop.core.data.datasets import load_dataset
 
     dataset = load_dataset(data, mnist_files="test")
-    try:
-        from cnn_desktop.core.data import mnist_splits  # the digits engineer's splits, when they exist
-    except ImportError:
-        mnist_splits = None
-    if mnist_splits is not None and not choose:
-        part = np.asarray(mnist_splits.report_indices(dataset.labels))  # noqa: the module's own API
-        return dataset.images[part], dataset.labels[part], "MNIST REPORT split (core/data/mnist_splits.py)"
+    from cnn_desktop.core.data import mnist_splits
+
+    if mnist_splits.is_mnist_test(dataset.labels) and not choose:
+        part = mnist_splits.split_of(dataset.labels, "report", str(data))
+        return dataset.images[part], dataset.labels[part], "MNIST's report part (core/data/mnist_splits.py, 2,000 digits)"
     from cnn_desktop.core.training.runs import split_like_training
 
     split = split_like_training(model_info, dataset.labels)
