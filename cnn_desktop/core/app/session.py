@@ -24,12 +24,14 @@ from cnn_desktop.core.errors import CnnDesktopError, EmptyDrawingError
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD
 from cnn_desktop.core.app.messages import (
     AccuracyEstimate, CollectionEvaluation, Command, DrawingsCounted, EngineError, EvaluateCollection, Filters,
-    ModelReady, ModelSaved, PauseTraining, Predict, Prediction, QuickFix, ResumeTraining, SaveModel, ShowSnapshot,
+    ModelReady, ModelSaved, PauseTraining, Predict, Prediction, ResumeTraining, SaveModel, ShowSnapshot,
     StartTraining, StopTraining, Timeline, TrainingEpoch, TrainingStarted, TrainingState, TrainingSteps, UseModel,
 )
 from cnn_desktop.core.app.class_editing import ClassEditing
+from cnn_desktop.core.app.counting import Counting
 from cnn_desktop.core.app.network_editing import NetworkEditing
-from cnn_desktop.core.app.quick_fix import QUICK_FIX_STEPS, QuickFixes, replay_source
+from cnn_desktop.core.app.quick_fixing import QuickFixing
+from cnn_desktop.core.app.quick_fix import QuickFixes
 from cnn_desktop.core.app.project_modes import (
     ProjectTask, is_user_project, read_project_task, remember_recent, task_of_project,
 )
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from cnn_desktop.core.projects.project import Project
 
 
-class Session(RunKeeping, ClassEditing, NetworkEditing):
+class Session(RunKeeping, Counting, ClassEditing, NetworkEditing, QuickFixing):
     # --- events: one per fact ---
     task_changed = Signal(object)  # Task: classes, keys, hint, spec; the store may be None
     counts_changed = Signal(dict)  # class -> drawings of it in the collection
@@ -251,70 +253,8 @@ class Session(RunKeeping, ClassEditing, NetworkEditing):
             return False
         self.refresh_counts()
         self.drawing_added.emit(self.display_name(label))
-        if shown is not None and label in self.task.class_ids:  # misread or borderline: offer to teach it
-            offer = self.quick_fixes.noticed(self.task.class_ids.index(label), raster, shown.probabilities,
-                                             self.task.classes)
-            if offer is not None:
-                self.quick_fix_offered.emit(offer)
+        self._notice_correction(label, raster, shown)  # misread or borderline: offer to teach it
         return True
-
-    def start_quick_fix(self, steps: int = QUICK_FIX_STEPS) -> bool:
-        """Fine-tune the model in use on the corrections noticed, in the engine (quick_fix.py); the
-        result is kept as a new version, "quick fix", and made current. False when it cannot start."""
-        if not self.quick_fixes.corrections or self.store is None or not self.writable("the quick fix"):
-            return False
-        if self.run_state.active or self.run_state is RunState.STARTING:
-            self.status.emit("Training is running: the quick fix can start once it ends.")
-            return False
-        replay = replay_source(None if is_user_project(self.task) else self.task.name)
-        plan = self.quick_fixes.plan(replay, self.store.root, tuple(self.task.class_ids), steps=steps)
-        self.quick_fix_offered.emit(None)
-        self._run_parent = self._current_version()
-        self._from_scratch = False
-        self._save_policy.run_started("quick fix")
-        self._set_run_state(RunState.STARTING)
-        self._submit(QuickFix(plan))
-        return True
-
-    def refresh_counts(self) -> None:
-        """Re-count the collection (after a label, a delete, a relabel or an import), by display name."""
-        if self.store is None or self._counting == self.store.root:
-            return  # a first count runs in a thread; its end counts again (``_counted``)
-        try:
-            by_id = self.store.counts()
-        except CnnDesktopError as error:  # a read-only project whose folder would need tidying first
-            self.problem.emit(str(error))
-            return
-        self.counts_changed.emit({name: by_id.get(cid, 0) for name, cid in zip(self.task.classes, self.task.class_ids)})
-        skipped = tuple(self.store.skipped)  # the scan behind counts() found them: every skip is shown
-        if skipped != self._skipped:
-            self._skipped = skipped
-            self.skipped_changed.emit(skipped)
-
-    def _count_first(self) -> None:
-        """The first count of the mode's drawings: at once, or for a large project that was never
-        counted, in a thread (core/app/first_count.py), the counts following when it is done."""
-        from cnn_desktop.core.app.first_count import count_in_background, wants_background
-
-        self._counting = None
-        store = self.store
-        if (store is not None and self._deliver is not None and not self.read_only
-                and wants_background(store.root, self.task.class_ids)):
-            self._counting = store.root
-            self.status.emit(f"Counting the drawings of {self.task.title}…")
-            count_in_background(store.root, self.task.class_ids, self._deliver)
-        else:
-            self.refresh_counts()
-
-    @property
-    def counting(self) -> bool:
-        """Whether a first count runs in a thread (counts and the collection come when it is done)."""
-        return self._counting is not None
-
-    def _counted(self, message: DrawingsCounted) -> None:
-        if self._counting is not None and self._counting == message.root:
-            self._counting = None
-            self.refresh_counts()
 
     def refresh_from_disk(self) -> None:
         """Read the counts and the versions list again: another window or process changed the project
