@@ -75,18 +75,25 @@ class InputCache:
         if it changed."""
         index = {label: i for i, label in enumerate(classes)}
         scanlines = scanlines or {}
-        cached: dict[int, int] = {}  # position -> cache row
+        # This loop runs once per drawing before a Train's first step (60,000 times in a large
+        # project), hence the plain lists and the cache's index read inline rather than through row().
+        cached_positions: list[int] = []
+        cached_rows: list[int] = []
+        used: list[str] = []
         filtered: dict[int, bytes] = {}  # position -> scanlines, undone together below
         decoded: dict[int, np.ndarray] = {}  # position -> pixels Pillow decoded (files not the app's)
         keys: dict[int, tuple[str, Signature | None]] = {}
         targets, problems = [], []
+        start, cache_index = len(self._prefix), self._index
         for example_id in sorted(found):
             label, path = found[example_id]
-            key, signature = path[len(self._prefix):], signature_of(path)
-            row = self.row(key, signature)
+            key, signature = path[start:], signature_of(path)
+            hit = cache_index.get(key)
             position = len(targets)
-            if row is not None:
-                cached[position] = row
+            if hit is not None and signature is not None and hit[0] == signature:
+                cached_positions.append(position)
+                cached_rows.append(hit[1])
+                used.append(key)
             else:
                 stored = scanlines.get(path)
                 if stored is None:
@@ -98,10 +105,10 @@ class InputCache:
                 (filtered if isinstance(stored, bytes) else decoded)[position] = stored
                 keys[position] = (key, signature)
             targets.append(index[label])
+        self._used.update(used)
         pixels = np.empty((len(targets), 28, 28), np.uint8)
-        if cached:  # one copy for all the cached rows
-            pixels[np.fromiter(cached.keys(), np.int64, len(cached))] = \
-                self._pixels[np.fromiter(cached.values(), np.int64, len(cached))]
+        if cached_positions:  # one copy for all the cached rows
+            pixels[np.asarray(cached_positions, np.int64)] = self._pixels[np.asarray(cached_rows, np.int64)]
         if filtered:
             pixels[np.fromiter(filtered.keys(), np.int64, len(filtered))] = unfilter(list(filtered.values()))
         for position, grey in decoded.items():
@@ -189,5 +196,5 @@ class InputCache:
         if pixels.shape[1:] != (28, 28) or pixels.dtype != np.uint8 or not len(keys) == len(signatures) == len(pixels):
             return
         self._pixels = pixels
-        self._index = {os.fsdecode(key): (tuple(signature), row)
-                       for row, (key, signature) in enumerate(zip(keys.tolist(), signatures.tolist()))}
+        names = [os.fsdecode(key) for key in keys.tolist()]
+        self._index = dict(zip(names, zip(map(tuple, signatures.tolist()), range(len(names)))))
