@@ -93,7 +93,12 @@ class Trainer:
         train_idx, val_idx = split_indices(labels, config.validation_fraction, config.seed)
         data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
         targets = torch.from_numpy(labels.astype(np.int64))
-        self._train_x, self._train_y = self._on_device(data[train_idx]), self._on_device(targets[train_idx])
+        # The training images stay where they are, and each batch picks its rows through ``_train_rows``:
+        # copying the training part out once cost a second copy of the data set, 170 MB and 0.2-0.3 s
+        # of page faults before the first step of a 60,000-drawing project.
+        self._train_x = self._on_device(data)
+        self._train_rows = self._on_device(torch.from_numpy(np.asarray(train_idx, np.int64)))
+        self._train_y = self._on_device(targets[train_idx])
         self._val_x, self._val_y = self._on_device(data[val_idx]), self._on_device(targets[val_idx])
         self.batch_size = min(config.batch_size, len(train_idx))
         self.steps_per_epoch = math.ceil(len(train_idx) / self.batch_size)
@@ -173,7 +178,7 @@ class Trainer:
         # The order is drawn on the CPU from the seeded generator whatever the device: the same seed
         # gives the same batches everywhere.
         batch_idx = self._order[position * self.batch_size : (position + 1) * self.batch_size].to(self.device)
-        x, y = self._train_x[batch_idx], self._train_y[batch_idx]
+        x, y = self._train_x[self._train_rows[batch_idx]], self._train_y[batch_idx]
         if self.config.augment:
             x = augment_batch(x, self.config, self._generator)
         learning_rate = self._set_learning_rate()
