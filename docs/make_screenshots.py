@@ -133,6 +133,15 @@ def main() -> int:
     later(500, prepare_training)
     later(1000, lambda: None, lambda: taken and window.training.start_button.isEnabled())  # the run ends
 
+    def scrub_back():
+        """The timeline shot (docs/inside-timeline.png): the slider moved back to an early moment."""
+        slider = window.inspection.timeline.slider
+        slider.setValue(max(1, slider.maximum() // 8))
+
+    later(600, scrub_back)
+    later(1500, lambda: window.grab().save(str(DOCS / "inside-timeline.png")) or print("saved inside-timeline.png"))
+    later(200, lambda: window.inspection.timeline.slider.setValue(window.inspection.timeline.slider.maximum()))
+
     def show_collection():
         window.docks["collection"].raise_()
         window.collection.refresh()

@@ -177,11 +177,17 @@ def test_the_timeline_scrubs_back_while_training_goes_on(qtbot, open_window, hom
     qtbot.mouseClick(window.training.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: timeline.slider.isEnabled() and window.worker.engine.trainer is not None
                     and window.worker.engine.trainer.step_count > 3, timeout=10000)
+    plot_height, label_height = window.curves.loss_plot.height(), timeline.label.height()
     timeline.slider.setValue(0)  # before training
     qtbot.waitUntil(lambda: window.session.prediction.snapshot == 0 and window.session.filters.snapshot == 0,
                     timeout=5000)
     assert window.inspection.snapshot_label.isVisible() and "before training" in window.inspection.snapshot_label.text()
     assert "before training" in timeline.label.text() and timeline.now_button.isEnabled()
+    # The moment's words never take height from the curves (a third line once pushed their axes under
+    # the line beneath them).
+    timeline.label.setText("step 12345 · epoch 1234.5 · loss 0.123 (dashed line) " * 3)
+    qtbot.wait(20)
+    assert timeline.label.height() == label_height and window.curves.loss_plot.height() == plot_height
     steps = window.worker.engine.trainer.step_count
     qtbot.waitUntil(lambda: window.worker.engine.trainer.step_count > steps + 3, timeout=5000)  # undisturbed
     assert window.session.prediction.snapshot == 0  # live refreshes are held back while a snapshot shows

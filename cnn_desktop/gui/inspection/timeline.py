@@ -42,14 +42,17 @@ class TimelineBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Timeline"))
-        layout.addWidget(self.slider, 3)
-        layout.addWidget(self.label, 2)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.label, 2)  # the words need the room more than the slider does
         layout.addWidget(self.now_button)
         self._markers: list[pg.InfiniteLine] = []
         self._send = Throttle(SCRUB_INTERVAL_MS, self._send_position, leading=True, parent=self)
         self.slider.valueChanged.connect(self._moved)
         self.slider.setMinimumWidth(160)
         self.label.setWordWrap(True)
+        # Two lines, always: a third (a long "step · epoch · loss" line in a narrow dock) took its height
+        # from the curves above, whose axis labels then slid under the line beneath them.
+        self.label.setFixedHeight(2 * self.label.fontMetrics().lineSpacing() + 2)
         self._describe()
 
     def mark_on(self, *plots: pg.PlotWidget) -> None:
@@ -108,5 +111,5 @@ class TimelineBar(QWidget):
             self.label.setText(f"now (live weights) · {len(self._snapshots)} moments kept")
             self.label.setStyleSheet("color: #55555f;")
         else:
-            self.label.setText(f"Showing the network {describe(self._snapshots[showing])} (dashed line)")
+            self.label.setText(f"{describe(self._snapshots[showing])} (dashed line)")
             self.label.setStyleSheet("color: #b35c00; font-weight: bold;")
