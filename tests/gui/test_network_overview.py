@@ -100,9 +100,13 @@ def test_pointing_names_the_unit_and_lights_its_field_and_a_click_enlarges_the_m
     qtbot.waitExposed(window)
     overview = window.feature_maps
     draw(qtbot, window.canvas, SEVEN)
-    qtbot.waitUntil(lambda: overview.column("conv2").values is not None and window.session.filters is not None,
-                    timeout=15000)
-    prediction = window.session.prediction
+    # The answer to the whole drawing, not to a stroke still in progress (whose box, and so whose
+    # receptive field on the canvas, differ), drawn in the overview.
+    session = window.session
+    qtbot.waitUntil(lambda: overview.column("conv2").values is not None and session.filters is not None
+                    and session.shown_request_id == session.last_request_id
+                    and overview.prediction is session.prediction and overview._pending is None, timeout=15000)
+    prediction = session.prediction
     point_at(qtbot, overview, unit_point(overview, "conv2", 5, 3, 4))
     value = overview.column("conv2").values[5, 3, 4]
     assert overview.hover_text.startswith(f"conv2 map 5 unit (3, 4) = {value:.3g} · sees input rows 4-17, cols 6-19")
