@@ -168,6 +168,10 @@ class DrawingCanvas(QWidget):
 
         Meant for explanations computed elsewhere (saliency, receptive fields). None removes it.
         """
+        if image is None and self._overlay is None:
+            # Asked after every prediction: a repaint of the whole canvas here for nothing cost the
+            # window 4 full repaints a second while training and one per guess while drawing.
+            return
         self._overlay = image.copy() if image is not None else None
         self._overlay_rect = QRectF(rect) if rect is not None else None
         self.update()

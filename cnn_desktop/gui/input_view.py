@@ -12,9 +12,13 @@ class InputView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._image: QImage | None = None
+        self._shown: np.ndarray | None = None  # the values behind _image
         self._overlay: QImage | None = None  # a heat map over the input (see gui/inspect)
         self._highlight: tuple[int, int, int, int] | None = None  # input pixels (top, left, bottom, right)
         self.setToolTip("What the network sees: your drawing cropped, scaled to 20 px and centred in 28x28")
+        # It paints every pixel itself: without this, each update repainted the dock (and the main
+        # window) behind it first, for nothing.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setFixedSize(self.sizeHint())
 
@@ -23,6 +27,9 @@ class InputView(QWidget):
 
     def show_image(self, image: np.ndarray | None) -> None:
         """A float (28, 28) image in [0, 1] (ink high), or None for an empty drawing."""
+        if image is not None and self._shown is not None and np.array_equal(image, self._shown):
+            return  # while training, the same drawing's answer comes back 4 times a second
+        self._shown = None if image is None else np.array(image, copy=True)
         if image is None:
             self._image = None
         else:
@@ -34,11 +41,15 @@ class InputView(QWidget):
 
     def set_overlay(self, image: QImage | None) -> None:
         """A translucent image stretched over the input (a heat map); None removes it."""
+        if image is None and self._overlay is None:
+            return  # asked with every prediction; no repaint for nothing
         self._overlay = image.copy() if image is not None else None
         self.update()
 
     def set_highlight(self, box: tuple[int, int, int, int] | None) -> None:
         """Outline input pixels (top, left, bottom, right), inclusive, e.g. a receptive field."""
+        if box == self._highlight:
+            return
         self._highlight = box
         self.update()
 

@@ -1,0 +1,66 @@
+"""An answer that changes nothing on screen repaints nothing.
+
+While training, the engine re-sends the answer to the drawing on the canvas 4 times a second (the
+weights moved); while drawing, every guess arrives with an empty overlay. Each used to repaint the
+whole canvas, the input view and, behind that view, the dock and the main window, and to re-polish
+the headline's style sheet: GUI-thread time taken from training (benchmarks/gui_throughput.py) and
+from the next guess (benchmarks/latency.py).
+"""
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+
+from cnn_desktop.core.app.messages import Prediction
+from gui_helpers import draw
+
+
+class PaintCounter(QObject):
+    def __init__(self, widgets):
+        super().__init__()
+        self.widgets = {id(widget): name for name, widget in widgets.items()}
+        self.counts = {name: 0 for name in widgets}
+
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and id(watched) in self.widgets:
+            self.counts[self.widgets[id(watched)]] += 1
+        return False
+
+
+def test_the_same_answer_again_repaints_neither_canvas_nor_input_nor_window(qtbot, open_window):
+    window = open_window()
+    answers = []
+    window.worker.message.connect(lambda m: answers.append(m) if isinstance(m, Prediction) else None)
+    draw(qtbot, window.canvas, [(60, 60), (90, 120), (120, 180), (150, 220)])
+    qtbot.waitUntil(lambda: any(a.probabilities is not None and a.request_id == window.session.last_request_id
+                                for a in answers), timeout=5000)
+    answer = [a for a in answers if a.request_id == window.session.last_request_id][-1]
+    qtbot.wait(100)  # every paint of the first answer done
+
+    styles = []
+    headline = window.probabilities.headline
+    original = headline.setStyleSheet
+    headline.setStyleSheet = lambda style: (styles.append(style), original(style))
+    counter = PaintCounter({"canvas": window.canvas, "input": window.input_view, "window": window})
+    QApplication.instance().installEventFilter(counter)
+    try:
+        for _ in range(4):
+            window.worker.message.emit(answer)  # as the engine re-sends it while training
+            qtbot.wait(30)
+    finally:
+        QApplication.instance().removeEventFilter(counter)
+        del headline.setStyleSheet
+    assert counter.counts == {"canvas": 0, "input": 0, "window": 0}
+    assert styles == []
+    assert window.probabilities._shown is not None  # the answer was taken, and is still shown
+
+
+def test_a_new_drawing_still_reaches_the_input_view(qtbot, open_window):
+    window = open_window()
+    draw(qtbot, window.canvas, [(60, 60), (90, 120), (120, 180)])
+    qtbot.waitUntil(lambda: window.input_view._shown is not None, timeout=5000)
+    first = window.input_view._shown.copy()
+    draw(qtbot, window.canvas, [(200, 60), (150, 150), (220, 200)])
+    qtbot.waitUntil(lambda: window.input_view._shown is not None
+                    and not (window.input_view._shown == first).all(), timeout=5000)
+    window.canvas.clear()
+    qtbot.waitUntil(lambda: window.input_view._shown is None, timeout=5000)
