@@ -4,7 +4,8 @@ While training, the engine re-sends the answer to the drawing on the canvas 4 ti
 weights moved); while drawing, every guess arrives with an empty overlay. Each used to repaint the
 whole canvas, the input view and, behind that view, the dock and the main window, and to re-polish
 the headline's style sheet: GUI-thread time taken from training (benchmarks/gui_throughput.py) and
-from the next guess (benchmarks/latency.py).
+from the next guess (benchmarks/latency.py). And a new guess, written as a label's text, made the
+main window lay out every dock again, ~40 times a second while drawing.
 """
 
 from PySide6.QtCore import QEvent, QObject
@@ -36,11 +37,8 @@ def test_the_same_answer_again_repaints_neither_canvas_nor_input_nor_window(qtbo
     answer = [a for a in answers if a.request_id == window.session.last_request_id][-1]
     qtbot.wait(100)  # every paint of the first answer done
 
-    styles = []
-    headline = window.probabilities.headline
-    original = headline.setStyleSheet
-    headline.setStyleSheet = lambda style: (styles.append(style), original(style))
-    counter = PaintCounter({"canvas": window.canvas, "input": window.input_view, "window": window})
+    counter = PaintCounter({"canvas": window.canvas, "input": window.input_view, "window": window,
+                            "headline": window.probabilities.headline})
     QApplication.instance().installEventFilter(counter)
     try:
         for _ in range(4):
@@ -48,9 +46,7 @@ def test_the_same_answer_again_repaints_neither_canvas_nor_input_nor_window(qtbo
             qtbot.wait(30)
     finally:
         QApplication.instance().removeEventFilter(counter)
-        del headline.setStyleSheet
-    assert counter.counts == {"canvas": 0, "input": 0, "window": 0}
-    assert styles == []
+    assert counter.counts == {"canvas": 0, "input": 0, "window": 0, "headline": 0}
     assert window.probabilities._shown is not None  # the answer was taken, and is still shown
 
 
@@ -64,3 +60,37 @@ def test_a_new_drawing_still_reaches_the_input_view(qtbot, open_window):
                     and not (window.input_view._shown == first).all(), timeout=5000)
     window.canvas.clear()
     qtbot.waitUntil(lambda: window.input_view._shown is None, timeout=5000)
+
+
+class LayoutRequests(QObject):
+    def __init__(self, widget):
+        super().__init__()
+        self.widget, self.count = widget, 0
+
+    def eventFilter(self, watched, event):
+        if watched is self.widget and event.type() == QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def test_a_new_guess_neither_lays_out_the_window_nor_paints_behind_the_headline(qtbot, open_window):
+    window = open_window()
+    panel = window.probabilities
+    qtbot.wait(100)
+    requests = LayoutRequests(window)
+    paints = PaintCounter({"window": window, "headline": panel.headline})
+    app = QApplication.instance()
+    app.installEventFilter(requests)
+    app.installEventFilter(paints)
+    try:
+        for share in (0.5, 0.6, 0.7, 0.95, 0.99):
+            probabilities = [(1 - share) / 9] * 10
+            probabilities[3] = share
+            panel.show_probabilities(probabilities)
+            qtbot.wait(20)
+    finally:
+        app.removeEventFilter(requests)
+        app.removeEventFilter(paints)
+    assert panel.headline.text() == "Guess: 3  (99%)"
+    assert requests.count == 0
+    assert paints.counts["headline"] >= 3 and paints.counts["window"] == 0

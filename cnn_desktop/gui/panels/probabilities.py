@@ -6,10 +6,10 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cnn_desktop.core.inspection.confidence import DEFAULT_SURE_THRESHOLD, headline, top_two, verdict
+from cnn_desktop.gui.panels.headline import Headline
 from cnn_desktop.gui.panels.plot_style import (
     ACCENT, BACKGROUND, MUTED, TEXT_COLOUR, add_guide_lines, set_fixed_ticks, style_plot)
 from cnn_desktop.gui.throttle import Throttle
@@ -22,9 +22,9 @@ from cnn_desktop.gui.throttle import Throttle
 REDRAW_INTERVAL_MS = 0
 BAR_WIDTH = 0.7
 EMPTY_TEXT = "Draw something"
-_EMPTY_STYLE = "color: #8a8a96;"
-_GUESS_STYLE = f"color: {TEXT_COLOUR};"
-_UNSURE_STYLE = "color: #b35c00;"  # amber: an answer to take with caution, not an error
+_EMPTY_COLOUR = "#8a8a96"
+_GUESS_COLOUR = TEXT_COLOUR
+_UNSURE_COLOUR = "#b35c00"  # amber: an answer to take with caution, not an error
 UNSURE_BAR = "#f0a040"
 
 
@@ -37,18 +37,15 @@ class ProbabilitiesPanel(QWidget):
         self._shown: np.ndarray | None = None  # newest probabilities, drawn at the next redraw
         self._threshold = DEFAULT_SURE_THRESHOLD  # below it the headline says "Not sure"
 
-        self.headline = QLabel(EMPTY_TEXT)
-        font = self.headline.font()
+        font = self.font()
         font.setPointSizeF(font.pointSizeF() * 2.2)
         font.setBold(True)
-        self.headline.setFont(font)
-        self.headline.setStyleSheet(_EMPTY_STYLE)
         # "Not sure — maybe 7 (45%)" wraps rather than widening the dock, and the headline always keeps
         # two lines' height: sized to its text, it grew and shrank as drawings began and ended
         # ("Draw something" fits one line, "Guess: cross (100%)" took two in a narrow dock), and the
-        # bar chart under it jumped each time.
-        self.headline.setWordWrap(True)
-        self.headline.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
+        # bar chart under it jumped each time. Not a QLabel: see headline.py.
+        self.headline = Headline(EMPTY_TEXT, font, lines=2)
+        self.headline.set_colour(_EMPTY_COLOUR)
 
         self.plot_widget = pg.PlotWidget(background=BACKGROUND)
         self.plot_widget.setMinimumHeight(140)
@@ -107,7 +104,7 @@ class ProbabilitiesPanel(QWidget):
         if self._shown is None or n == 0:
             self.bars.setOpts(height=np.zeros(n), brushes=[MUTED] * n)
             self.headline.setText(EMPTY_TEXT)
-            self._style_headline(_EMPTY_STYLE)
+            self.headline.set_colour(_EMPTY_COLOUR)
             return
         heights = np.clip(self._shown, 0.0, 1.0)
         judged = verdict(heights, self._threshold)
@@ -119,12 +116,7 @@ class ProbabilitiesPanel(QWidget):
         self.bars.setOpts(height=heights, brushes=brushes)
         # Same label, same fixed two-line height whatever the text: the bars below never move.
         self.headline.setText(headline(self._classes, heights, self._threshold))
-        self._style_headline(_GUESS_STYLE if judged.sure and pair is None else _UNSURE_STYLE)
-
-    def _style_headline(self, style: str) -> None:
-        # Only on a change: a style sheet set again re-polishes the label (~0.15 ms), once per guess.
-        if self.headline.styleSheet() != style:
-            self.headline.setStyleSheet(style)
+        self.headline.set_colour(_GUESS_COLOUR if judged.sure and pair is None else _UNSURE_COLOUR)
 
 
 # About as many characters as the narrow Prediction dock shows under its bars without overlap.
