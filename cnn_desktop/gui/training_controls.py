@@ -24,6 +24,10 @@ from PySide6.QtWidgets import (
 from cnn_desktop.core.network.spec import TrainConfig
 from cnn_desktop.core.training.progress import EpochInfo, StepInfo
 
+# The step line (epoch, step, loss, speed) changes at most 4 times a second: the steps come 10 times
+# a second, faster than anyone reads numbers, and each new text of this word-wrapped label lays the
+# controls out again on the GUI thread that training shares (the progress bar still moves each time).
+STATUS_INTERVAL_S = 0.25
 
 class TrainingControls(QWidget):
     start_requested = Signal(object, bool)  # (TrainConfig, from_scratch)
@@ -38,6 +42,7 @@ class TrainingControls(QWidget):
         # What the line after a run says: when it started, its held-out size, its last epoch, and the
         # k-fold estimate (set by the training view when it comes).
         self._started_at: float | None = None
+        self._status_at = 0.0  # when the step line last changed (show_step)
         self._val_size = 0
         self._last_epoch: EpochInfo | None = None
         self.estimate = ""
@@ -187,6 +192,7 @@ class TrainingControls(QWidget):
         self._started_at, self._val_size, self._last_epoch, self.estimate = time.monotonic(), val_size, None, ""
         self.progress.setRange(0, total_steps)
         self.progress.setValue(0)
+        self._status_at = 0.0  # the first step's line shows at once
         checking = f", checking on {val_size} held out" if val_size else " (all of them)"
         on = f" ({device_line})" if device_line and not device_line.startswith("device: cpu") else ""
         self.status.setText(f"Training on {train_size} drawings{checking}{on}...")
@@ -194,6 +200,10 @@ class TrainingControls(QWidget):
 
     def show_step(self, info: StepInfo) -> None:
         self.progress.setValue(info.step)
+        now = time.monotonic()
+        if now - self._status_at < STATUS_INTERVAL_S:
+            return
+        self._status_at = now
         self.status.setText(
             f"epoch {info.epoch}/{self._epochs_total} · step {info.step}/{info.total_steps} · "
             f"loss {info.loss:.4f} · batch accuracy {info.accuracy:.0%} · {info.samples_per_second:,.0f} drawings/s"

@@ -8,6 +8,8 @@ from the next guess (benchmarks/latency.py). And a new guess, written as a label
 main window lay out every dock again, ~40 times a second while drawing.
 """
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
@@ -94,3 +96,27 @@ def test_a_new_guess_neither_lays_out_the_window_nor_paints_behind_the_headline(
     assert panel.headline.text() == "Guess: 3  (99%)"
     assert requests.count == 0
     assert paints.counts["headline"] >= 3 and paints.counts["window"] == 0
+
+
+def test_the_step_line_changes_at_most_four_times_a_second_while_the_bar_follows_every_step(qtbot, monkeypatch):
+    from cnn_desktop.core.training.progress import StepInfo
+    from cnn_desktop.gui import training_controls
+    from cnn_desktop.gui.training_controls import TrainingControls
+
+    clock = [100.0]
+    monkeypatch.setattr(training_controls, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    controls = TrainingControls()
+    qtbot.addWidget(controls)
+    controls.training_started(100, 10, 900, 100)
+
+    def step(n):
+        return StepInfo(1, n, 10, 100, 0.5, 0.8, 1000.0, 0.01)
+
+    controls.show_step(step(1))
+    assert "step 1/100" in controls.status.text()
+    clock[0] += 0.1
+    controls.show_step(step(2))
+    assert "step 1/100" in controls.status.text() and controls.progress.value() == 2
+    clock[0] += 0.2
+    controls.show_step(step(3))
+    assert "step 3/100" in controls.status.text() and controls.progress.value() == 3
