@@ -50,6 +50,8 @@ VARIANTS = {
     "F-drawn-400-30ep": ({"epochs": 30}, "lenet", 400, "train"),
     # MNIST's train part twice over, so that drawn digits are a third of the data rather than half.
     "G-drawn-400-mnist-twice": ({"epochs": 20}, "lenet", 400, "train*2"),
+    # G + elastic distortion (Simard et al. 2003's setting at 28x28: alpha 34 px, sigma 4 px).
+    "H-elastic-34-4": ({"epochs": 20, "elastic_alpha": 34.0, "elastic_sigma": 4.0}, "lenet", 400, "train*2"),
 }
 
 
