@@ -62,8 +62,10 @@ VARIANTS = {
 # RUNS as teacher-PART-SEED.safetensors and trained here first when missing.
 DISTILLED = {
     "I-distil-G4": ("G-drawn-400-mnist-twice", (1, 2, 3, 4), 4.0, 0.7),
+    "J-distil-G4-elastic": ("G-drawn-400-mnist-twice", (1, 2, 3, 4), 4.0, 0.7),  # I's teachers, H's student
 }
 VARIANTS["I-distil-G4"] = VARIANTS["G-drawn-400-mnist-twice"]
+VARIANTS["J-distil-G4-elastic"] = VARIANTS["H-elastic-34-4"]
 
 
 def _cached(name: str, make):
