@@ -65,9 +65,11 @@ VARIANTS = {
 # RUNS as teacher-PART-SEED.safetensors and trained here first when missing.
 DISTILLED = {
     "I-distil-G4": ("G-drawn-400-mnist-twice", (1, 2, 3, 4), 4.0, 0.7),
+    # I at temperature 2: closer to the labels' own answer (I, at 4, read select at 98.3%).
+    "I2-distil-G4-T2": ("G-drawn-400-mnist-twice", (1, 2, 3, 4), 2.0, 0.7),
     "J-distil-G4-elastic": ("G-drawn-400-mnist-twice", (1, 2, 3, 4), 4.0, 0.7),  # I's teachers, H's student
 }
-VARIANTS["I-distil-G4"] = VARIANTS["G-drawn-400-mnist-twice"]
+VARIANTS["I-distil-G4"] = VARIANTS["I2-distil-G4-T2"] = VARIANTS["G-drawn-400-mnist-twice"]
 VARIANTS["J-distil-G4-elastic"] = VARIANTS["H-elastic-34-4"]
 
 
