@@ -231,3 +231,54 @@ def test_thickness_augmentation_dilates_and_erodes_exactly_as_torch_pooling_woul
     eroded = -torch.nn.functional.max_pool2d(-images, 3, stride=1, padding=1)
     assert torch.equal(_extreme_3x3(images, torch.maximum, -math.inf), dilated)
     assert torch.equal(_extreme_3x3(images, torch.minimum, math.inf), eroded)
+
+
+def _still(**changes) -> TrainConfig:
+    """Every augmentation off but the ones named: what is left to see is theirs alone."""
+    still = dict(max_rotation_degrees=0.0, max_scale_change=0.0, max_shift_pixels=0.0, thickness_change=0.0)
+    return TrainConfig(**{**still, **changes})
+
+
+def test_without_elastic_distortion_augmentation_is_bit_identical_and_draws_the_same_numbers():
+    """Elastic distortion is opt-in: off (the default), every seeded configuration trains as before."""
+    import torch
+
+    from cnn_desktop.core.training.augment import augment_batch
+
+    images = torch.rand(8, 1, 28, 28)
+    config = TrainConfig(max_shear=0.3, max_aspect_change=0.2)
+    a_gen, b_gen = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    a = augment_batch(images, config, a_gen)
+    b = augment_batch(images, config.with_(elastic_alpha=0.0, elastic_sigma=6.0), b_gen)
+    assert torch.equal(a, b)
+    assert torch.equal(torch.rand(3, generator=a_gen), torch.rand(3, generator=b_gen))
+
+
+def test_elastic_distortion_displaces_strokes_smoothly_keeps_their_ink_and_follows_the_seed():
+    import torch
+
+    from cnn_desktop.core.training.augment import _elastic_field, augment_batch
+
+    ring = torch.zeros(1, 1, 28, 28)
+    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    ring[0, 0] = (((yy - 13.5) ** 2 + (xx - 13.5) ** 2).sqrt() - 7).abs().lt(1.2).float()
+    images = ring.repeat(64, 1, 1, 1)
+    config = _still(elastic_alpha=34.0, elastic_sigma=4.0)
+    out = augment_batch(images, config, torch.Generator().manual_seed(0))
+    changed = (out - images).abs().sum((1, 2, 3))
+    assert (changed > 3).all()  # every image bent, and each differently
+    assert not torch.equal(out[0], out[1])
+    mass = out.sum((1, 2, 3)) / images.sum((1, 2, 3))
+    # Moved, not erased or smeared over the canvas: a local stretch thickens a stroke and a squeeze
+    # thins it (up to about a quarter either way at this setting), but on average the ink stays.
+    assert mass.min() > 0.6 and mass.max() < 1.4 and abs(float(mass.mean()) - 1) < 0.05
+    again = augment_batch(images, config, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    assert not torch.equal(out, augment_batch(images, config, torch.Generator().manual_seed(1)))
+
+    # The field itself: a few pixels (Simard's setting), smooth from one pixel to the next.
+    field = _elastic_field(256, 28, 28, 34.0, 4.0, torch.Generator().manual_seed(2)) * 14  # grid units -> px
+    size = field[:, 8:20, 8:20].abs()
+    assert 0.5 < float(size.mean()) < 3 and float(size.max()) < 10
+    step = (field[:, 1:] - field[:, :-1]).abs().mean()
+    assert float(step) < 0.25 * float(field.abs().mean())

@@ -325,6 +325,10 @@ class TrainConfig:
     thickness_change: float = 0.5  # augmentation: strokes thinned or thickened by up to this share
     max_shear: float = 0.0  # augmentation: slant, x moved by up to +-this times y
     max_aspect_change: float = 0.0  # augmentation: width/height ratio changed by a factor up to exp(+-this)
+    # augmentation: elastic distortion (Simard et al. 2003), a random displacement field per image
+    # smoothed by a Gaussian of this many pixels, its uniform +-1 noise scaled by elastic_alpha pixels (0 = off)
+    elastic_alpha: float = 0.0
+    elastic_sigma: float = 4.0
     lr_schedule: str = "cosine"  # "cosine" (decays to 5% of the rate over all steps) or "constant"
 
     def __post_init__(self) -> None:
@@ -338,6 +342,8 @@ class TrainConfig:
             raise CnnDesktopError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if not 0 <= self.validation_fraction < 1:
             raise CnnDesktopError(f"validation fraction must be in [0, 1), got {self.validation_fraction}")
+        if self.elastic_alpha < 0 or not self.elastic_sigma > 0:
+            raise CnnDesktopError(f"elastic alpha must be >= 0 and sigma > 0, got {self.elastic_alpha}, {self.elastic_sigma}")
         if self.lr_schedule not in ("cosine", "constant"):
             raise CnnDesktopError(f"lr schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
 

@@ -4,7 +4,8 @@ Drawings vary in slant, size, proportions, position and pen width; showing the n
 rotated, scaled, slanted, stretched, shifted, thinned and thickened copies of each example teaches it
 that these do not change the class.
 Working on the batch tensor (one affine grid, one grid_sample, a 3x3 maximum and minimum) costs a
-fraction of a training step, unlike per-sample image transforms in a DataLoader.
+fraction of a training step, unlike per-sample image transforms in a DataLoader. Elastic distortion,
+when enabled, bends that same grid by a smooth random field, so the image is still resampled once.
 """
 
 from __future__ import annotations
@@ -52,7 +53,25 @@ def _random_affine(images: torch.Tensor, config: TrainConfig, generator: torch.G
     theta = torch.stack([torch.stack([a, b, shift_x], dim=1), torch.stack([c, d, shift_y], dim=1)], dim=1)
     theta = theta.to(images.device)  # drawn on the CPU's seeded generator, used where the images are
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    if config.elastic_alpha > 0:  # drawn last and only when enabled: runs without it keep their numbers
+        grid = grid + _elastic_field(n, h, w, config.elastic_alpha, config.elastic_sigma, generator).to(images.device)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def _elastic_field(n: int, h: int, w: int, alpha: float, sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """Random displacements (N, H, W, 2) in grid units, as in Simard et al. 2003: uniform noise in
+    [-1, 1] per pixel and axis, smoothed by a Gaussian of ``sigma`` pixels, times ``alpha`` pixels.
+
+    Smooth noise bends strokes the way hands wobble (a local stretch or curl) without tearing them.
+    The Gaussian is separable: a row and a column convolution instead of one (2r+1)^2 kernel."""
+    noise = torch.rand(n * 2, 1, h, w, generator=generator) * 2 - 1  # x and y fields of each image
+    radius = max(1, math.ceil(3 * sigma))
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=torch.float32) / sigma) ** 2)
+    taps = taps / taps.sum()
+    smooth = F.conv2d(noise, taps.view(1, 1, 1, -1), padding=(0, radius))
+    smooth = F.conv2d(smooth, taps.view(1, 1, -1, 1), padding=(radius, 0))
+    pixels = alpha * smooth.view(n, 2, h, w).permute(0, 2, 3, 1)  # grid order: (x, y) last
+    return pixels * torch.tensor([2 / w, 2 / h])  # grid units span 2 per image
 
 
 def _random_thickness(images: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:

@@ -75,6 +75,7 @@ class Trainer:
         on_step_end: Callable[[StepInfo], None] | None = None,
         on_epoch_end: Callable[[EpochInfo], None] | None = None,
         device: torch.device | str | None = None,
+        loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ):
         configure_torch()
         self.device = torch.device(DEFAULT_DEVICE if device is None else device)
@@ -82,6 +83,9 @@ class Trainer:
         self.config = config
         self.on_step_end = on_step_end
         self.on_epoch_end = on_epoch_end
+        # The training loss of (logits, the augmented batch, labels); cross-entropy when None. A hook for
+        # distillation (distill.py), whose teachers must see the very batch the model saw.
+        self._loss = loss
         images, labels = _check_data(model, images, labels)
         # Conv weights in channels-last layout (NHWC): oneDNN then keeps every conv and pooling layer in
         # NHWC, and a training step of the digits network is 1.3-1.4x faster (batch 64-256, CPU; single
@@ -202,7 +206,7 @@ class Trainer:
             with torch.random.fork_rng(devices=[self.device], device_type=self.device.type):
                 torch.manual_seed(step_seed)
                 logits = self._forward(x)
-        loss = F.cross_entropy(logits, y)
+        loss = F.cross_entropy(logits, y) if self._loss is None else self._loss(logits, x, y)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value) or loss_value > DIVERGED_LOSS:
             self._abort_diverged(f"the loss diverged to {loss_value:.4g} at step {self.step_count + 1}")
