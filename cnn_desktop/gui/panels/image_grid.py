@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from cnn_desktop.gui.panels.colour_scale import ColourScale
+from cnn_desktop.gui.panels.map_image import MapImage
 from cnn_desktop.gui.panels.plot_style import (
     AXIS_COLOUR, BACKGROUND, DIVERGING_MAP, SEQUENTIAL_MAP, TEXT_COLOUR, style_title_label)
 from cnn_desktop.gui.throttle import Throttle
@@ -95,7 +96,7 @@ def activation_levels(images: np.ndarray) -> tuple[float, float]:
     return (low, high) if high > low else (low, low + 1.0)
 
 
-class _HoverReportingImage(pg.ImageItem):
+class _HoverReportingImage(MapImage):
     """An ImageItem that reports the image pixel under the pointer ((x, y), or None on leaving) and
     the one clicked."""
 

@@ -8,12 +8,12 @@ ImageItem per column keeps a redraw to one texture upload per layer, however man
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene, QGraphicsSimpleTextItem
 
 from cnn_desktop.gui.panels.image_grid import activation_levels, pack_tiles, symmetric_levels
+from cnn_desktop.gui.panels.map_image import MapImage
 from cnn_desktop.gui.panels.network_overview_layout import ColumnBox, ColumnPlan, tile_gap
 from cnn_desktop.gui.panels.plot_style import ACCENT, DIVERGING_MAP, TEXT_COLOUR, lookup_table
 
@@ -52,7 +52,7 @@ class OverviewColumn:
         self.backdrop = QGraphicsPathItem()  # every cell's place, one item: a blank map is a grey square
         self.backdrop.setPen(QPen(Qt.PenStyle.NoPen))
         self.backdrop.setBrush(CELL_BACKDROP)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.image_item = MapImage(axisOrder="row-major")
         if plan.role == "input":
             self.image_item.setLookupTable(INK_TABLE)
         else:
