@@ -15,3 +15,26 @@ def test_the_window_modules_do_not_import_torch():
                             env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_once_torch_is_in_the_objects_alive_are_out_of_the_collectors_sight():
+    # A full collection otherwise walks torch's ~170,000 objects: an 80-100 ms stall (worker.py).
+    code = (
+        "import gc, os, tempfile\n"
+        "os.environ['CNN_DESKTOP_HOME'] = tempfile.mkdtemp()\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from cnn_desktop.gui.main_window import MainWindow\n"
+        "window = MainWindow()\n"
+        "window.worker.start()\n"
+        "import time\n"
+        "deadline = time.monotonic() + 60\n"
+        "while window.worker.engine is None and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "print(gc.get_freeze_count() > 100000, len(gc.get_objects()) < 100000)\n"
+        "window.worker.shutdown()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True"
