@@ -215,6 +215,12 @@ def main() -> int:
         draw_with_mouse(window, strokes)
         if window.session.prediction.probabilities.max() < window.probabilities.threshold:
             break
+    else:
+        # The bundled model is sure of all of them (90% or more): raise the threshold above its answer,
+        # as a person would with the slider under the bars, so that the shot shows the feature.
+        top = float(window.session.prediction.probabilities.max())
+        window.session.set_threshold(min(0.99, round(top + 0.05, 2)))
+        pump(0.3)
     shot(window, "not-sure")
     # ... and the softmax behind that hesitation, step by step.
     dialog = window.inspection.open_walkthrough()

@@ -55,4 +55,4 @@ class Headline(QWidget):
         painter = QPainter(self)
         painter.setPen(self._colour)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(self.rect().adjusted(2, 0, -2, 0), int(flags), self._text)
+        painter.drawText(self.rect(), int(flags), self._text)
