@@ -1,8 +1,17 @@
 """The window can show before torch is loaded: nothing the GUI thread imports pulls torch in
 (the compute thread imports it, in the background)."""
 
+import os
 import subprocess
 import sys
+
+
+def run_child(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (a window of its own, offscreen)."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_the_window_modules_do_not_import_torch():
@@ -11,10 +20,7 @@ def test_the_window_modules_do_not_import_torch():
         "import cnn_desktop.gui.app, cnn_desktop.gui.main_window\n"
         "print(sorted(m for m in ('torch', 'safetensors') if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert run_child(code) == "[]"
 
 
 def test_once_torch_is_in_the_objects_alive_are_out_of_the_collectors_sight():
@@ -34,7 +40,4 @@ def test_once_torch_is_in_the_objects_alive_are_out_of_the_collectors_sight():
         "print(gc.get_freeze_count() > 100000, len(gc.get_objects()) < 100000)\n"
         "window.worker.shutdown()\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "True True"
+    assert run_child(code).splitlines()[-1] == "True True"
